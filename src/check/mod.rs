@@ -1,0 +1,37 @@
+//! Static checking: a parsed [`ast::Program`](crate::syntax::ast::Program) becomes a typed,
+//! resolved [`Model`] with params and consts folded, or a list of diagnostics.
+
+mod checker;
+pub mod eval;
+pub mod hir;
+mod names;
+pub mod types;
+
+pub use checker::check;
+pub use hir::Model;
+pub use types::{FieldType, Type, Value};
+
+/// The environment a checked program describes.
+pub type Env = Model;
+
+/// `--set NAME=VALUE` from the command line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Override {
+    pub name: String,
+    pub value: String,
+}
+
+impl Override {
+    /// Split `NAME=VALUE`; `None` when there is no `=` or no name.
+    pub fn parse(text: &str) -> Option<Override> {
+        let (name, value) = text.split_once('=')?;
+        let name = name.trim();
+        if name.is_empty() {
+            return None;
+        }
+        Some(Override {
+            name: name.to_string(),
+            value: value.trim().to_string(),
+        })
+    }
+}

@@ -1,0 +1,430 @@
+//! The language's number model: `float` values are exact rationals while they can be, 64-bit
+//! floats once they cannot (transcendental functions, non-integer powers, or a numerator or
+//! denominator that outgrows 64 bits). Used by constant folding and by the interpreter.
+
+use std::cmp::Ordering;
+use std::fmt;
+
+/// A rational `num / den` in lowest terms with `den > 0`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Rational {
+    num: i64,
+    den: i64,
+}
+
+/// A value of the language's `float` type.
+#[derive(Clone, Copy, Debug)]
+pub enum Number {
+    Exact(Rational),
+    Float(f64),
+}
+
+/// Why an arithmetic operation has no answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ArithError {
+    DivisionByZero,
+    /// An integer result outside 64 bits.
+    Overflow,
+    /// A float that is NaN or infinite where an integer was asked for.
+    NotFinite,
+    /// `log` or `sqrt` of a number outside its domain, and the like.
+    Domain,
+}
+
+impl fmt::Display for ArithError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ArithError::DivisionByZero => "division by zero",
+            ArithError::Overflow => "integer overflow (results must fit in 64 bits)",
+            ArithError::NotFinite => "a non-finite number where an integer is needed",
+            ArithError::Domain => "an argument outside the function's domain",
+        })
+    }
+}
+
+fn gcd(mut a: i128, mut b: i128) -> i128 {
+    a = a.abs();
+    b = b.abs();
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    a
+}
+
+impl Rational {
+    /// `num / den` reduced, or `None` when it does not fit 64 bits (or `den == 0`).
+    pub fn new(num: i128, den: i128) -> Option<Rational> {
+        if den == 0 {
+            return None;
+        }
+        let g = gcd(num, den).max(1);
+        let (mut num, mut den) = (num / g, den / g);
+        if den < 0 {
+            num = -num;
+            den = -den;
+        }
+        Some(Rational {
+            num: i64::try_from(num).ok()?,
+            den: i64::try_from(den).ok()?,
+        })
+    }
+
+    pub fn integer(value: i64) -> Rational {
+        Rational { num: value, den: 1 }
+    }
+
+    pub fn numerator(self) -> i64 {
+        self.num
+    }
+
+    pub fn denominator(self) -> i64 {
+        self.den
+    }
+
+    pub fn to_f64(self) -> f64 {
+        self.num as f64 / self.den as f64
+    }
+
+    fn floor(self) -> i64 {
+        self.num.div_euclid(self.den)
+    }
+}
+
+impl From<i64> for Number {
+    fn from(value: i64) -> Number {
+        Number::Exact(Rational::integer(value))
+    }
+}
+
+impl From<f64> for Number {
+    fn from(value: f64) -> Number {
+        Number::Float(value)
+    }
+}
+
+/// Exact when `exact` fits, else the float computed by `float`.
+fn exact_or(exact: Option<Rational>, float: impl FnOnce() -> f64) -> Number {
+    match exact {
+        Some(r) => Number::Exact(r),
+        None => Number::Float(float()),
+    }
+}
+
+impl Number {
+    /// Reads a decimal literal (`0.5`, `1e-3`, `2.5E+2`) exactly when the rational fits.
+    pub fn parse_decimal(text: &str) -> Option<Number> {
+        let float: f64 = text.parse().ok()?;
+        let (mantissa, exponent) = match text.find(['e', 'E']) {
+            Some(at) => (&text[..at], text[at + 1..].parse::<i32>().ok()?),
+            None => (text, 0),
+        };
+        let (whole, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+        let digits = format!("{whole}{fraction}");
+        let scale = exponent - fraction.len() as i32;
+        let exact = (|| {
+            let mut num: i128 = digits.parse().ok()?;
+            let mut den: i128 = 1;
+            if scale >= 0 {
+                num = num.checked_mul(10i128.checked_pow(scale as u32)?)?;
+            } else {
+                den = 10i128.checked_pow(scale.unsigned_abs())?;
+            }
+            Rational::new(num, den)
+        })();
+        Some(exact_or(exact, || float))
+    }
+
+    pub fn to_f64(self) -> f64 {
+        match self {
+            Number::Exact(r) => r.to_f64(),
+            Number::Float(f) => f,
+        }
+    }
+
+    pub fn is_exact(self) -> bool {
+        matches!(self, Number::Exact(_))
+    }
+
+    fn binary(
+        self,
+        other: Number,
+        exact: impl FnOnce(i128, i128, i128, i128) -> Option<Rational>,
+        float: impl FnOnce(f64, f64) -> f64,
+    ) -> Number {
+        match (self, other) {
+            (Number::Exact(a), Number::Exact(b)) => exact_or(
+                exact(a.num as i128, a.den as i128, b.num as i128, b.den as i128),
+                || float(a.to_f64(), b.to_f64()),
+            ),
+            _ => Number::Float(float(self.to_f64(), other.to_f64())),
+        }
+    }
+
+    pub fn add(self, other: Number) -> Number {
+        self.binary(
+            other,
+            |an, ad, bn, bd| Rational::new(an.checked_mul(bd)?.checked_add(bn.checked_mul(ad)?)?, ad.checked_mul(bd)?),
+            |a, b| a + b,
+        )
+    }
+
+    pub fn sub(self, other: Number) -> Number {
+        self.add(other.neg())
+    }
+
+    pub fn mul(self, other: Number) -> Number {
+        self.binary(
+            other,
+            |an, ad, bn, bd| Rational::new(an.checked_mul(bn)?, ad.checked_mul(bd)?),
+            |a, b| a * b,
+        )
+    }
+
+    /// Division; exact zero divisors are an error, float ones follow IEEE (the reward check
+    /// then reports the infinity).
+    pub fn div(self, other: Number) -> Result<Number, ArithError> {
+        if let Number::Exact(b) = other {
+            if b.num == 0 {
+                return Err(ArithError::DivisionByZero);
+            }
+        }
+        Ok(self.binary(
+            other,
+            |an, ad, bn, bd| Rational::new(an.checked_mul(bd)?, ad.checked_mul(bn)?),
+            |a, b| a / b,
+        ))
+    }
+
+    pub fn neg(self) -> Number {
+        match self {
+            Number::Exact(r) => exact_or(Rational::new(-(r.num as i128), r.den as i128), || -r.to_f64()),
+            Number::Float(f) => Number::Float(-f),
+        }
+    }
+
+    pub fn abs(self) -> Number {
+        match self.compare(Number::from(0)) {
+            Some(Ordering::Less) => self.neg(),
+            _ => self,
+        }
+    }
+
+    /// `self ** exponent`: exact for an exact base and an integer exponent.
+    pub fn pow(self, exponent: Number) -> Result<Number, ArithError> {
+        if let (Number::Exact(base), Number::Exact(e)) = (self, exponent) {
+            if e.den == 1 {
+                if base.num == 0 && e.num < 0 {
+                    return Err(ArithError::DivisionByZero);
+                }
+                let magnitude = u32::try_from(e.num.unsigned_abs()).ok();
+                let exact = magnitude.and_then(|m| {
+                    let num = (base.num as i128).checked_pow(m)?;
+                    let den = (base.den as i128).checked_pow(m)?;
+                    if e.num < 0 {
+                        Rational::new(den, num)
+                    } else {
+                        Rational::new(num, den)
+                    }
+                });
+                return Ok(exact_or(exact, || base.to_f64().powf(e.to_f64())));
+            }
+        }
+        Ok(Number::Float(self.to_f64().powf(exponent.to_f64())))
+    }
+
+    /// Exact comparison when both are exact; `None` when a NaN is involved.
+    pub fn compare(self, other: Number) -> Option<Ordering> {
+        match (self, other) {
+            (Number::Exact(a), Number::Exact(b)) => {
+                Some((a.num as i128 * b.den as i128).cmp(&(b.num as i128 * a.den as i128)))
+            }
+            _ => self.to_f64().partial_cmp(&other.to_f64()),
+        }
+    }
+
+    /// Apply a function of floats (`exp`, `log`, ...): the result is a float.
+    pub fn map_float(self, f: impl FnOnce(f64) -> f64) -> Number {
+        Number::Float(f(self.to_f64()))
+    }
+
+    fn to_integer(self, exact: impl FnOnce(Rational) -> i64, float: impl FnOnce(f64) -> f64) -> Result<i64, ArithError> {
+        match self {
+            Number::Exact(r) => Ok(exact(r)),
+            Number::Float(f) => {
+                let rounded = float(f);
+                if !rounded.is_finite() {
+                    return Err(ArithError::NotFinite);
+                }
+                if rounded < -9.223_372_036_854_776e18 || rounded >= 9.223_372_036_854_776e18 {
+                    return Err(ArithError::Overflow);
+                }
+                Ok(rounded as i64)
+            }
+        }
+    }
+
+    pub fn floor(self) -> Result<i64, ArithError> {
+        self.to_integer(Rational::floor, f64::floor)
+    }
+
+    pub fn ceil(self) -> Result<i64, ArithError> {
+        self.to_integer(|r| -Rational { num: -r.num, den: r.den }.floor(), f64::ceil)
+    }
+
+    /// Rounds half to even, as Python's `round` does.
+    pub fn round(self) -> Result<i64, ArithError> {
+        self.to_integer(
+            |r| {
+                let floor = r.floor();
+                let twice_remainder = 2 * (r.num as i128 - floor as i128 * r.den as i128);
+                match twice_remainder.cmp(&(r.den as i128)) {
+                    Ordering::Less => floor,
+                    Ordering::Greater => floor + 1,
+                    Ordering::Equal if floor % 2 == 0 => floor,
+                    Ordering::Equal => floor + 1,
+                }
+            },
+            f64::round_ties_even,
+        )
+    }
+
+    /// Truncation toward zero, as Python's `int(x)`.
+    pub fn truncate(self) -> Result<i64, ArithError> {
+        self.to_integer(|r| r.num / r.den, f64::trunc)
+    }
+}
+
+impl fmt::Display for Number {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Number::Exact(r) if r.den == 1 => write!(f, "{}", r.num),
+            Number::Exact(r) => {
+                // A terminating decimal prints as one; anything else as a fraction.
+                let mut den = r.den;
+                while den % 2 == 0 {
+                    den /= 2;
+                }
+                while den % 5 == 0 {
+                    den /= 5;
+                }
+                if den == 1 {
+                    write!(f, "{}", r.to_f64())
+                } else {
+                    write!(f, "{}/{}", r.num, r.den)
+                }
+            }
+            Number::Float(x) => write!(f, "{x:?}"),
+        }
+    }
+}
+
+/// Integer arithmetic of the language: 64-bit, overflow is an error, `//` and `%` floor as in Python.
+pub mod int {
+    use super::ArithError;
+
+    pub fn add(a: i64, b: i64) -> Result<i64, ArithError> {
+        a.checked_add(b).ok_or(ArithError::Overflow)
+    }
+
+    pub fn sub(a: i64, b: i64) -> Result<i64, ArithError> {
+        a.checked_sub(b).ok_or(ArithError::Overflow)
+    }
+
+    pub fn mul(a: i64, b: i64) -> Result<i64, ArithError> {
+        a.checked_mul(b).ok_or(ArithError::Overflow)
+    }
+
+    pub fn neg(a: i64) -> Result<i64, ArithError> {
+        a.checked_neg().ok_or(ArithError::Overflow)
+    }
+
+    pub fn floor_div(a: i64, b: i64) -> Result<i64, ArithError> {
+        if b == 0 {
+            return Err(ArithError::DivisionByZero);
+        }
+        let q = a.checked_div(b).ok_or(ArithError::Overflow)?;
+        Ok(if (a % b != 0) && ((a < 0) != (b < 0)) { q - 1 } else { q })
+    }
+
+    /// The remainder with the divisor's sign: `-1 % 3 == 2`.
+    pub fn rem(a: i64, b: i64) -> Result<i64, ArithError> {
+        if b == 0 {
+            return Err(ArithError::DivisionByZero);
+        }
+        let r = a.checked_rem(b).ok_or(ArithError::Overflow)?;
+        Ok(if r != 0 && ((r < 0) != (b < 0)) { r + b } else { r })
+    }
+
+    /// `a ** b` for `b >= 0`; a negative exponent has no integer answer.
+    pub fn pow(a: i64, b: i64) -> Result<i64, ArithError> {
+        if b < 0 {
+            return Err(ArithError::Domain);
+        }
+        let b = u32::try_from(b).map_err(|_| ArithError::Overflow)?;
+        a.checked_pow(b).ok_or(ArithError::Overflow)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn exact(n: i64, d: i64) -> Number {
+        Number::Exact(Rational::new(n as i128, d as i128).expect("fits"))
+    }
+
+    #[test]
+    fn decimal_literals_are_exact() {
+        let x = Number::parse_decimal("0.3").expect("parses");
+        assert_eq!(x.compare(exact(3, 10)), Some(Ordering::Equal));
+        let y = Number::parse_decimal("2.5E+2").expect("parses");
+        assert_eq!(y.compare(Number::from(250)), Some(Ordering::Equal));
+        let z = Number::parse_decimal("1e-3").expect("parses");
+        assert_eq!(z.compare(exact(1, 1000)), Some(Ordering::Equal));
+        assert!(!Number::parse_decimal("1e-300").expect("parses").is_exact());
+    }
+
+    #[test]
+    fn hypergrid_band_is_decided_exactly_at_h16() {
+        // |12/15 - 0.5| = 0.3 exactly, so 0.3 < u is false; floats say true.
+        let u = exact(12, 15).sub(exact(1, 2)).abs();
+        assert_eq!(u.compare(exact(3, 10)), Some(Ordering::Equal));
+        assert!((12.0f64 / 15.0 - 0.5).abs() > 0.3);
+    }
+
+    #[test]
+    fn overflow_falls_back_to_float() {
+        let big = Number::from(i64::MAX);
+        let sum = big.add(big);
+        assert!(!sum.is_exact());
+        assert_eq!(sum.to_f64(), 2.0 * i64::MAX as f64);
+    }
+
+    #[test]
+    fn powers() {
+        assert_eq!(exact(2, 3).pow(Number::from(-2)).map(|n| n.to_f64()), Ok(2.25));
+        assert_eq!(Number::from(0).pow(Number::from(-1)).map(|n| n.to_f64()), Err(ArithError::DivisionByZero));
+        assert!(!Number::from(2).pow(exact(1, 2)).expect("defined").is_exact());
+    }
+
+    #[test]
+    fn rounding_is_pythons() {
+        assert_eq!(exact(5, 2).round(), Ok(2));
+        assert_eq!(exact(7, 2).round(), Ok(4));
+        assert_eq!(exact(-5, 2).round(), Ok(-2));
+        assert_eq!(exact(-5, 2).floor(), Ok(-3));
+        assert_eq!(exact(-5, 2).ceil(), Ok(-2));
+        assert_eq!(exact(-5, 2).truncate(), Ok(-2));
+        assert_eq!(Number::Float(f64::NAN).floor(), Err(ArithError::NotFinite));
+    }
+
+    #[test]
+    fn integer_division_floors() {
+        assert_eq!(int::floor_div(-7, 2), Ok(-4));
+        assert_eq!(int::rem(-7, 2), Ok(1));
+        assert_eq!(int::rem(7, -2), Ok(-1));
+        assert_eq!(int::floor_div(1, 0), Err(ArithError::DivisionByZero));
+        assert_eq!(int::floor_div(i64::MIN, -1), Err(ArithError::Overflow));
+        assert_eq!(int::pow(2, 63), Err(ArithError::Overflow));
+    }
+}

@@ -1,0 +1,6 @@
+//! The `.gfn` surface syntax: the AST ([`ast`]) and the parser that builds it ([`parse`]).
+
+pub mod ast;
+pub mod parse;
+
+pub use parse::parse;
