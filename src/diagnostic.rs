@@ -130,7 +130,10 @@ pub fn render(
             source: miette::NamedSource::new(file_name, source.to_string()),
         };
         if handler.render_report(&mut out, &report).is_err() {
-            out.push_str(&format!("error[{}]: {}\n", diagnostic.code, diagnostic.message));
+            out.push_str(&format!(
+                "error[{}]: {}\n",
+                diagnostic.code, diagnostic.message
+            ));
         }
     }
     out

@@ -14,6 +14,7 @@ pub mod check;
 pub mod diagnostic;
 pub mod number;
 pub mod span;
+mod stack;
 pub mod syntax;
 
 pub use check::{Env, Override};
@@ -21,6 +22,8 @@ pub use diagnostic::Diagnostic;
 
 /// Parse and check a program with `--set` overrides; all problems come back sorted by position.
 pub fn load(source: &str, overrides: &[Override]) -> Result<Env, Vec<Diagnostic>> {
-    let program = syntax::parse(source).map_err(|d| vec![d])?;
-    check::check(&program, overrides)
+    stack::with_large_stack(|| {
+        let program = syntax::parse::parse_here(source).map_err(|d| vec![d])?;
+        check::check(&program, overrides)
+    })
 }

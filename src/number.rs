@@ -160,29 +160,9 @@ impl Number {
         }
     }
 
-    pub fn add(self, other: Number) -> Number {
-        self.binary(
-            other,
-            |an, ad, bn, bd| Rational::new(an.checked_mul(bd)?.checked_add(bn.checked_mul(ad)?)?, ad.checked_mul(bd)?),
-            |a, b| a + b,
-        )
-    }
-
-    pub fn sub(self, other: Number) -> Number {
-        self.add(other.neg())
-    }
-
-    pub fn mul(self, other: Number) -> Number {
-        self.binary(
-            other,
-            |an, ad, bn, bd| Rational::new(an.checked_mul(bn)?, ad.checked_mul(bd)?),
-            |a, b| a * b,
-        )
-    }
-
     /// Division; exact zero divisors are an error, float ones follow IEEE (the reward check
     /// then reports the infinity).
-    pub fn div(self, other: Number) -> Result<Number, ArithError> {
+    pub fn checked_div(self, other: Number) -> Result<Number, ArithError> {
         if let Number::Exact(b) = other {
             if b.num == 0 {
                 return Err(ArithError::DivisionByZero);
@@ -195,16 +175,9 @@ impl Number {
         ))
     }
 
-    pub fn neg(self) -> Number {
-        match self {
-            Number::Exact(r) => exact_or(Rational::new(-(r.num as i128), r.den as i128), || -r.to_f64()),
-            Number::Float(f) => Number::Float(-f),
-        }
-    }
-
     pub fn abs(self) -> Number {
         match self.compare(Number::from(0)) {
-            Some(Ordering::Less) => self.neg(),
+            Some(Ordering::Less) => -self,
             _ => self,
         }
     }
@@ -247,7 +220,11 @@ impl Number {
         Number::Float(f(self.to_f64()))
     }
 
-    fn to_integer(self, exact: impl FnOnce(Rational) -> i64, float: impl FnOnce(f64) -> f64) -> Result<i64, ArithError> {
+    fn to_integer(
+        self,
+        exact: impl FnOnce(Rational) -> i64,
+        float: impl FnOnce(f64) -> f64,
+    ) -> Result<i64, ArithError> {
         match self {
             Number::Exact(r) => Ok(exact(r)),
             Number::Float(f) => {
@@ -255,7 +232,7 @@ impl Number {
                 if !rounded.is_finite() {
                     return Err(ArithError::NotFinite);
                 }
-                if rounded < -9.223_372_036_854_776e18 || rounded >= 9.223_372_036_854_776e18 {
+                if !(-9.223_372_036_854_776e18..9.223_372_036_854_776e18).contains(&rounded) {
                     return Err(ArithError::Overflow);
                 }
                 Ok(rounded as i64)
@@ -268,7 +245,16 @@ impl Number {
     }
 
     pub fn ceil(self) -> Result<i64, ArithError> {
-        self.to_integer(|r| -Rational { num: -r.num, den: r.den }.floor(), f64::ceil)
+        self.to_integer(
+            |r| {
+                -Rational {
+                    num: -r.num,
+                    den: r.den,
+                }
+                .floor()
+            },
+            f64::ceil,
+        )
     }
 
     /// Rounds half to even, as Python's `round` does.
@@ -291,6 +277,56 @@ impl Number {
     /// Truncation toward zero, as Python's `int(x)`.
     pub fn truncate(self) -> Result<i64, ArithError> {
         self.to_integer(|r| r.num / r.den, f64::trunc)
+    }
+}
+
+impl std::ops::Add for Number {
+    type Output = Number;
+
+    fn add(self, other: Number) -> Number {
+        self.binary(
+            other,
+            |an, ad, bn, bd| {
+                Rational::new(
+                    an.checked_mul(bd)?.checked_add(bn.checked_mul(ad)?)?,
+                    ad.checked_mul(bd)?,
+                )
+            },
+            |a, b| a + b,
+        )
+    }
+}
+
+impl std::ops::Sub for Number {
+    type Output = Number;
+
+    fn sub(self, other: Number) -> Number {
+        self + -other
+    }
+}
+
+impl std::ops::Mul for Number {
+    type Output = Number;
+
+    fn mul(self, other: Number) -> Number {
+        self.binary(
+            other,
+            |an, ad, bn, bd| Rational::new(an.checked_mul(bn)?, ad.checked_mul(bd)?),
+            |a, b| a * b,
+        )
+    }
+}
+
+impl std::ops::Neg for Number {
+    type Output = Number;
+
+    fn neg(self) -> Number {
+        match self {
+            Number::Exact(r) => exact_or(Rational::new(-(r.num as i128), r.den as i128), || {
+                -r.to_f64()
+            }),
+            Number::Float(f) => Number::Float(-f),
+        }
     }
 }
 
@@ -343,7 +379,11 @@ pub mod int {
             return Err(ArithError::DivisionByZero);
         }
         let q = a.checked_div(b).ok_or(ArithError::Overflow)?;
-        Ok(if (a % b != 0) && ((a < 0) != (b < 0)) { q - 1 } else { q })
+        Ok(if (a % b != 0) && ((a < 0) != (b < 0)) {
+            q - 1
+        } else {
+            q
+        })
     }
 
     /// The remainder with the divisor's sign: `-1 % 3 == 2`.
@@ -352,7 +392,11 @@ pub mod int {
             return Err(ArithError::DivisionByZero);
         }
         let r = a.checked_rem(b).ok_or(ArithError::Overflow)?;
-        Ok(if r != 0 && ((r < 0) != (b < 0)) { r + b } else { r })
+        Ok(if r != 0 && ((r < 0) != (b < 0)) {
+            r + b
+        } else {
+            r
+        })
     }
 
     /// `a ** b` for `b >= 0`; a negative exponent has no integer answer.
@@ -387,7 +431,7 @@ mod tests {
     #[test]
     fn hypergrid_band_is_decided_exactly_at_h16() {
         // |12/15 - 0.5| = 0.3 exactly, so 0.3 < u is false; floats say true.
-        let u = exact(12, 15).sub(exact(1, 2)).abs();
+        let u = (exact(12, 15) - exact(1, 2)).abs();
         assert_eq!(u.compare(exact(3, 10)), Some(Ordering::Equal));
         assert!((12.0f64 / 15.0 - 0.5).abs() > 0.3);
     }
@@ -395,16 +439,25 @@ mod tests {
     #[test]
     fn overflow_falls_back_to_float() {
         let big = Number::from(i64::MAX);
-        let sum = big.add(big);
+        let sum = big + big;
         assert!(!sum.is_exact());
         assert_eq!(sum.to_f64(), 2.0 * i64::MAX as f64);
     }
 
     #[test]
     fn powers() {
-        assert_eq!(exact(2, 3).pow(Number::from(-2)).map(|n| n.to_f64()), Ok(2.25));
-        assert_eq!(Number::from(0).pow(Number::from(-1)).map(|n| n.to_f64()), Err(ArithError::DivisionByZero));
-        assert!(!Number::from(2).pow(exact(1, 2)).expect("defined").is_exact());
+        assert_eq!(
+            exact(2, 3).pow(Number::from(-2)).map(|n| n.to_f64()),
+            Ok(2.25)
+        );
+        assert_eq!(
+            Number::from(0).pow(Number::from(-1)).map(|n| n.to_f64()),
+            Err(ArithError::DivisionByZero)
+        );
+        assert!(!Number::from(2)
+            .pow(exact(1, 2))
+            .expect("defined")
+            .is_exact());
     }
 
     #[test]

@@ -48,7 +48,39 @@ impl From<Span> for miette::SourceSpan {
 }
 
 impl From<pest::Span<'_>> for Span {
+    /// Pest spans of rules that end in an optional repetition take in the whitespace and
+    /// comments skipped before it; labels should end at the last character written.
     fn from(span: pest::Span<'_>) -> Span {
-        Span::new(span.start(), span.end())
+        let text = trim_trailing_trivia(span.as_str());
+        Span::new(span.start(), span.start() + text.len())
+    }
+}
+
+/// `text` without trailing whitespace and `#` comments (the language has no strings, so a `#`
+/// always starts a comment).
+fn trim_trailing_trivia(mut text: &str) -> &str {
+    loop {
+        let trimmed = text.trim_end();
+        let line_start = trimmed.rfind('\n').map(|i| i + 1).unwrap_or(0);
+        let trimmed = match trimmed[line_start..].find('#') {
+            Some(hash) => &trimmed[..line_start + hash],
+            None => trimmed,
+        };
+        if trimmed.len() == text.len() {
+            return text;
+        }
+        text = trimmed;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::trim_trailing_trivia;
+
+    #[test]
+    fn trailing_whitespace_and_comments_are_not_part_of_a_span() {
+        assert_eq!(trim_trailing_trivia("2 ** 70\n"), "2 ** 70");
+        assert_eq!(trim_trailing_trivia("x  # note\n  # more\n "), "x");
+        assert_eq!(trim_trailing_trivia("a\n# c\nb"), "a\n# c\nb");
     }
 }

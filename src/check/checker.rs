@@ -26,7 +26,10 @@ pub fn check(program: &ast::Program, overrides: &[Override]) -> Result<Model, Ve
         if let Some(model) = model {
             return Ok(model);
         }
-        diagnostics.push(Diagnostic::new("gfn::check::internal", "internal error: no model and no diagnostic"));
+        diagnostics.push(Diagnostic::new(
+            "gfn::check::internal",
+            "internal error: no model and no diagnostic",
+        ));
     }
     sort_and_dedup(&mut diagnostics);
     Err(diagnostics)
@@ -155,12 +158,16 @@ impl<'a> Checker<'a> {
                     guard,
                     effects,
                 } => {
-                    if let Some(action) = self.check_action(name, args, guard.as_ref(), effects, item.span) {
+                    if let Some(action) =
+                        self.check_action(name, args, guard.as_ref(), effects, item.span)
+                    {
                         actions.push(action);
                     }
                 }
                 ItemKind::Stop(guard) => {
-                    let guard = guard.as_ref().map(|g| self.check_condition(g, "the `stop` condition"));
+                    let guard = guard
+                        .as_ref()
+                        .map(|g| self.check_condition(g, "the `stop` condition"));
                     self.single(&mut stop, guard, item, "stop");
                 }
                 ItemKind::Done(cond) => {
@@ -177,33 +184,61 @@ impl<'a> Checker<'a> {
                     if let Some((_, first)) = &reward {
                         let first = *first;
                         self.error(
-                            Diagnostic::new("gfn::check::duplicate_reward", "the reward is defined more than once")
-                                .label(item.keyword, "second definition")
-                                .label(first, "first defined here")
-                                .help("keep exactly one `reward` or `log_reward` item"),
+                            Diagnostic::new(
+                                "gfn::check::duplicate_reward",
+                                "the reward is defined more than once",
+                            )
+                            .label(item.keyword, "second definition")
+                            .label(first, "first defined here")
+                            .help("keep exactly one `reward` or `log_reward` item"),
                         );
                     } else {
-                        reward = Some((hir::Reward { expr: checked, is_log }, item.keyword));
+                        reward = Some((
+                            hir::Reward {
+                                expr: checked,
+                                is_log,
+                            },
+                            item.keyword,
+                        ));
                     }
                 }
                 _ => {}
             }
         }
         self.check_unused_lets();
-        let end = self.program.items.last().map(|i| i.span.end as usize).unwrap_or(0);
-        let first = self.program.items.first().map(|i| i.keyword).unwrap_or_default();
+        let first = self
+            .program
+            .items
+            .first()
+            .map(|i| i.keyword)
+            .unwrap_or_default();
+        let env_name = self
+            .program
+            .items
+            .iter()
+            .find_map(|i| match &i.kind {
+                ItemKind::Env(name) => Some(name.span),
+                _ => None,
+            })
+            .unwrap_or(first);
         if stop.is_none() && done.is_none() {
             self.error(
                 Diagnostic::new("gfn::check::missing_exit", "the environment has neither `stop` nor `done`")
-                    .label(first, "no trajectory could ever end")
+                    .label(env_name, "no trajectory of this environment could ever end")
                     .help("add `stop` (any state may end the trajectory), `stop when COND`, or `done when COND`"),
             );
         }
         if reward.is_none() {
             self.error(
-                Diagnostic::new("gfn::check::missing_reward", "the environment has no reward")
-                    .label(Span::new(end, end), "expected `reward EXPR` or `log_reward EXPR`")
-                    .help("add a line such as `reward 1.0 + float(count(i in 0..N: b[i]))`"),
+                Diagnostic::new(
+                    "gfn::check::missing_reward",
+                    "the environment has no reward",
+                )
+                .label(
+                    env_name,
+                    "this environment needs `reward EXPR` or `log_reward EXPR`",
+                )
+                .help("add a line such as `reward 1.0 + float(count(i in 0..N: b[i]))`"),
             );
         }
         let fields: Option<Vec<hir::Field>> = self.fields.iter().cloned().collect();
@@ -248,10 +283,15 @@ impl<'a> Checker<'a> {
             Some((_, first)) => {
                 let first = *first;
                 self.error(
-                    Diagnostic::new("gfn::check::duplicate_item", format!("`{word}` appears more than once"))
-                        .label(item.keyword, "second one")
-                        .label(first, "first one here")
-                        .help(format!("combine the conditions into one `{word}` with `or`")),
+                    Diagnostic::new(
+                        "gfn::check::duplicate_item",
+                        format!("`{word}` appears more than once"),
+                    )
+                    .label(item.keyword, "second one")
+                    .label(first, "first one here")
+                    .help(format!(
+                        "combine the conditions into one `{word}` with `or`"
+                    )),
                 );
             }
             None => *slot = Some((value, item.keyword)),
@@ -266,11 +306,19 @@ impl<'a> Checker<'a> {
             .filter(|i| matches!(i.kind, ItemKind::Env(_)))
             .collect();
         let Some(env) = envs.first() else {
-            let first = self.program.items.first().map(|i| i.keyword).unwrap_or_default();
+            let first = self
+                .program
+                .items
+                .first()
+                .map(|i| i.keyword)
+                .unwrap_or_default();
             self.error(
-                Diagnostic::new("gfn::check::missing_env", "the file does not start with `env NAME`")
-                    .label(first, "expected `env NAME` before this")
-                    .help("name the environment on the first line, e.g. `env hypergrid`"),
+                Diagnostic::new(
+                    "gfn::check::missing_env",
+                    "the file does not start with `env NAME`",
+                )
+                .label(first, "expected `env NAME` before this")
+                .help("name the environment on the first line, e.g. `env hypergrid`"),
             );
             return None;
         };
@@ -304,7 +352,12 @@ impl<'a> Checker<'a> {
         let program = self.program;
         for item in &program.items {
             match &item.kind {
-                ItemKind::Param { name, ty, ty_span, value } => {
+                ItemKind::Param {
+                    name,
+                    ty,
+                    ty_span,
+                    value,
+                } => {
                     let index = self.constants.len();
                     self.constants.push(ConstantDef {
                         name,
@@ -329,10 +382,13 @@ impl<'a> Checker<'a> {
                 ItemKind::State(fields) => {
                     if let Some(first) = state_seen {
                         self.error(
-                            Diagnostic::new("gfn::check::duplicate_item", "`state` appears more than once")
-                                .label(item.keyword, "second one")
-                                .label(first, "first one here")
-                                .help("list all fields in one `state { ... }` block"),
+                            Diagnostic::new(
+                                "gfn::check::duplicate_item",
+                                "`state` appears more than once",
+                            )
+                            .label(item.keyword, "second one")
+                            .label(first, "first one here")
+                            .help("list all fields in one `state { ... }` block"),
                         );
                         continue;
                     }
@@ -360,9 +416,12 @@ impl<'a> Checker<'a> {
         if state_seen.is_none() {
             let first = program.items.first().map(|i| i.keyword).unwrap_or_default();
             self.error(
-                Diagnostic::new("gfn::check::missing_state", "the environment has no `state` block")
-                    .label(first, "expected `state { ... }` in this file")
-                    .help("declare the state's fields, e.g. `state { x: [0..H; D] }`"),
+                Diagnostic::new(
+                    "gfn::check::missing_state",
+                    "the environment has no `state` block",
+                )
+                .label(first, "expected `state { ... }` in this file")
+                .help("declare the state's fields, e.g. `state { x: [0..H; D] }`"),
             );
         }
     }
@@ -375,10 +434,16 @@ impl<'a> Checker<'a> {
         if let Some((previous, first)) = self.globals.get(name.name.as_str()) {
             let (previous, first) = (*previous, *first);
             self.error(
-                Diagnostic::new("gfn::check::duplicate_definition", format!("`{}` is defined more than once", name.name))
-                    .label(name.span, format!("`{}` defined again here", name.name))
-                    .label(first, format!("first defined here as {}", previous.describe()))
-                    .help("rename one of the two definitions"),
+                Diagnostic::new(
+                    "gfn::check::duplicate_definition",
+                    format!("`{}` is defined more than once", name.name),
+                )
+                .label(name.span, format!("`{}` defined again here", name.name))
+                .label(
+                    first,
+                    format!("first defined here as {}", previous.describe()),
+                )
+                .help("rename one of the two definitions"),
             );
             return;
         }
@@ -447,9 +512,15 @@ impl<'a> Checker<'a> {
             None => self.error(
                 Diagnostic::new(
                     "gfn::check::set_wrong_type",
-                    format!("--set {}={}: `{}` is not a valid {type_name}", o.name, o.value, o.value),
+                    format!(
+                        "--set {}={}: `{}` is not a valid {type_name}",
+                        o.name, o.value, o.value
+                    ),
                 )
-                .label(ty_span, format!("`{}` is declared {type_name} here", o.name))
+                .label(
+                    ty_span,
+                    format!("`{}` is declared {type_name} here", o.name),
+                )
                 .help(match ty {
                     ast::ParamType::Int => "give a whole number, e.g. --set H=16",
                     ast::ParamType::Float => "give a number, e.g. --set R0=0.01",
@@ -502,7 +573,10 @@ impl<'a> Checker<'a> {
                 self.error(
                     Diagnostic::new(
                         "gfn::check::type_mismatch",
-                        format!("the param is declared {want} but its value is {}", checked.ty),
+                        format!(
+                            "the param is declared {want} but its value is {}",
+                            checked.ty
+                        ),
                     )
                     .label(checked.span, format!("this is {}", checked.ty))
                     .label(ty_span, format!("declared {want} here"))
@@ -522,7 +596,10 @@ impl<'a> Checker<'a> {
             self.constants[index].state = Resolution::Failed;
             return (None, Type::Error);
         }
-        match self.evaluate(&checked).and_then(|v| eval::promote(v, &ty).ok()) {
+        match self
+            .evaluate(&checked)
+            .and_then(|v| eval::promote(v, &ty).ok())
+        {
             Some(value) => {
                 self.constants[index].state = Resolution::Done(value.clone(), ty.clone());
                 (Some(value), ty)
@@ -555,20 +632,30 @@ impl<'a> Checker<'a> {
         let program = self.program;
         let mut seen = false;
         for item in &program.items {
-            let ItemKind::State(fields) = &item.kind else { continue };
+            let ItemKind::State(fields) = &item.kind else {
+                continue;
+            };
             if seen {
                 continue;
             }
             seen = true;
             let mut slots = 0.0;
             for (index, field) in fields.iter().enumerate() {
-                let Some(ty) = self.field_type(&field.ty) else { continue };
+                let Some(ty) = self.field_type(&field.ty) else {
+                    continue;
+                };
                 slots += slot_count(&ty);
                 if slots > MAX_STATE_SLOTS {
                     self.error(
-                        Diagnostic::new("gfn::check::too_large", format!("the state holds more than {MAX_STATE_SLOTS} values"))
-                            .label(field.ty.span, format!("`{}` alone holds {}", field.name.name, slot_count(&ty)))
-                            .help("make the arrays, sets and sequences smaller"),
+                        Diagnostic::new(
+                            "gfn::check::too_large",
+                            format!("the state holds more than {MAX_STATE_SLOTS} values"),
+                        )
+                        .label(
+                            field.ty.span,
+                            format!("`{}` alone holds {}", field.name.name, slot_count(&ty)),
+                        )
+                        .help("make the arrays, sets and sequences smaller"),
                     );
                     return;
                 }
@@ -600,10 +687,16 @@ impl<'a> Checker<'a> {
         }
     }
 
-    fn initial_value(&mut self, field: &ast::Field, expr: &ast::Expr, ty: &FieldType) -> Option<Value> {
+    fn initial_value(
+        &mut self,
+        field: &ast::Field,
+        expr: &ast::Expr,
+        ty: &FieldType,
+    ) -> Option<Value> {
         let checked = self.check_expr(expr, Context::Constant);
         let want = ty.value_type();
-        let set_from_array = matches!(ty, FieldType::Set { .. }) && matches!(&checked.ty, Type::Array(t, _) if **t == Type::Int || t.is_error());
+        let set_from_array = matches!(ty, FieldType::Set { .. })
+            && matches!(&checked.ty, Type::Array(t, _) if **t == Type::Int || t.is_error());
         if !checked.ty.fits(&want) && !set_from_array {
             self.error(
                 Diagnostic::new(
@@ -631,7 +724,10 @@ impl<'a> Checker<'a> {
             self.error(
                 Diagnostic::new(
                     "gfn::check::initial_out_of_range",
-                    format!("the initial value of `{}` is not in its type: {reason}", field.name.name),
+                    format!(
+                        "the initial value of `{}` is not in its type: {reason}",
+                        field.name.name
+                    ),
                 )
                 .label(checked.span, format!("this is {value}"))
                 .label(field.ty.span, format!("the field is {ty}"))
@@ -649,17 +745,29 @@ impl<'a> Checker<'a> {
                 let lo_value = self.constant_int(lo, "a bound of a state type");
                 let hi_value = self.constant_int(hi, "a bound of a state type");
                 let (lo_value, hi_value) = (lo_value?, hi_value?);
-                let end = if *inclusive { hi_value.checked_add(1) } else { Some(hi_value) };
+                let end = if *inclusive {
+                    hi_value.checked_add(1)
+                } else {
+                    Some(hi_value)
+                };
                 let Some(end) = end.filter(|end| *end > lo_value) else {
                     let op = if *inclusive { "..=" } else { ".." };
                     self.error(
-                        Diagnostic::new("gfn::check::empty_range", format!("the range {lo_value}{op}{hi_value} has no values"))
-                            .label(st.span, format!("this is {lo_value}{op}{hi_value}"))
-                            .help(self.range_help("a field needs at least one value: `A..B` holds A <= v < B")),
+                        Diagnostic::new(
+                            "gfn::check::empty_range",
+                            format!("the range {lo_value}{op}{hi_value} has no values"),
+                        )
+                        .label(st.span, format!("this is {lo_value}{op}{hi_value}"))
+                        .help(self.range_help(
+                            "a field needs at least one value: `A..B` holds A <= v < B",
+                        )),
                     );
                     return None;
                 };
-                Some(FieldType::Int { lo: lo_value, hi: end })
+                Some(FieldType::Int {
+                    lo: lo_value,
+                    hi: end,
+                })
             }
             ast::StateTypeKind::Array { element, len } => {
                 let element = self.field_type(element);
@@ -682,8 +790,15 @@ impl<'a> Checker<'a> {
         if self.overrides.is_empty() {
             base.to_string()
         } else {
-            let set: Vec<String> = self.overrides.iter().map(|o| format!("{}={}", o.name, o.value)).collect();
-            format!("{base}; check the values given with --set ({})", set.join(", "))
+            let set: Vec<String> = self
+                .overrides
+                .iter()
+                .map(|o| format!("{}={}", o.name, o.value))
+                .collect();
+            format!(
+                "{base}; check the values given with --set ({})",
+                set.join(", ")
+            )
         }
     }
 
@@ -703,9 +818,12 @@ impl<'a> Checker<'a> {
             }
             other => {
                 self.error(
-                    Diagnostic::new("gfn::check::type_mismatch", format!("{what} must be an integer, not {other}"))
-                        .label(checked.span, format!("this is {other}"))
-                        .help("write an integer expression of params and consts"),
+                    Diagnostic::new(
+                        "gfn::check::type_mismatch",
+                        format!("{what} must be an integer, not {other}"),
+                    )
+                    .label(checked.span, format!("this is {other}"))
+                    .help("write an integer expression of params and consts"),
                 );
                 return None;
             }
@@ -719,17 +837,23 @@ impl<'a> Checker<'a> {
             Ok(n) if n <= MAX_VALUES => Some(n),
             Ok(_) => {
                 self.error(
-                    Diagnostic::new("gfn::check::too_large", format!("{what} is {n}; at most {MAX_VALUES} is accepted"))
-                        .label(expr.span, format!("this is {n}"))
-                        .help("make it smaller"),
+                    Diagnostic::new(
+                        "gfn::check::too_large",
+                        format!("{what} is {n}; at most {MAX_VALUES} is accepted"),
+                    )
+                    .label(expr.span, format!("this is {n}"))
+                    .help("make it smaller"),
                 );
                 None
             }
             Err(_) => {
                 self.error(
-                    Diagnostic::new("gfn::check::negative_length", format!("{what} is negative ({n})"))
-                        .label(expr.span, format!("this is {n}"))
-                        .help(self.range_help("lengths must be 0 or more")),
+                    Diagnostic::new(
+                        "gfn::check::negative_length",
+                        format!("{what} is negative ({n})"),
+                    )
+                    .label(expr.span, format!("this is {n}"))
+                    .help(self.range_help("lengths must be 0 or more")),
                 );
                 None
             }
@@ -754,7 +878,7 @@ impl<'a> Checker<'a> {
             let values = self.action_domain(name, arg);
             let ty = values
                 .as_ref()
-                .and_then(|(_, ty)| Some(ty.clone()))
+                .map(|(_, ty)| ty.clone())
                 .unwrap_or(Type::Error);
             match values {
                 Some((values, _)) => domains.push((arg.name.name.clone(), values)),
@@ -788,7 +912,11 @@ impl<'a> Checker<'a> {
     }
 
     /// The values of an action argument's domain, which must be constant.
-    fn action_domain(&mut self, action: &ast::Ident, arg: &ast::ActionArg) -> Option<(Vec<Value>, Type)> {
+    fn action_domain(
+        &mut self,
+        action: &ast::Ident,
+        arg: &ast::ActionArg,
+    ) -> Option<(Vec<Value>, Type)> {
         let saved = std::mem::take(&mut self.locals);
         let (domain, element) = self.check_domain(&arg.domain, Context::Constant);
         self.locals = saved;
@@ -806,7 +934,10 @@ impl<'a> Checker<'a> {
             self.error(
                 Diagnostic::new(
                     "gfn::check::empty_range",
-                    format!("`{}` in action `{}` has no values to take", arg.name.name, action.name),
+                    format!(
+                        "`{}` in action `{}` has no values to take",
+                        arg.name.name, action.name
+                    ),
                 )
                 .label(arg.domain.span, "this domain is empty")
                 .help(self.range_help("an action family needs at least one value")),
@@ -815,9 +946,16 @@ impl<'a> Checker<'a> {
         }
         if values.len() > MAX_VALUES {
             self.error(
-                Diagnostic::new("gfn::check::too_large", format!("`{}` takes {} values; at most {MAX_VALUES} are accepted", arg.name.name, values.len()))
-                    .label(arg.domain.span, "this domain is too large")
-                    .help("use a smaller domain"),
+                Diagnostic::new(
+                    "gfn::check::too_large",
+                    format!(
+                        "`{}` takes {} values; at most {MAX_VALUES} are accepted",
+                        arg.name.name,
+                        values.len()
+                    ),
+                )
+                .label(arg.domain.span, "this domain is too large")
+                .help("use a smaller domain"),
             );
             return None;
         }
@@ -844,7 +982,15 @@ impl<'a> Checker<'a> {
                             self.error(
                                 Diagnostic::new(
                                     "gfn::check::type_mismatch",
-                                    format!("`{}` only works on int places; this place is {}", if *op == ast::AssignOp::Add { "+=" } else { "-=" }, place.ty),
+                                    format!(
+                                        "`{}` only works on int places; this place is {}",
+                                        if *op == ast::AssignOp::Add {
+                                            "+="
+                                        } else {
+                                            "-="
+                                        },
+                                        place.ty
+                                    ),
                                 )
                                 .label(place.span, format!("this is {}", place.ty))
                                 .help("use `=` to assign a new value"),
@@ -875,7 +1021,10 @@ impl<'a> Checker<'a> {
 
     fn mismatch_in_assignment(&mut self, place: &hir::Place, value: &hir::Expr, want: &Type) {
         let help = match (&value.ty, want) {
-            (Type::Float, Type::Int) => "state fields hold integers: convert with floor(...), round(...) or int(...)".to_string(),
+            (Type::Float, Type::Int) => {
+                "state fields hold integers: convert with floor(...), round(...) or int(...)"
+                    .to_string()
+            }
             (Type::Bool, Type::Int) => "convert with int(...)".to_string(),
             _ => format!("assign a value of type {want}"),
         };
@@ -906,25 +1055,33 @@ impl<'a> Checker<'a> {
                     None => "effects on sets are `insert(e)` and `remove(e)`; on sequences `push(e)` and `pop()`".to_string(),
                 };
                 self.error(
-                    Diagnostic::new("gfn::check::unknown_method", format!("there is no effect `.{}(...)`", method.name))
-                        .label(method.span, "unknown effect")
-                        .help(help),
+                    Diagnostic::new(
+                        "gfn::check::unknown_method",
+                        format!("there is no effect `.{}(...)`", method.name),
+                    )
+                    .label(method.span, "unknown effect")
+                    .help(help),
                 );
                 return None;
             }
         };
-        let place_ok = match (&place.ty, expected_place) {
-            (FieldType::Set { .. }, "set") | (FieldType::Seq(..), "seq") => true,
-            _ => false,
-        };
+        let place_ok = matches!(
+            (&place.ty, expected_place),
+            (FieldType::Set { .. }, "set") | (FieldType::Seq(..), "seq")
+        );
         if !place_ok {
             self.error(
                 Diagnostic::new(
                     "gfn::check::type_mismatch",
-                    format!("`.{}(...)` needs a {expected_place} field; this place is {}", method.name, place.ty),
+                    format!(
+                        "`.{}(...)` needs a {expected_place} field; this place is {}",
+                        method.name, place.ty
+                    ),
                 )
                 .label(place.span, format!("this is {}", place.ty))
-                .help(format!("declare the field as `{expected_place}<...>`, or assign with `=`")),
+                .help(format!(
+                    "declare the field as `{expected_place}<...>`, or assign with `=`"
+                )),
             );
             return None;
         }
@@ -934,7 +1091,11 @@ impl<'a> Checker<'a> {
                 self.error(
                     Diagnostic::new(
                         "gfn::check::wrong_arity",
-                        format!("`.{}` takes {}", method.name, arity_text(usize::from(wants_arg))),
+                        format!(
+                            "`.{}` takes {}",
+                            method.name,
+                            arity_text(usize::from(wants_arg))
+                        ),
                     )
                     .label(span, "called here")
                     .help(if wants_arg {
@@ -1001,9 +1162,12 @@ impl<'a> Checker<'a> {
                 FieldType::Array(element, _) | FieldType::Seq(element, _) => *element,
                 other => {
                     self.error(
-                        Diagnostic::new("gfn::check::not_indexable", format!("a place of type {other} cannot be indexed"))
-                            .label(index.span, "this index")
-                            .help("only arrays and sequences have elements"),
+                        Diagnostic::new(
+                            "gfn::check::not_indexable",
+                            format!("a place of type {other} cannot be indexed"),
+                        )
+                        .label(index.span, "this index")
+                        .help("only arrays and sequences have elements"),
                     );
                     return None;
                 }
@@ -1053,9 +1217,12 @@ impl<'a> Checker<'a> {
                 "write a condition that is true or false"
             };
             self.error(
-                Diagnostic::new("gfn::check::guard_not_bool", format!("{what} must be a bool, but it is {}", checked.ty))
-                    .label(checked.span, format!("this is {}", checked.ty))
-                    .help(help),
+                Diagnostic::new(
+                    "gfn::check::guard_not_bool",
+                    format!("{what} must be a bool, but it is {}", checked.ty),
+                )
+                .label(checked.span, format!("this is {}", checked.ty))
+                .help(help),
             );
         }
         checked
@@ -1068,16 +1235,22 @@ impl<'a> Checker<'a> {
             Type::Int => checked.ty = Type::Float,
             Type::Float | Type::Error => {}
             Type::Bool => self.error(
-                Diagnostic::new("gfn::check::bool_as_number", format!("the {word} is a bool, not a number"))
-                    .label(checked.span, "this is a bool")
-                    .help("convert it with float(...), e.g. `reward 0.1 + float(x == 3)`"),
+                Diagnostic::new(
+                    "gfn::check::bool_as_number",
+                    format!("the {word} is a bool, not a number"),
+                )
+                .label(checked.span, "this is a bool")
+                .help("convert it with float(...), e.g. `reward 0.1 + float(x == 3)`"),
             ),
             ref other => {
                 let other = other.clone();
                 self.error(
-                    Diagnostic::new("gfn::check::type_mismatch", format!("the {word} must be a number, not {other}"))
-                        .label(checked.span, format!("this is {other}"))
-                        .help("reduce it to one number, e.g. with sum(...)"),
+                    Diagnostic::new(
+                        "gfn::check::type_mismatch",
+                        format!("the {word} must be a number, not {other}"),
+                    )
+                    .label(checked.span, format!("this is {other}"))
+                    .help("reduce it to one number, e.g. with sum(...)"),
                 )
             }
         }
@@ -1102,12 +1275,22 @@ impl<'a> Checker<'a> {
     }
 
     /// The instance of let `index` for these argument types, checking its body the first time.
-    fn let_instance(&mut self, index: usize, arg_types: Vec<Type>, use_span: Span) -> Option<(usize, Type)> {
-        let key = (index, arg_types.iter().map(|t| t.to_string()).collect::<Vec<_>>().join(","));
-        if let Some(instance) = self.instance_of.get(&key) {
-            return self.instances[*instance].as_ref().map(|i| (*instance, i.body.ty.clone()));
-        }
+    fn let_instance(
+        &mut self,
+        index: usize,
+        arg_types: Vec<Type>,
+        use_span: Span,
+    ) -> Option<(usize, Type)> {
+        let key = (
+            index,
+            arg_types
+                .iter()
+                .map(|t| t.to_string())
+                .collect::<Vec<_>>()
+                .join(","),
+        );
         let def_name = self.lets[index].name;
+        // The recursion test comes first: an instance being checked is registered but empty.
         if self.let_stack.contains(&index) {
             self.error(
                 Diagnostic::new("gfn::check::recursive_definition", format!("`{}` is defined in terms of itself", def_name.name))
@@ -1116,6 +1299,11 @@ impl<'a> Checker<'a> {
                     .help("lets cannot be recursive; write the computation with an aggregate such as sum(...) instead"),
             );
             return None;
+        }
+        if let Some(instance) = self.instance_of.get(&key) {
+            return self.instances[*instance]
+                .as_ref()
+                .map(|i| (*instance, i.body.ty.clone()));
         }
         let slot = self.instances.len();
         self.instances.push(None);
@@ -1139,7 +1327,14 @@ impl<'a> Checker<'a> {
         Some((slot, ty))
     }
 
-    fn call_let(&mut self, index: usize, name: &ast::Ident, args: Option<&[ast::Expr]>, span: Span, context: Context) -> hir::Expr {
+    fn call_let(
+        &mut self,
+        index: usize,
+        name: &ast::Ident,
+        args: Option<&[ast::Expr]>,
+        span: Span,
+        context: Context,
+    ) -> hir::Expr {
         let def = &self.lets[index];
         let arity = def.params.map(|p| p.len());
         let given = args.map(|a| a.len());
@@ -1205,9 +1400,12 @@ impl<'a> Checker<'a> {
             );
         } else if self.locals.iter().any(|l| l.name == name.name) {
             self.error(
-                Diagnostic::new("gfn::check::shadowed_name", format!("`{}` is already a variable here", name.name))
-                    .label(name.span, "this name hides it")
-                    .help("pick another name for the inner variable"),
+                Diagnostic::new(
+                    "gfn::check::shadowed_name",
+                    format!("`{}` is already a variable here", name.name),
+                )
+                .label(name.span, "this name hides it")
+                .help("pick another name for the inner variable"),
             );
         }
         self.locals.push(Local {
@@ -1220,8 +1418,11 @@ impl<'a> Checker<'a> {
         let mut candidates: Vec<&str> = self.globals.keys().copied().collect();
         candidates.extend(self.locals.iter().map(|l| l.name.as_str()));
         candidates.sort_unstable();
-        let mut d = Diagnostic::new("gfn::check::unknown_name", format!("unknown name `{}`", name.name))
-            .label(name.span, "not defined anywhere in this file");
+        let mut d = Diagnostic::new(
+            "gfn::check::unknown_name",
+            format!("unknown name `{}`", name.name),
+        )
+        .label(name.span, "not defined anywhere in this file");
         if let Some(close) = names::closest(&name.name, candidates) {
             d = d.help(format!("did you mean `{close}`?"));
         } else {
@@ -1237,9 +1438,16 @@ impl<'a> Checker<'a> {
             ref other => {
                 let other = other.clone();
                 self.error(
-                    Diagnostic::new("gfn::check::type_mismatch", format!("{what} must be an int, not {other}"))
-                        .label(expr.span, format!("this is {other}"))
-                        .help(if other == Type::Float { "convert with floor(...), round(...) or int(...)" } else { "use an integer expression" }),
+                    Diagnostic::new(
+                        "gfn::check::type_mismatch",
+                        format!("{what} must be an int, not {other}"),
+                    )
+                    .label(expr.span, format!("this is {other}"))
+                    .help(if other == Type::Float {
+                        "convert with floor(...), round(...) or int(...)"
+                    } else {
+                        "use an integer expression"
+                    }),
                 );
             }
         }
@@ -1255,9 +1463,12 @@ impl<'a> Checker<'a> {
             ref other => {
                 let other = other.clone();
                 self.error(
-                    Diagnostic::new("gfn::check::type_mismatch", format!("{what} must be a number, not {other}"))
-                        .label(expr.span, format!("this is {other}"))
-                        .help("reduce it to a number, e.g. with sum(...) or len(...)"),
+                    Diagnostic::new(
+                        "gfn::check::type_mismatch",
+                        format!("{what} must be a number, not {other}"),
+                    )
+                    .label(expr.span, format!("this is {other}"))
+                    .help("reduce it to a number, e.g. with sum(...) or len(...)"),
                 );
                 false
             }
@@ -1270,9 +1481,16 @@ impl<'a> Checker<'a> {
             ref other => {
                 let other = other.clone();
                 self.error(
-                    Diagnostic::new("gfn::check::type_mismatch", format!("{what} must be a bool, not {other}"))
-                        .label(expr.span, format!("this is {other}"))
-                        .help(if other.is_numeric() { "compare explicitly, e.g. `x != 0`" } else { "write a condition" }),
+                    Diagnostic::new(
+                        "gfn::check::type_mismatch",
+                        format!("{what} must be a bool, not {other}"),
+                    )
+                    .label(expr.span, format!("this is {other}"))
+                    .help(if other.is_numeric() {
+                        "compare explicitly, e.g. `x != 0`"
+                    } else {
+                        "write a condition"
+                    }),
                 );
                 false
             }
@@ -1286,36 +1504,55 @@ impl<'a> Checker<'a> {
             ast::ExprKind::Int(Some(v)) => typed(ExprKind::Const(Value::Int(*v)), Type::Int),
             ast::ExprKind::Int(None) => {
                 self.error(
-                    Diagnostic::new("gfn::check::literal_out_of_range", "this integer does not fit in 64 bits")
-                        .label(span, "too large")
-                        .help(format!("integers lie between {} and {}", i64::MIN, i64::MAX)),
+                    Diagnostic::new(
+                        "gfn::check::literal_out_of_range",
+                        "this integer does not fit in 64 bits",
+                    )
+                    .label(span, "too large")
+                    .help(format!(
+                        "integers lie between {} and {}",
+                        i64::MIN,
+                        i64::MAX
+                    )),
                 );
                 error_expr(span)
             }
-            ast::ExprKind::Float(text) => match Number::parse_decimal(text).filter(|n| n.to_f64().is_finite()) {
-                Some(n) => typed(ExprKind::Const(Value::Float(n)), Type::Float),
-                None => {
-                    self.error(
-                        Diagnostic::new("gfn::check::literal_out_of_range", "this number is too large for a 64-bit float")
+            ast::ExprKind::Float(text) => {
+                match Number::parse_decimal(text).filter(|n| n.to_f64().is_finite()) {
+                    Some(n) => typed(ExprKind::Const(Value::Float(n)), Type::Float),
+                    None => {
+                        self.error(
+                            Diagnostic::new(
+                                "gfn::check::literal_out_of_range",
+                                "this number is too large for a 64-bit float",
+                            )
                             .label(span, "too large")
                             .help("floats lie within about ±1.8e308"),
-                    );
-                    error_expr(span)
+                        );
+                        error_expr(span)
+                    }
                 }
-            },
+            }
             ast::ExprKind::Bool(b) => typed(ExprKind::Const(Value::Bool(*b)), Type::Bool),
             ast::ExprKind::Name(name) => self.check_name(name, context),
             ast::ExprKind::Array(items) => {
-                let items: Vec<hir::Expr> = items.iter().map(|i| self.check_expr(i, context)).collect();
+                let items: Vec<hir::Expr> =
+                    items.iter().map(|i| self.check_expr(i, context)).collect();
                 let mut element = Type::Error;
                 for item in &items {
                     match element.unify(&item.ty) {
                         Some(t) => element = t,
                         None => {
                             self.error(
-                                Diagnostic::new("gfn::check::type_mismatch", format!("array elements must have one type; found {element} and {}", item.ty))
-                                    .label(item.span, format!("this is {}", item.ty))
-                                    .help("make all elements the same type"),
+                                Diagnostic::new(
+                                    "gfn::check::type_mismatch",
+                                    format!(
+                                        "array elements must have one type; found {element} and {}",
+                                        item.ty
+                                    ),
+                                )
+                                .label(item.span, format!("this is {}", item.ty))
+                                .help("make all elements the same type"),
                             );
                             return error_expr(span);
                         }
@@ -1376,10 +1613,16 @@ impl<'a> Checker<'a> {
                     Some(ty) => typed(ExprKind::If(Box::new(c), Box::new(a), Box::new(b)), ty),
                     None => {
                         self.error(
-                            Diagnostic::new("gfn::check::type_mismatch", format!("the branches of `if` have different types: {} and {}", a.ty, b.ty))
-                                .label(a.span, format!("this is {}", a.ty))
-                                .label(b.span, format!("this is {}", b.ty))
-                                .help("both branches must give the same type"),
+                            Diagnostic::new(
+                                "gfn::check::type_mismatch",
+                                format!(
+                                    "the branches of `if` have different types: {} and {}",
+                                    a.ty, b.ty
+                                ),
+                            )
+                            .label(a.span, format!("this is {}", a.ty))
+                            .label(b.span, format!("this is {}", b.ty))
+                            .help("both branches must give the same type"),
                         );
                         error_expr(span)
                     }
@@ -1394,9 +1637,14 @@ impl<'a> Checker<'a> {
                         if let ExprKind::Const(Value::Int(i)) = index.kind {
                             if i < 0 || i as u64 >= *n as u64 {
                                 self.error(
-                                    Diagnostic::new("gfn::check::index_out_of_range", format!("index {i} is out of range for an array of length {n}"))
-                                        .label(index.span, format!("valid indices are 0..{n}"))
-                                        .help("indices start at 0; negative indices are not allowed"),
+                                    Diagnostic::new(
+                                        "gfn::check::index_out_of_range",
+                                        format!(
+                                            "index {i} is out of range for an array of length {n}"
+                                        ),
+                                    )
+                                    .label(index.span, format!("valid indices are 0..{n}"))
+                                    .help("indices start at 0; negative indices are not allowed"),
                                 );
                                 return error_expr(span);
                             }
@@ -1408,9 +1656,16 @@ impl<'a> Checker<'a> {
                     other => {
                         let other = other.clone();
                         self.error(
-                            Diagnostic::new("gfn::check::not_indexable", format!("a value of type {other} cannot be indexed"))
-                                .label(base.span, format!("this is {other}"))
-                                .help(if other == Type::Set { "test membership with `e in S` instead" } else { "only arrays and sequences can be indexed" }),
+                            Diagnostic::new(
+                                "gfn::check::not_indexable",
+                                format!("a value of type {other} cannot be indexed"),
+                            )
+                            .label(base.span, format!("this is {other}"))
+                            .help(if other == Type::Set {
+                                "test membership with `e in S` instead"
+                            } else {
+                                "only arrays and sequences can be indexed"
+                            }),
                         );
                         return error_expr(span);
                     }
@@ -1418,7 +1673,9 @@ impl<'a> Checker<'a> {
                 typed(ExprKind::Index(Box::new(base), Box::new(index)), ty)
             }
             ast::ExprKind::Call(function, args) => self.check_call(function, args, span, context),
-            ast::ExprKind::Method(receiver, method, args) => self.check_method(receiver, method, args, span, context),
+            ast::ExprKind::Method(receiver, method, args) => {
+                self.check_method(receiver, method, args, span, context)
+            }
             ast::ExprKind::Aggregate {
                 function,
                 variable,
@@ -1439,14 +1696,16 @@ impl<'a> Checker<'a> {
             };
         }
         match self.globals.get(name.name.as_str()).copied() {
-            Some((Global::Param(i) | Global::Const(i), _)) => match self.resolve_constant(i, Some(span)) {
-                (Some(value), ty) => hir::Expr {
-                    kind: ExprKind::Const(value),
-                    ty,
-                    span,
-                },
-                (None, _) => error_expr(span),
-            },
+            Some((Global::Param(i) | Global::Const(i), _)) => {
+                match self.resolve_constant(i, Some(span)) {
+                    (Some(value), ty) => hir::Expr {
+                        kind: ExprKind::Const(value),
+                        ty,
+                        span,
+                    },
+                    (None, _) => error_expr(span),
+                }
+            }
             Some((Global::Field(i), _)) => {
                 if context == Context::Constant {
                     self.error(not_constant(name, "a state field"));
@@ -1465,9 +1724,12 @@ impl<'a> Checker<'a> {
             None => {
                 if names::is_reserved(&name.name) {
                     self.error(
-                        Diagnostic::new("gfn::check::not_a_value", format!("`{}` is a function, not a value", name.name))
-                            .label(span, "used as a value")
-                            .help(format!("call it, e.g. `{}(x)`", name.name)),
+                        Diagnostic::new(
+                            "gfn::check::not_a_value",
+                            format!("`{}` is a function, not a value", name.name),
+                        )
+                        .label(span, "used as a value")
+                        .help(format!("call it, e.g. `{}(x)`", name.name)),
                     );
                 } else {
                     self.error(self.unknown_name(name));
@@ -1477,7 +1739,14 @@ impl<'a> Checker<'a> {
         }
     }
 
-    fn check_binary(&mut self, op: BinaryOp, a: &ast::Expr, b: &ast::Expr, span: Span, context: Context) -> hir::Expr {
+    fn check_binary(
+        &mut self,
+        op: BinaryOp,
+        a: &ast::Expr,
+        b: &ast::Expr,
+        span: Span,
+        context: Context,
+    ) -> hir::Expr {
         let a = self.check_expr(a, context);
         let b = self.check_expr(b, context);
         let symbol = op.symbol();
@@ -1504,9 +1773,18 @@ impl<'a> Checker<'a> {
                         if !both_int {
                             let float_side = if a.ty == Type::Float { &a } else { &b };
                             self.error(
-                                Diagnostic::new("gfn::check::integer_only", format!("`{symbol}` works on integers only"))
-                                    .label(float_side.span, "this is a float")
-                                    .help(if op == BinaryOp::FloorDiv { "use floor(a / b) for floats" } else { "convert the operands with int(...) or floor(...)" }),
+                                Diagnostic::new(
+                                    "gfn::check::integer_only",
+                                    format!("`{symbol}` works on integers only"),
+                                )
+                                .label(float_side.span, "this is a float")
+                                .help(
+                                    if op == BinaryOp::FloorDiv {
+                                        "use floor(a / b) for floats"
+                                    } else {
+                                        "convert the operands with int(...) or floor(...)"
+                                    },
+                                ),
                             );
                             return error_expr(span);
                         }
@@ -1525,7 +1803,13 @@ impl<'a> Checker<'a> {
         }
     }
 
-    fn check_compare(&mut self, first: &ast::Expr, rest: &[(CompareOp, Span, ast::Expr)], span: Span, context: Context) -> hir::Expr {
+    fn check_compare(
+        &mut self,
+        first: &ast::Expr,
+        rest: &[(CompareOp, Span, ast::Expr)],
+        span: Span,
+        context: Context,
+    ) -> hir::Expr {
         let first = self.check_expr(first, context);
         let mut left_ty = first.ty.clone();
         let mut left_span = first.span;
@@ -1537,10 +1821,16 @@ impl<'a> Checker<'a> {
                     let (domain, element) = self.check_domain(operand, context);
                     if !left_ty.fits(&element) && !element.fits(&left_ty) {
                         self.error(
-                            Diagnostic::new("gfn::check::type_mismatch", format!("`{}` tests a {left_ty} against elements of type {element}", op.symbol()))
-                                .label(left_span, format!("this is {left_ty}"))
-                                .label(*op_span, format!("elements here are {element}"))
-                                .help("test a value of the collection's element type"),
+                            Diagnostic::new(
+                                "gfn::check::type_mismatch",
+                                format!(
+                                    "`{}` tests a {left_ty} against elements of type {element}",
+                                    op.symbol()
+                                ),
+                            )
+                            .label(left_span, format!("this is {left_ty}"))
+                            .label(*op_span, format!("elements here are {element}"))
+                            .help("test a value of the collection's element type"),
                         );
                         ok = false;
                     }
@@ -1554,19 +1844,33 @@ impl<'a> Checker<'a> {
                     let comparable = if ordered {
                         left_ty.is_numeric() && right.ty.is_numeric()
                     } else {
-                        left_ty.unify(&right.ty).is_some() && !matches!(left_ty, Type::Range) 
+                        left_ty.unify(&right.ty).is_some() && !matches!(left_ty, Type::Range)
                     };
                     if !comparable {
-                        let (code, help) = if ordered && (left_ty == Type::Bool || right.ty == Type::Bool) {
-                            ("gfn::check::bool_as_number", "bools have no order; convert with int(...) to compare as numbers")
-                        } else {
-                            ("gfn::check::type_mismatch", "compare values of the same type")
-                        };
+                        let (code, help) =
+                            if ordered && (left_ty == Type::Bool || right.ty == Type::Bool) {
+                                (
+                                "gfn::check::bool_as_number",
+                                "bools have no order; convert with int(...) to compare as numbers",
+                            )
+                            } else {
+                                (
+                                    "gfn::check::type_mismatch",
+                                    "compare values of the same type",
+                                )
+                            };
                         self.error(
-                            Diagnostic::new(code, format!("cannot compare {left_ty} with {} using `{}`", right.ty, op.symbol()))
-                                .label(left_span, format!("this is {left_ty}"))
-                                .label(right.span, format!("this is {}", right.ty))
-                                .help(help),
+                            Diagnostic::new(
+                                code,
+                                format!(
+                                    "cannot compare {left_ty} with {} using `{}`",
+                                    right.ty,
+                                    op.symbol()
+                                ),
+                            )
+                            .label(left_span, format!("this is {left_ty}"))
+                            .label(right.span, format!("this is {}", right.ty))
+                            .help(help),
                         );
                         ok = false;
                     }
@@ -1593,7 +1897,11 @@ impl<'a> Checker<'a> {
             let hi = self.check_expr(hi, context);
             self.expect_int(&lo, "a range bound");
             self.expect_int(&hi, "a range bound");
-            let ty = if lo.ty.is_error() || hi.ty.is_error() { Type::Error } else { Type::Int };
+            let ty = if lo.ty.is_error() || hi.ty.is_error() {
+                Type::Error
+            } else {
+                Type::Int
+            };
             let range = hir::Expr {
                 kind: ExprKind::Range {
                     lo: Box::new(lo),
@@ -1613,9 +1921,16 @@ impl<'a> Checker<'a> {
             other => {
                 let other = other.clone();
                 self.error(
-                    Diagnostic::new("gfn::check::not_a_domain", format!("a value of type {other} has no elements to range over"))
-                        .label(domain.span, format!("this is {other}"))
-                        .help(if other == Type::Int { "write a range such as `0..N`" } else { "use a range, a set, a sequence or an array" }),
+                    Diagnostic::new(
+                        "gfn::check::not_a_domain",
+                        format!("a value of type {other} has no elements to range over"),
+                    )
+                    .label(domain.span, format!("this is {other}"))
+                    .help(if other == Type::Int {
+                        "write a range such as `0..N`"
+                    } else {
+                        "use a range, a set, a sequence or an array"
+                    }),
                 );
                 Type::Error
             }
@@ -1633,14 +1948,20 @@ impl<'a> Checker<'a> {
         context: Context,
     ) -> hir::Expr {
         let Some(aggregate) = Aggregate::from_name(&function.name) else {
-            let help = match names::closest(&function.name, ["sum", "prod", "min", "max", "all", "any", "count"]) {
+            let help = match names::closest(
+                &function.name,
+                ["sum", "prod", "min", "max", "all", "any", "count"],
+            ) {
                 Some(close) => format!("did you mean `{close}`?"),
                 None => "the aggregates are sum, prod, min, max, all, any and count".to_string(),
             };
             self.error(
-                Diagnostic::new("gfn::check::unknown_aggregate", format!("`{}` is not an aggregate", function.name))
-                    .label(function.span, "not an aggregate")
-                    .help(help),
+                Diagnostic::new(
+                    "gfn::check::unknown_aggregate",
+                    format!("`{}` is not an aggregate", function.name),
+                )
+                .label(function.span, "not an aggregate")
+                .help(help),
             );
             return error_expr(span);
         };
@@ -1667,9 +1988,12 @@ impl<'a> Checker<'a> {
             Aggregate::Sum | Aggregate::Prod | Aggregate::Min | Aggregate::Max => {
                 if body.ty == Type::Bool && aggregate == Aggregate::Sum {
                     self.error(
-                        Diagnostic::new("gfn::check::bool_as_number", format!("`{name}` adds numbers, but this is a bool"))
-                            .label(body.span, "this is a bool")
-                            .help("use count(...) to count how often a condition holds"),
+                        Diagnostic::new(
+                            "gfn::check::bool_as_number",
+                            format!("`{name}` adds numbers, but this is a bool"),
+                        )
+                        .label(body.span, "this is a bool")
+                        .help("use count(...) to count how often a condition holds"),
                     );
                     return Type::Error;
                 }
@@ -1683,20 +2007,39 @@ impl<'a> Checker<'a> {
                 if !self.expect_bool(body, &format!("the body of `{name}`")) {
                     return Type::Error;
                 }
-                if aggregate == Aggregate::Count { Type::Int } else { Type::Bool }
+                if aggregate == Aggregate::Count {
+                    Type::Int
+                } else {
+                    Type::Bool
+                }
             }
         }
     }
 
-    fn check_call(&mut self, function: &ast::Ident, args: &[ast::Expr], span: Span, context: Context) -> hir::Expr {
+    fn check_call(
+        &mut self,
+        function: &ast::Ident,
+        args: &[ast::Expr],
+        span: Span,
+        context: Context,
+    ) -> hir::Expr {
         match self.globals.get(function.name.as_str()).copied() {
-            Some((Global::Let(i), _)) => return self.call_let(i, function, Some(args), span, context),
+            Some((Global::Let(i), _)) => {
+                return self.call_let(i, function, Some(args), span, context)
+            }
             Some((global, def)) => {
                 self.error(
-                    Diagnostic::new("gfn::check::not_callable", format!("`{}` is {}, not a function", function.name, global.describe()))
-                        .label(function.span, "called here")
-                        .label(def, "defined here")
-                        .help("index arrays with `x[i]`; define functions with `let f(i) = ...`"),
+                    Diagnostic::new(
+                        "gfn::check::not_callable",
+                        format!(
+                            "`{}` is {}, not a function",
+                            function.name,
+                            global.describe()
+                        ),
+                    )
+                    .label(function.span, "called here")
+                    .label(def, "defined here")
+                    .help("index arrays with `x[i]`; define functions with `let f(i) = ...`"),
                 );
                 return error_expr(span);
             }
@@ -1704,7 +2047,9 @@ impl<'a> Checker<'a> {
         }
         let checked: Vec<hir::Expr> = args.iter().map(|a| self.check_expr(a, context)).collect();
         // sum(x), min(x), all(x) over a collection, as in Python.
-        if let (Some(aggregate), [collection]) = (Aggregate::from_name(&function.name), checked.as_slice()) {
+        if let (Some(aggregate), [collection]) =
+            (Aggregate::from_name(&function.name), checked.as_slice())
+        {
             if matches!(collection.ty, Type::Array(..) | Type::Seq(_) | Type::Set) {
                 return self.aggregate_over(aggregate, &function.name, collection.clone(), span);
             }
@@ -1712,15 +2057,27 @@ impl<'a> Checker<'a> {
         let Some(builtin) = Builtin::from_name(&function.name) else {
             if Aggregate::from_name(&function.name).is_some() {
                 self.error(
-                    Diagnostic::new("gfn::check::wrong_arity", format!("`{}` takes a collection or `VAR in DOMAIN: EXPR`", function.name))
-                        .label(span, "called here")
-                        .help(format!("write `{}(i in 0..N: EXPR)` or `{}(ARRAY)`", function.name, function.name)),
+                    Diagnostic::new(
+                        "gfn::check::wrong_arity",
+                        format!(
+                            "`{}` takes a collection or `VAR in DOMAIN: EXPR`",
+                            function.name
+                        ),
+                    )
+                    .label(span, "called here")
+                    .help(format!(
+                        "write `{}(i in 0..N: EXPR)` or `{}(ARRAY)`",
+                        function.name, function.name
+                    )),
                 );
             } else {
                 let mut candidates: Vec<&str> = names::RESERVED.to_vec();
                 candidates.extend(self.lets.iter().map(|l| l.name.name.as_str()));
-                let mut d = Diagnostic::new("gfn::check::unknown_name", format!("unknown function `{}`", function.name))
-                    .label(function.span, "no function has this name");
+                let mut d = Diagnostic::new(
+                    "gfn::check::unknown_name",
+                    format!("unknown function `{}`", function.name),
+                )
+                .label(function.span, "no function has this name");
                 d = match names::closest(&function.name, candidates) {
                     Some(close) => d.help(format!("did you mean `{close}`?")),
                     None => d.help("define it with `let NAME(ARG) = ...`"),
@@ -1729,16 +2086,28 @@ impl<'a> Checker<'a> {
             }
             return error_expr(span);
         };
-        let arity = if matches!(builtin, Builtin::Min | Builtin::Max) { 2 } else { 1 };
+        let arity = if matches!(builtin, Builtin::Min | Builtin::Max) {
+            2
+        } else {
+            1
+        };
         if checked.len() != arity {
             self.error(
                 Diagnostic::new(
                     "gfn::check::wrong_arity",
-                    format!("`{}` takes {} but is given {}", function.name, arity_text(arity), checked.len()),
+                    format!(
+                        "`{}` takes {} but is given {}",
+                        function.name,
+                        arity_text(arity),
+                        checked.len()
+                    ),
                 )
                 .label(span, "called here")
                 .help(if arity == 2 {
-                    format!("write `{}(a, b)` or `{}(i in DOMAIN: EXPR)`", function.name, function.name)
+                    format!(
+                        "write `{}(a, b)` or `{}(i in DOMAIN: EXPR)`",
+                        function.name, function.name
+                    )
                 } else {
                     format!("write `{}(x)`", function.name)
                 }),
@@ -1756,7 +2125,13 @@ impl<'a> Checker<'a> {
     }
 
     /// `sum(x)` as `sum(v in x: v)`.
-    fn aggregate_over(&mut self, aggregate: Aggregate, name: &str, collection: hir::Expr, span: Span) -> hir::Expr {
+    fn aggregate_over(
+        &mut self,
+        aggregate: Aggregate,
+        name: &str,
+        collection: hir::Expr,
+        span: Span,
+    ) -> hir::Expr {
         let element = match &collection.ty {
             Type::Array(t, _) | Type::Seq(t) => (**t).clone(),
             _ => Type::Int,
@@ -1785,20 +2160,32 @@ impl<'a> Checker<'a> {
         let first = args.first()?;
         match builtin {
             Builtin::Abs => self.expect_number(first, &what).then(|| first.ty.clone()),
-            Builtin::Exp | Builtin::Log | Builtin::Sqrt | Builtin::Sin | Builtin::Cos | Builtin::Tanh => {
-                self.expect_number(first, &what).then_some(Type::Float)
+            Builtin::Exp
+            | Builtin::Log
+            | Builtin::Sqrt
+            | Builtin::Sin
+            | Builtin::Cos
+            | Builtin::Tanh => self.expect_number(first, &what).then_some(Type::Float),
+            Builtin::Floor | Builtin::Ceil | Builtin::Round => {
+                self.expect_number(first, &what).then_some(Type::Int)
             }
-            Builtin::Floor | Builtin::Ceil | Builtin::Round => self.expect_number(first, &what).then_some(Type::Int),
             Builtin::Float | Builtin::Int => match first.ty {
                 Type::Bool | Type::Int | Type::Float | Type::Error => {
-                    Some(if builtin == Builtin::Float { Type::Float } else { Type::Int })
+                    Some(if builtin == Builtin::Float {
+                        Type::Float
+                    } else {
+                        Type::Int
+                    })
                 }
                 ref other => {
                     let other = other.clone();
                     self.error(
-                        Diagnostic::new("gfn::check::type_mismatch", format!("`{name}` converts a bool or a number, not {other}"))
-                            .label(first.span, format!("this is {other}"))
-                            .help("reduce the collection first, e.g. with sum(...) or len(...)"),
+                        Diagnostic::new(
+                            "gfn::check::type_mismatch",
+                            format!("`{name}` converts a bool or a number, not {other}"),
+                        )
+                        .label(first.span, format!("this is {other}"))
+                        .help("reduce the collection first, e.g. with sum(...) or len(...)"),
                     );
                     None
                 }
@@ -1808,9 +2195,12 @@ impl<'a> Checker<'a> {
                 ref other => {
                     let other = other.clone();
                     self.error(
-                        Diagnostic::new("gfn::check::type_mismatch", format!("`{name}` needs an array, set or sequence, not {other}"))
-                            .label(first.span, format!("this is {other}"))
-                            .help("only collections have a length"),
+                        Diagnostic::new(
+                            "gfn::check::type_mismatch",
+                            format!("`{name}` needs an array, set or sequence, not {other}"),
+                        )
+                        .label(first.span, format!("this is {other}"))
+                        .help("only collections have a length"),
                     );
                     None
                 }
@@ -1823,7 +2213,14 @@ impl<'a> Checker<'a> {
         }
     }
 
-    fn check_method(&mut self, receiver: &ast::Expr, method: &ast::Ident, args: &[ast::Expr], span: Span, context: Context) -> hir::Expr {
+    fn check_method(
+        &mut self,
+        receiver: &ast::Expr,
+        method: &ast::Ident,
+        args: &[ast::Expr],
+        span: Span,
+        context: Context,
+    ) -> hir::Expr {
         let receiver_checked = self.check_expr(receiver, context);
         match (method.name.as_str(), args) {
             ("len" | "size", []) => {
@@ -1844,18 +2241,31 @@ impl<'a> Checker<'a> {
             }
             ("insert" | "remove" | "push" | "pop", _) => {
                 self.error(
-                    Diagnostic::new("gfn::check::effect_in_expression", format!("`.{}(...)` changes the state and cannot be used in an expression", method.name))
-                        .label(method.span, "an effect")
-                        .help("write effects inside an action's `{ ... }`"),
+                    Diagnostic::new(
+                        "gfn::check::effect_in_expression",
+                        format!(
+                            "`.{}(...)` changes the state and cannot be used in an expression",
+                            method.name
+                        ),
+                    )
+                    .label(method.span, "an effect")
+                    .help("write effects inside an action's `{ ... }`"),
                 );
                 error_expr(span)
             }
             ("len" | "size" | "contains", _) => {
                 let n = usize::from(method.name == "contains");
                 self.error(
-                    Diagnostic::new("gfn::check::wrong_arity", format!("`.{}` takes {}", method.name, arity_text(n)))
-                        .label(span, "called here")
-                        .help(if n == 1 { "write `S.contains(e)`" } else { "write `s.len()`" }),
+                    Diagnostic::new(
+                        "gfn::check::wrong_arity",
+                        format!("`.{}` takes {}", method.name, arity_text(n)),
+                    )
+                    .label(span, "called here")
+                    .help(if n == 1 {
+                        "write `S.contains(e)`"
+                    } else {
+                        "write `s.len()`"
+                    }),
                 );
                 error_expr(span)
             }
@@ -1865,9 +2275,12 @@ impl<'a> Checker<'a> {
                     None => "the methods are `.len()`, `.size()` and `.contains(e)`".to_string(),
                 };
                 self.error(
-                    Diagnostic::new("gfn::check::unknown_method", format!("there is no method `.{}`", method.name))
-                        .label(method.span, "unknown method")
-                        .help(help),
+                    Diagnostic::new(
+                        "gfn::check::unknown_method",
+                        format!("there is no method `.{}`", method.name),
+                    )
+                    .label(method.span, "unknown method")
+                    .help(help),
                 );
                 error_expr(span)
             }
@@ -1892,11 +2305,14 @@ fn parse_float_text(text: &str) -> Option<Number> {
     if digits.is_empty() || !digits.starts_with(|c: char| c.is_ascii_digit()) {
         return None;
     }
-    if !digits.chars().all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '+' | '-')) {
+    if !digits
+        .chars()
+        .all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '+' | '-'))
+    {
         return None;
     }
     let n = Number::parse_decimal(digits).filter(|n| n.to_f64().is_finite())?;
-    Some(if negative { n.neg() } else { n })
+    Some(if negative { -n } else { n })
 }
 
 fn slot_count(ty: &FieldType) -> f64 {
@@ -1914,7 +2330,10 @@ fn may_be_same_place(a: &hir::Place, b: &hir::Place) -> bool {
     if a.field != b.field {
         return false;
     }
-    a.indices.iter().zip(&b.indices).all(|(x, y)| same_index(x, y))
+    a.indices
+        .iter()
+        .zip(&b.indices)
+        .all(|(x, y)| same_index(x, y))
 }
 
 fn same_index(x: &hir::Expr, y: &hir::Expr) -> bool {
@@ -1927,15 +2346,27 @@ fn same_index(x: &hir::Expr, y: &hir::Expr) -> bool {
 }
 
 fn reserved(name: &ast::Ident) -> Diagnostic {
-    Diagnostic::new("gfn::check::reserved_name", format!("`{}` is a built-in name and cannot be redefined", name.name))
-        .label(name.span, "reserved")
-        .help(format!("pick another name, such as `{}_` or `my_{}`", name.name, name.name))
+    Diagnostic::new(
+        "gfn::check::reserved_name",
+        format!("`{}` is a built-in name and cannot be redefined", name.name),
+    )
+    .label(name.span, "reserved")
+    .help(format!(
+        "pick another name, such as `{}_` or `my_{}`",
+        name.name, name.name
+    ))
 }
 
 fn non_state_place(name: &ast::Ident, what: &str) -> Diagnostic {
-    Diagnostic::new("gfn::check::effect_on_non_state", format!("`{}` is {what}; effects can only change state fields", name.name))
-        .label(name.span, "not a state field")
-        .help("declare it inside `state { ... }` if it should change")
+    Diagnostic::new(
+        "gfn::check::effect_on_non_state",
+        format!(
+            "`{}` is {what}; effects can only change state fields",
+            name.name
+        ),
+    )
+    .label(name.span, "not a state field")
+    .help("declare it inside `state { ... }` if it should change")
 }
 
 fn not_constant(name: &ast::Ident, what: &str) -> Diagnostic {
@@ -1945,9 +2376,12 @@ fn not_constant(name: &ast::Ident, what: &str) -> Diagnostic {
 }
 
 fn bool_as_number(expr: &hir::Expr, what: &str) -> Diagnostic {
-    Diagnostic::new("gfn::check::bool_as_number", format!("{what} must be a number, but this is a bool"))
-        .label(expr.span, "this is a bool")
-        .help("a bool is never a number implicitly: convert it with float(...) or int(...)")
+    Diagnostic::new(
+        "gfn::check::bool_as_number",
+        format!("{what} must be a number, but this is a bool"),
+    )
+    .label(expr.span, "this is a bool")
+    .help("a bool is never a number implicitly: convert it with float(...) or int(...)")
 }
 
 fn eval_error(error: &EvalError) -> Diagnostic {
@@ -1961,7 +2395,10 @@ fn eval_error(error: &EvalError) -> Diagnostic {
         EvalErrorKind::NotConstant => "gfn::check::not_constant",
         EvalErrorKind::Internal(_) => "gfn::check::internal",
     };
-    Diagnostic::new(code, format!("this constant cannot be computed: {}", error.kind))
-        .label(error.span, error.kind.to_string())
-        .help("constants are computed when the file is checked; change the params or the expression")
+    Diagnostic::new(
+        code,
+        format!("this constant cannot be computed: {}", error.kind),
+    )
+    .label(error.span, error.kind.to_string())
+    .help("constants are computed when the file is checked; change the params or the expression")
 }

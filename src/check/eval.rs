@@ -40,7 +40,10 @@ pub struct EvalError {
 #[derive(Clone, Debug, PartialEq)]
 pub enum EvalErrorKind {
     Arith(ArithError),
-    IndexOutOfRange { index: i64, len: usize },
+    IndexOutOfRange {
+        index: i64,
+        len: usize,
+    },
     EmptyAggregate,
     TooManyElements,
     /// The expression reads the state where no state exists.
@@ -107,7 +110,7 @@ pub fn eval(expr: &Expr, scope: &dyn Scope, locals: &mut Vec<Value>) -> Result<V
             match (op, v) {
                 (UnaryOp::Not, Value::Bool(b)) => Ok(Value::Bool(!b)),
                 (UnaryOp::Neg, Value::Int(i)) => Ok(Value::Int(arith(span, int::neg(i))?)),
-                (UnaryOp::Neg, Value::Float(n)) => Ok(Value::Float(n.neg())),
+                (UnaryOp::Neg, Value::Float(n)) => Ok(Value::Float(-n)),
                 _ => internal("operand of a unary operator"),
             }
         }
@@ -165,16 +168,18 @@ pub fn eval(expr: &Expr, scope: &dyn Scope, locals: &mut Vec<Value>) -> Result<V
             let base = eval(base, scope, locals)?;
             let i = int_of(&eval(index, scope, locals)?, index.span)?;
             match base {
-                Value::Array(items) | Value::Seq(items) => match usize::try_from(i).ok().and_then(|i| items.get(i)) {
-                    Some(v) => Ok(v.clone()),
-                    None => fail(
-                        index.span,
-                        EvalErrorKind::IndexOutOfRange {
-                            index: i,
-                            len: items.len(),
-                        },
-                    ),
-                },
+                Value::Array(items) | Value::Seq(items) => {
+                    match usize::try_from(i).ok().and_then(|i| items.get(i)) {
+                        Some(v) => Ok(v.clone()),
+                        None => fail(
+                            index.span,
+                            EvalErrorKind::IndexOutOfRange {
+                                index: i,
+                                len: items.len(),
+                            },
+                        ),
+                    }
+                }
                 _ => internal("indexing a value that is not an array"),
             }
         }
@@ -224,17 +229,29 @@ pub fn eval(expr: &Expr, scope: &dyn Scope, locals: &mut Vec<Value>) -> Result<V
                     (Aggregate::Count, Some(Value::Int(n))) => {
                         Value::Int(n + i64::from(v.as_bool() == Some(true)))
                     }
-                    (Aggregate::All, _) if v.as_bool() == Some(false) => return Ok(Value::Bool(false)),
-                    (Aggregate::Any, _) if v.as_bool() == Some(true) => return Ok(Value::Bool(true)),
+                    (Aggregate::All, _) if v.as_bool() == Some(false) => {
+                        return Ok(Value::Bool(false))
+                    }
+                    (Aggregate::Any, _) if v.as_bool() == Some(true) => {
+                        return Ok(Value::Bool(true))
+                    }
                     (Aggregate::All | Aggregate::Any, acc) => acc.unwrap_or(Value::Bool(false)),
                     (Aggregate::Min | Aggregate::Max, None) => v,
                     (Aggregate::Min, Some(acc)) => {
                         let keep = compare(CompareOp::Le, &acc, &v, span)?;
-                        if keep { acc } else { v }
+                        if keep {
+                            acc
+                        } else {
+                            v
+                        }
                     }
                     (Aggregate::Max, Some(acc)) => {
                         let keep = compare(CompareOp::Ge, &acc, &v, span)?;
-                        if keep { acc } else { v }
+                        if keep {
+                            acc
+                        } else {
+                            v
+                        }
                     }
                     _ => return internal("aggregate accumulator"),
                 });
@@ -278,17 +295,18 @@ pub fn promote(value: Value, ty: &Type) -> Result<Value, EvalError> {
 fn eval_bool(expr: &Expr, scope: &dyn Scope, locals: &mut Vec<Value>) -> Result<bool, EvalError> {
     match eval(expr, scope, locals)? {
         Value::Bool(b) => Ok(b),
-        _ => fail(expr.span, EvalErrorKind::Internal("a condition that is not a bool")),
+        _ => fail(
+            expr.span,
+            EvalErrorKind::Internal("a condition that is not a bool"),
+        ),
     }
 }
 
 fn int_of(value: &Value, span: Span) -> Result<i64, EvalError> {
-    value
-        .as_int()
-        .ok_or(EvalError {
-            span,
-            kind: EvalErrorKind::Internal("an integer was expected"),
-        })
+    value.as_int().ok_or(EvalError {
+        span,
+        kind: EvalErrorKind::Internal("an integer was expected"),
+    })
 }
 
 fn number_of(value: &Value, span: Span) -> Result<Number, EvalError> {
@@ -299,7 +317,11 @@ fn number_of(value: &Value, span: Span) -> Result<Number, EvalError> {
 }
 
 /// The elements an aggregate ranges over.
-pub fn domain_elements(domain: &Expr, scope: &dyn Scope, locals: &mut Vec<Value>) -> Result<Vec<Value>, EvalError> {
+pub fn domain_elements(
+    domain: &Expr,
+    scope: &dyn Scope,
+    locals: &mut Vec<Value>,
+) -> Result<Vec<Value>, EvalError> {
     if let ExprKind::Range { lo, hi, inclusive } = &domain.kind {
         let lo = int_of(&eval(lo, scope, locals)?, domain.span)?;
         let hi = int_of(&eval(hi, scope, locals)?, domain.span)?;
@@ -311,7 +333,10 @@ pub fn domain_elements(domain: &Expr, scope: &dyn Scope, locals: &mut Vec<Value>
     }
     match eval(domain, scope, locals)?.elements() {
         Some(items) => Ok(items),
-        None => fail(domain.span, EvalErrorKind::Internal("a domain that is not a collection")),
+        None => fail(
+            domain.span,
+            EvalErrorKind::Internal("a domain that is not a collection"),
+        ),
     }
 }
 
@@ -327,19 +352,24 @@ pub fn binary(op: BinaryOp, x: &Value, y: &Value, span: Span) -> Result<Value, E
             BinaryOp::Rem => int::rem(a, b),
             BinaryOp::Pow => int::pow(a, b),
             BinaryOp::Div => {
-                return Ok(Value::Float(arith(span, Number::from(a).div(Number::from(b)))?))
+                return Ok(Value::Float(arith(
+                    span,
+                    Number::from(a).checked_div(Number::from(b)),
+                )?))
             }
-            BinaryOp::And | BinaryOp::Or => return fail(span, EvalErrorKind::Internal("logic on numbers")),
+            BinaryOp::And | BinaryOp::Or => {
+                return fail(span, EvalErrorKind::Internal("logic on numbers"))
+            }
         };
         return Ok(Value::Int(arith(span, r)?));
     }
     let a = number_of(x, span)?;
     let b = number_of(y, span)?;
     let r = match op {
-        BinaryOp::Add => a.add(b),
-        BinaryOp::Sub => a.sub(b),
-        BinaryOp::Mul => a.mul(b),
-        BinaryOp::Div => arith(span, a.div(b))?,
+        BinaryOp::Add => a + b,
+        BinaryOp::Sub => a - b,
+        BinaryOp::Mul => a * b,
+        BinaryOp::Div => arith(span, a.checked_div(b))?,
         BinaryOp::Pow => arith(span, a.pow(b))?,
         _ => return fail(span, EvalErrorKind::Internal("integer operator on floats")),
     };
@@ -360,14 +390,22 @@ pub fn compare(op: CompareOp, x: &Value, y: &Value, span: Span) -> Result<bool, 
         CompareOp::Ge => matches!(ordering(x, y)?, Some(Ordering::Greater | Ordering::Equal)),
         CompareOp::In | CompareOp::NotIn => {
             let Some(items) = y.elements() else {
-                return fail(span, EvalErrorKind::Internal("membership in a non-collection"));
+                return fail(
+                    span,
+                    EvalErrorKind::Internal("membership in a non-collection"),
+                );
             };
             items.contains(x) == (op == CompareOp::In)
         }
     })
 }
 
-fn call_builtin(builtin: Builtin, args: &[Value], ty: &Type, span: Span) -> Result<Value, EvalError> {
+fn call_builtin(
+    builtin: Builtin,
+    args: &[Value],
+    ty: &Type,
+    span: Span,
+) -> Result<Value, EvalError> {
     let first = args.first().ok_or(EvalError {
         span,
         kind: EvalErrorKind::Internal("builtin without arguments"),
@@ -381,7 +419,10 @@ fn call_builtin(builtin: Builtin, args: &[Value], ty: &Type, span: Span) -> Resu
     };
     match builtin {
         Builtin::Abs => match first {
-            Value::Int(i) => Ok(Value::Int(arith(span, i.checked_abs().ok_or(ArithError::Overflow))?)),
+            Value::Int(i) => Ok(Value::Int(arith(
+                span,
+                i.checked_abs().ok_or(ArithError::Overflow),
+            )?)),
             other => Ok(Value::Float(number_of(other, span)?.abs())),
         },
         Builtin::Exp => float(f64::exp, |_| true),
@@ -391,7 +432,9 @@ fn call_builtin(builtin: Builtin, args: &[Value], ty: &Type, span: Span) -> Resu
             n if n.compare(Number::from(0)) == Some(Ordering::Less) => {
                 fail(span, EvalErrorKind::Arith(ArithError::Domain))
             }
-            n => Ok(Value::Float(exact_sqrt(n).unwrap_or(Number::Float(n.to_f64().sqrt())))),
+            n => Ok(Value::Float(
+                exact_sqrt(n).unwrap_or(Number::Float(n.to_f64().sqrt())),
+            )),
         },
         Builtin::Sin => float(f64::sin, |_| true),
         Builtin::Cos => float(f64::cos, |_| true),
@@ -426,8 +469,16 @@ fn call_builtin(builtin: Builtin, args: &[Value], ty: &Type, span: Span) -> Resu
                 span,
                 kind: EvalErrorKind::Internal("min/max without a second argument"),
             })?;
-            let op = if builtin == Builtin::Min { CompareOp::Le } else { CompareOp::Ge };
-            let pick = if compare(op, first, second, span)? { first } else { second };
+            let op = if builtin == Builtin::Min {
+                CompareOp::Le
+            } else {
+                CompareOp::Ge
+            };
+            let pick = if compare(op, first, second, span)? {
+                first
+            } else {
+                second
+            };
             promote(pick.clone(), ty)
         }
     }
@@ -442,5 +493,8 @@ fn exact_sqrt(n: Number) -> Option<Number> {
     };
     let num = root(r.numerator())?;
     let den = root(r.denominator())?;
-    Some(Number::Exact(crate::number::Rational::new(num as i128, den as i128)?))
+    Some(Number::Exact(crate::number::Rational::new(
+        num as i128,
+        den as i128,
+    )?))
 }

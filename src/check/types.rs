@@ -77,10 +77,16 @@ impl fmt::Display for Type {
 pub enum FieldType {
     Bool,
     /// Integers `lo <= v < hi`.
-    Int { lo: i64, hi: i64 },
+    Int {
+        lo: i64,
+        hi: i64,
+    },
     Array(Box<FieldType>, usize),
     /// Subsets of the integers `lo <= v < hi`.
-    Set { lo: i64, hi: i64 },
+    Set {
+        lo: i64,
+        hi: i64,
+    },
     Seq(Box<FieldType>, usize),
 }
 
@@ -126,9 +132,7 @@ impl FieldType {
         match (self, value) {
             (FieldType::Bool, Value::Bool(_)) => Ok(()),
             (FieldType::Int { lo, hi }, Value::Int(v)) if lo <= v && v < hi => Ok(()),
-            (FieldType::Int { lo, hi }, Value::Int(v)) => {
-                Err(format!("{v} is outside {lo}..{hi}"))
-            }
+            (FieldType::Int { lo, hi }, Value::Int(v)) => Err(format!("{v} is outside {lo}..{hi}")),
             (FieldType::Array(t, n), Value::Array(items)) if items.len() == *n => {
                 items.iter().try_for_each(|item| t.admits(item))
             }
@@ -136,10 +140,12 @@ impl FieldType {
                 "the array has {} elements, the field {n}",
                 items.len()
             )),
-            (FieldType::Set { lo, hi }, Value::Set(items)) => match items.iter().find(|v| !(lo <= *v && *v < hi)) {
-                Some(v) => Err(format!("{v} is outside {lo}..{hi}")),
-                None => Ok(()),
-            },
+            (FieldType::Set { lo, hi }, Value::Set(items)) => {
+                match items.iter().find(|v| !(lo <= *v && *v < hi)) {
+                    Some(v) => Err(format!("{v} is outside {lo}..{hi}")),
+                    None => Ok(()),
+                }
+            }
             (FieldType::Seq(t, max), Value::Seq(items)) if items.len() <= *max => {
                 items.iter().try_for_each(|item| t.admits(item))
             }

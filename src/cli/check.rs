@@ -25,7 +25,11 @@ fn plural(n: usize, one: &str, many: &str) -> String {
 
 /// `hypergrid: 1 field (x: [0..8; 2]), 1 action family (2 values) + stop, ≤ 64 states`
 pub fn summary(model: &Model) -> String {
-    let fields: Vec<String> = model.fields.iter().map(|f| format!("{}: {}", f.name, f.ty)).collect();
+    let fields: Vec<String> = model
+        .fields
+        .iter()
+        .map(|f| format!("{}: {}", f.name, f.ty))
+        .collect();
     let values: usize = model.actions.iter().map(|a| a.value_count()).sum();
     let mut exits = String::new();
     if model.stop.is_some() {

@@ -12,12 +12,13 @@ use std::process::ExitCode;
 
 /// Width used to lay out diagnostics; fixed so that output does not depend on the terminal.
 const RENDER_WIDTH: usize = 100;
-/// The front end recurses over expressions; a large stack keeps the nesting limits, not the
-/// stack, the thing that refuses deep input.
-const STACK_BYTES: usize = 256 << 20;
 
 #[derive(Parser, Debug)]
-#[command(name = "gfnc", version, about = "Compile and train GFlowNet environments written in .gfn")]
+#[command(
+    name = "gfnc",
+    version,
+    about = "Compile and train GFlowNet environments written in .gfn"
+)]
 struct Cli {
     /// When to colour diagnostics.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true)]
@@ -58,9 +59,15 @@ impl Output {
     /// Print diagnostics about `source` to stderr.
     pub fn diagnostics(&self, path: &Path, source: &str, diagnostics: &[Diagnostic]) {
         let name = path.display().to_string();
-        eprint!("{}", diagnostic::render(diagnostics, &name, source, self.color, RENDER_WIDTH));
+        eprint!(
+            "{}",
+            diagnostic::render(diagnostics, &name, source, self.color, RENDER_WIDTH)
+        );
         let errors = diagnostics.len();
-        eprintln!("{name}: {errors} error{}", if errors == 1 { "" } else { "s" });
+        eprintln!(
+            "{name}: {errors} error{}",
+            if errors == 1 { "" } else { "s" }
+        );
     }
 }
 
@@ -74,7 +81,8 @@ pub enum Failure {
 
 /// Read a source file; unreadable files are a usage error, non-UTF-8 ones a diagnostic.
 pub fn read_source(path: &Path) -> Result<String, Failure> {
-    let bytes = std::fs::read(path).map_err(|e| Failure::Usage(format!("cannot read {}: {e}", path.display())))?;
+    let bytes = std::fs::read(path)
+        .map_err(|e| Failure::Usage(format!("cannot read {}: {e}", path.display())))?;
     String::from_utf8(bytes).map_err(|e| {
         Failure::Usage(format!(
             "{} is not UTF-8 text (invalid byte at offset {})",
@@ -89,20 +97,16 @@ pub fn main() -> ExitCode {
     let color = match cli.color {
         ColorChoice::Always => diagnostic::Color::Always,
         ColorChoice::Never => diagnostic::Color::Never,
-        ColorChoice::Auto if std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none() => {
+        ColorChoice::Auto
+            if std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none() =>
+        {
             diagnostic::Color::Always
         }
         ColorChoice::Auto => diagnostic::Color::Never,
     };
     let output = Output { color };
-    let worker = std::thread::Builder::new()
-        .stack_size(STACK_BYTES)
-        .spawn(move || match cli.command {
-            Command::Check { file, overrides } => check::run(&output, &file, &overrides),
-        });
-    let result = match worker.map(|handle| handle.join()) {
-        Ok(Ok(result)) => result,
-        _ => Err(Failure::Usage("internal error: the worker thread failed".to_string())),
+    let result = match cli.command {
+        Command::Check { file, overrides } => check::run(&output, &file, &overrides),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

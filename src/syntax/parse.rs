@@ -20,8 +20,17 @@ pub const MAX_BRACKET_DEPTH: usize = 64;
 /// The deepest expression tree accepted (operators chained or nested without brackets count).
 pub const MAX_EXPR_DEPTH: u32 = 256;
 
-/// Parse a whole file.
+/// Parse a whole file (on a thread with enough stack; see [`crate::stack`]).
 pub fn parse(source: &str) -> Result<Program, Diagnostic> {
+    crate::stack::with_large_stack(|| parse_here(source).map_err(|d| vec![d])).map_err(|mut d| {
+        d.pop().unwrap_or_else(|| {
+            Diagnostic::new("gfn::parse::internal", "internal error: no diagnostic")
+        })
+    })
+}
+
+/// Parse a whole file on the current thread, which must have a large stack.
+pub(crate) fn parse_here(source: &str) -> Result<Program, Diagnostic> {
     if source.len() > MAX_SOURCE_BYTES {
         return Err(Diagnostic::new(
             "gfn::parse::too_large",
@@ -36,7 +45,8 @@ pub fn parse(source: &str) -> Result<Program, Diagnostic> {
     }
     check_bracket_depth(source)?;
     pest::set_error_detail(true);
-    let mut pairs = GfnParser::parse(Rule::program, source).map_err(|e| syntax_error(source, &e))?;
+    let mut pairs =
+        GfnParser::parse(Rule::program, source).map_err(|e| syntax_error(source, &e))?;
     let program = pairs
         .next()
         .ok_or_else(|| grammar_bug(Span::new(0, source.len()), "a program"))?;
@@ -79,7 +89,11 @@ fn grammar_bug(span: Span, what: &str) -> Diagnostic {
     let location = std::panic::Location::caller();
     Diagnostic::new(
         "gfn::parse::internal",
-        format!("internal error: expected {what} here (parser {}:{})", location.file(), location.line()),
+        format!(
+            "internal error: expected {what} here (parser {}:{})",
+            location.file(),
+            location.line()
+        ),
     )
     .label(span, "the parser did not expect this")
     .help("this is a bug in gfnc; please report it with this file")
@@ -223,13 +237,19 @@ impl Converter {
             }),
             Rule::done_item => ItemKind::Done(self.guard(next(&mut parts, span, "`when`")?)?),
             Rule::mode_item => ItemKind::Mode(self.guard(next(&mut parts, span, "`when`")?)?),
-            Rule::reward_item => ItemKind::Reward(self.expr(next(&mut parts, span, "an expression")?)?),
+            Rule::reward_item => {
+                ItemKind::Reward(self.expr(next(&mut parts, span, "an expression")?)?)
+            }
             Rule::log_reward_item => {
                 ItemKind::LogReward(self.expr(next(&mut parts, span, "an expression")?)?)
             }
             _ => return Err(grammar_bug(span, "an item")),
         };
-        Ok(Item { kind, span, keyword })
+        Ok(Item {
+            kind,
+            span,
+            keyword,
+        })
     }
 
     fn guard(&mut self, pair: Pair<'_, Rule>) -> Result<Expr, Diagnostic> {
@@ -399,7 +419,11 @@ impl Converter {
                         let exponent = self.expr(exponent)?;
                         self.leave(1);
                         Ok(Expr {
-                            kind: ExprKind::Binary(BinaryOp::Pow, Box::new(base), Box::new(exponent)),
+                            kind: ExprKind::Binary(
+                                BinaryOp::Pow,
+                                Box::new(base),
+                                Box::new(exponent),
+                            ),
                             span,
                         })
                     }
@@ -510,7 +534,12 @@ impl Converter {
     }
 
     /// `not not x` or `- - x`: prefix operators applied right to left.
-    fn prefixed(&mut self, pair: Pair<'_, Rule>, prefix: Rule, op: UnaryOp) -> Result<Expr, Diagnostic> {
+    fn prefixed(
+        &mut self,
+        pair: Pair<'_, Rule>,
+        prefix: Rule,
+        op: UnaryOp,
+    ) -> Result<Expr, Diagnostic> {
         let span: Span = pair.as_span().into();
         let mut starts = Vec::new();
         let mut operand = None;
@@ -622,7 +651,10 @@ impl Converter {
 }
 
 fn is_operator(rule: Rule) -> bool {
-    matches!(rule, Rule::kw_or | Rule::kw_and | Rule::add_op | Rule::mul_op)
+    matches!(
+        rule,
+        Rule::kw_or | Rule::kw_and | Rule::add_op | Rule::mul_op
+    )
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -653,18 +685,23 @@ fn syntax_error(source: &str, error: &pest::error::Error<Rule>) -> Diagnostic {
         }
     }
     if let Some(attempts) = error.parse_attempts() {
+        // ParsingToken is not exported; its Display is the literal, or `a..z` for a range.
         for token in attempts.expected_tokens() {
-            // ParsingToken is not exported; its Display is the literal, or `a..z` for a range.
-            let token = token.to_string();
-            let is_char_range = token.chars().count() == 4 && token.get(1..3) == Some("..");
-            let is_literal = !token.is_empty()
-                && token != "BUILTIN_RULE"
-                && !is_char_range
-                && token.chars().all(|c| !c.is_whitespace());
-            if is_literal {
-                push(format!("`{token}`"));
+            if let Some(word) = literal_in_words(&token.to_string()) {
+                push(word);
             }
         }
+    }
+    // Item keywords are what "an item" means; `..=` is a form of `..`.
+    if expected.iter().any(|w| w == "an item") {
+        expected.retain(|w| !ITEM_KEYWORDS.iter().any(|k| w.trim_matches('`') == *k));
+    }
+    if expected.iter().any(|w| w == "`..`") {
+        expected.retain(|w| w != "`..=`");
+    }
+    // Brackets and minus signs only start expressions: "an expression" says it already.
+    if expected.iter().any(|w| w == "an expression") {
+        expected.retain(|w| !matches!(w.as_str(), "`(`" | "`[`" | "`-`"));
     }
     if let pest::error::ErrorVariant::CustomError { message } = &error.variant {
         if message.contains("limit") {
@@ -685,16 +722,91 @@ fn syntax_error(source: &str, error: &pest::error::Error<Rule>) -> Diagnostic {
     )
     .label(found_span, format!("expected {list}"));
     let found_word = found_span.text(source);
-    if expects_name && is_reserved_word(found_word) {
+    if let Some((open, line, column)) = unclosed_bracket(source, position) {
+        let close = match open.text(source) {
+            "(" => ")",
+            "[" => "]",
+            _ => "}",
+        };
+        diagnostic = diagnostic
+            .label(open, format!("this `{}` is not closed", open.text(source)))
+            .help(format!(
+                "the `{}` opened at {line}:{column} needs a matching `{close}` before this point",
+                open.text(source)
+            ));
+    } else if expects_name && is_reserved_word(found_word) {
         diagnostic = diagnostic.help(format!(
             "`{found_word}` is a keyword and cannot be used as a name; pick another name, such as `{found_word}_`"
         ));
-    } else if found_word == "=" && expected.iter().any(|w| w == "`==`") {
-        diagnostic = diagnostic.help("comparison is written `==`; `=` only assigns inside an action's `{ }`");
+    } else if found_word == "=" && expected.iter().any(|w| w == "a comparison") {
+        diagnostic = diagnostic
+            .help("comparison is written `==`; `=` only assigns inside an action's `{ }`");
     } else {
-        diagnostic = diagnostic.help("see the language reference in docs/language.md for the form of each item");
+        diagnostic = diagnostic.help("see docs/language.md for the form of each item");
     }
     diagnostic
+}
+
+const ITEM_KEYWORDS: &[&str] = &[
+    "env",
+    "param",
+    "const",
+    "state",
+    "let",
+    "action",
+    "stop",
+    "done",
+    "reward",
+    "log_reward",
+    "mode",
+];
+
+/// A literal the parser expected, in words; `None` for tokens that only add noise (the
+/// comment sign, letters that start names or keywords, which the rule names already cover).
+fn literal_in_words(token: &str) -> Option<String> {
+    let is_char_range = token.chars().count() == 4 && token.get(1..3) == Some("..");
+    if token.is_empty() || token == "BUILTIN_RULE" || is_char_range || token == "#" || token == "_"
+    {
+        return None;
+    }
+    if token.starts_with(|c: char| c.is_ascii_alphanumeric())
+        || token.chars().any(char::is_whitespace)
+    {
+        return None;
+    }
+    Some(match token {
+        "+" | "-" | "*" | "/" | "//" | "%" | "**" => "an operator".to_string(),
+        "==" | "!=" | "<" | "<=" | ">" | ">=" => "a comparison".to_string(),
+        _ => format!("`{token}`"),
+    })
+}
+
+/// The innermost bracket still open at `position`, with its line and column, if any.
+fn unclosed_bracket(source: &str, position: usize) -> Option<(Span, usize, usize)> {
+    let mut open: Vec<usize> = Vec::new();
+    let mut in_comment = false;
+    for (offset, byte) in source.bytes().enumerate().take(position) {
+        match byte {
+            b'\n' => in_comment = false,
+            _ if in_comment => {}
+            b'#' => in_comment = true,
+            b'(' | b'[' | b'{' => open.push(offset),
+            b')' | b']' | b'}' => {
+                open.pop();
+            }
+            _ => {}
+        }
+    }
+    let offset = *open.last()?;
+    // Only a bracket on an earlier line is worth pointing at: on the same line the caret says it.
+    let before = &source[..offset];
+    let line = before.matches('\n').count() + 1;
+    let error_line = source[..position.min(source.len())].matches('\n').count() + 1;
+    if line == error_line {
+        return None;
+    }
+    let column = offset - before.rfind('\n').map(|i| i + 1).unwrap_or(0) + 1;
+    Some((Span::new(offset, offset + 1), line, column))
 }
 
 /// Commonest alternatives first, so the message leads with what the user most likely meant.
@@ -720,9 +832,27 @@ fn join_alternatives(words: &[String]) -> String {
 fn is_reserved_word(word: &str) -> bool {
     matches!(
         word,
-        "env" | "param" | "const" | "state" | "let" | "action" | "when" | "stop" | "done"
-            | "reward" | "log_reward" | "mode" | "in" | "if" | "then" | "else" | "and" | "or"
-            | "not" | "true" | "false"
+        "env"
+            | "param"
+            | "const"
+            | "state"
+            | "let"
+            | "action"
+            | "when"
+            | "stop"
+            | "done"
+            | "reward"
+            | "log_reward"
+            | "mode"
+            | "in"
+            | "if"
+            | "then"
+            | "else"
+            | "and"
+            | "or"
+            | "not"
+            | "true"
+            | "false"
     )
 }
 

@@ -1,0 +1,146 @@
+//! The `gfnc` binary's exit codes and output: 0 ok, 1 diagnostics, 2 bad usage.
+
+use std::process::{Command, Output};
+
+fn gfnc(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_gfnc"))
+        .args(args)
+        .current_dir(crate::root())
+        .output()
+        .expect("gfnc runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).to_string()
+}
+
+#[test]
+fn check_ok_prints_a_summary_and_exits_0() {
+    let out = gfnc(&["check", "examples/hypergrid.gfn"]);
+    assert_eq!(out.status.code(), Some(0));
+    insta::assert_snapshot!(text(&out.stdout), @"ok  hypergrid: 1 field (x: [0..8; 2]), 1 action family (2 values) + stop, ≤ 64 states\n");
+}
+
+#[test]
+fn check_with_overrides() {
+    let out = gfnc(&[
+        "check",
+        "examples/hypergrid.gfn",
+        "--set",
+        "D=4",
+        "--set",
+        "H=16",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    insta::assert_snapshot!(text(&out.stdout), @"ok  hypergrid: 1 field (x: [0..16; 4]), 1 action family (4 values) + stop, ≤ 65536 states\n");
+}
+
+#[test]
+fn every_example_summary() {
+    let mut all = String::new();
+    for path in crate::gfn_files("examples") {
+        let out = gfnc(&["check", &path.display().to_string()]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        all.push_str(&text(&out.stdout));
+    }
+    insta::assert_snapshot!(all);
+}
+
+#[test]
+fn invalid_program_exits_1_with_diagnostics_on_stderr() {
+    let out = gfnc(&[
+        "check",
+        "--color",
+        "never",
+        "tests/diagnostics/several_errors_sorted.gfn",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    insta::assert_snapshot!(text(&out.stderr));
+}
+
+#[test]
+fn bad_override_value_exits_1() {
+    let out = gfnc(&[
+        "check",
+        "--color",
+        "never",
+        "examples/hypergrid.gfn",
+        "--set",
+        "H=0",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("gfn::check::empty_range"));
+}
+
+#[test]
+fn color_always_colours() {
+    let out = gfnc(&[
+        "check",
+        "--color",
+        "always",
+        "tests/diagnostics/unknown_name.gfn",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains('\u{1b}'),
+        "no escape codes in coloured output"
+    );
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    assert_eq!(gfnc(&[]).status.code(), Some(2));
+    assert_eq!(gfnc(&["check"]).status.code(), Some(2));
+    assert_eq!(gfnc(&["frobnicate"]).status.code(), Some(2));
+    assert_eq!(
+        gfnc(&["check", "examples/hypergrid.gfn", "--set", "D"])
+            .status
+            .code(),
+        Some(2)
+    );
+    assert_eq!(
+        gfnc(&["check", "--color", "sometimes", "examples/hypergrid.gfn"])
+            .status
+            .code(),
+        Some(2)
+    );
+    let missing = gfnc(&["check", "no/such/file.gfn"]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(text(&missing.stderr).contains("cannot read"));
+}
+
+#[test]
+fn binary_and_huge_files_do_not_panic() {
+    let dir = std::env::temp_dir().join(format!("gfnc-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let binary = dir.join("binary.gfn");
+    std::fs::write(&binary, [0xff, 0xfe, 0x00, 0x41]).expect("write");
+    let out = gfnc(&["check", &binary.display().to_string()]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "non-UTF-8 input is refused as usage"
+    );
+    let huge = dir.join("huge.gfn");
+    std::fs::write(
+        &huge,
+        "env t\n".to_string() + &"const a = 1\n".repeat(200_000),
+    )
+    .expect("write");
+    let out = gfnc(&["check", &huge.display().to_string()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("gfn::parse::too_large"));
+    let deep = dir.join("deep.gfn");
+    std::fs::write(
+        &deep,
+        format!(
+            "env t\nconst a = {}0",
+            "if true then 1 else ".repeat(30_000)
+        ),
+    )
+    .expect("write");
+    let out = gfnc(&["check", &deep.display().to_string()]);
+    assert_eq!(out.status.code(), Some(1));
+    let _ = std::fs::remove_dir_all(&dir);
+}

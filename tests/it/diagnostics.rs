@@ -1,0 +1,76 @@
+//! One invalid program per diagnostic path in `tests/diagnostics/`, each pinned by a snapshot
+//! of its code, its span and the rendered message (no colour, width 100). A first line
+//! `# set: NAME=VALUE ...` passes `--set` overrides.
+
+use gfnc::diagnostic::{render, Color};
+use gfnc::Override;
+
+fn overrides_of(source: &str) -> Vec<Override> {
+    source
+        .lines()
+        .next()
+        .and_then(|line| line.strip_prefix("# set:"))
+        .map(|rest| {
+            rest.split_whitespace()
+                .filter_map(Override::parse)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn diagnostics() {
+    insta::glob!("../diagnostics", "*.gfn", |path| {
+        let source = std::fs::read_to_string(path).expect("readable");
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default();
+        let diagnostics = match gfnc::load(&source, &overrides_of(&source)) {
+            Ok(_) => panic!("{name} should not check"),
+            Err(diagnostics) => diagnostics,
+        };
+        let mut out = String::new();
+        for d in &diagnostics {
+            let span = d.span();
+            out.push_str(&format!(
+                "{} @ {}..{} `{}`\n",
+                d.code,
+                span.start,
+                span.end,
+                span.text(&source)
+            ));
+        }
+        out.push_str("---\n");
+        out.push_str(&render(&diagnostics, &name, &source, Color::Never, 100));
+        insta::assert_snapshot!(out);
+    });
+}
+
+#[test]
+fn every_code_is_namespaced_and_every_diagnostic_has_help() {
+    for path in crate::gfn_files("tests/diagnostics") {
+        let source = std::fs::read_to_string(&path).expect("readable");
+        let diagnostics = gfnc::load(&source, &overrides_of(&source)).expect_err("invalid");
+        for d in diagnostics {
+            assert!(
+                d.code.starts_with("gfn::"),
+                "{}: code {}",
+                path.display(),
+                d.code
+            );
+            assert!(
+                d.help.is_some(),
+                "{}: {} has no help",
+                path.display(),
+                d.code
+            );
+            assert!(
+                !d.code.ends_with("internal"),
+                "{}: internal error {}",
+                path.display(),
+                d.message
+            );
+        }
+    }
+}

@@ -1,0 +1,25 @@
+//! The integration tests, in one binary so that they build once.
+
+mod cli;
+mod diagnostics;
+mod examples;
+mod fuzz;
+mod roundtrip;
+
+use std::path::{Path, PathBuf};
+
+/// The repository root.
+pub fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Every `.gfn` file in a folder of the repository, sorted.
+pub fn gfn_files(folder: &str) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(root().join(folder))
+        .expect("folder exists")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "gfn"))
+        .collect();
+    files.sort();
+    files
+}
