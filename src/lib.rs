@@ -11,7 +11,9 @@
 //! ```
 
 pub mod check;
+pub mod compile;
 pub mod diagnostic;
+pub mod env;
 pub mod number;
 pub mod span;
 mod stack;

@@ -205,6 +205,24 @@ impl Number {
         Ok(Number::Float(self.to_f64().powf(exponent.to_f64())))
     }
 
+    /// The square root: exact when numerator and denominator are perfect squares (so that
+    /// `sqrt(4) == 2` holds), a float otherwise. The caller rules out negative arguments.
+    pub fn sqrt(self) -> Number {
+        let root = |v: i64| -> Option<i64> {
+            let s = (v as f64).sqrt().round() as i64;
+            (s.checked_mul(s)? == v).then_some(s)
+        };
+        if let Number::Exact(r) = self {
+            let exact = root(r.num)
+                .zip(root(r.den))
+                .and_then(|(n, d)| Rational::new(n as i128, d as i128));
+            if let Some(exact) = exact {
+                return Number::Exact(exact);
+            }
+        }
+        Number::Float(self.to_f64().sqrt())
+    }
+
     /// Exact comparison when both are exact; `None` when a NaN is involved.
     pub fn compare(self, other: Number) -> Option<Ordering> {
         match (self, other) {

@@ -432,9 +432,7 @@ fn call_builtin(
             n if n.compare(Number::from(0)) == Some(Ordering::Less) => {
                 fail(span, EvalErrorKind::Arith(ArithError::Domain))
             }
-            n => Ok(Value::Float(
-                exact_sqrt(n).unwrap_or(Number::Float(n.to_f64().sqrt())),
-            )),
+            n => Ok(Value::Float(n.sqrt())),
         },
         Builtin::Sin => float(f64::sin, |_| true),
         Builtin::Cos => float(f64::cos, |_| true),
@@ -482,19 +480,4 @@ fn call_builtin(
             promote(pick.clone(), ty)
         }
     }
-}
-
-/// The exact square root of a rational whose numerator and denominator are perfect squares.
-fn exact_sqrt(n: Number) -> Option<Number> {
-    let Number::Exact(r) = n else { return None };
-    let root = |v: i64| -> Option<i64> {
-        let s = (v as f64).sqrt().round() as i64;
-        (s.checked_mul(s)? == v).then_some(s)
-    };
-    let num = root(r.numerator())?;
-    let den = root(r.denominator())?;
-    Some(Number::Exact(crate::number::Rational::new(
-        num as i128,
-        den as i128,
-    )?))
 }

@@ -2,6 +2,7 @@
 //! in the model, 2 bad usage (clap's own errors use 2 as well).
 
 mod check;
+mod enumerate;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use gfnc::diagnostic::{self, Diagnostic};
@@ -43,6 +44,23 @@ enum Command {
         /// Override a param: --set NAME=VALUE (repeatable).
         #[arg(long = "set", value_name = "NAME=VALUE", value_parser = parse_override)]
         overrides: Vec<Override>,
+    },
+    /// Enumerate the reachable DAG: states, edges, exact log Z, modes, top objects.
+    Enumerate {
+        /// The .gfn file.
+        file: PathBuf,
+        /// Override a param: --set NAME=VALUE (repeatable).
+        #[arg(long = "set", value_name = "NAME=VALUE", value_parser = parse_override)]
+        overrides: Vec<Override>,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+        /// How many terminal objects to list, by reward.
+        #[arg(long, default_value_t = 5)]
+        top: usize,
+        /// Stop with an error past this many states.
+        #[arg(long, default_value_t = gfnc::env::dag::DEFAULT_LIMIT)]
+        limit: usize,
     },
 }
 
@@ -107,6 +125,18 @@ pub fn main() -> ExitCode {
     let output = Output { color };
     let result = match cli.command {
         Command::Check { file, overrides } => check::run(&output, &file, &overrides),
+        Command::Enumerate {
+            file,
+            overrides,
+            json,
+            top,
+            limit,
+        } => enumerate::run(
+            &output,
+            &file,
+            &overrides,
+            &enumerate::Options { json, top, limit },
+        ),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,0 +1,391 @@
+//! Checked expressions → a flat arena of typed nodes indexed by small ids. Subtrees that do not
+//! read the state or a local are folded to constants here, once; constant collections go to a
+//! pool. Evaluation lives in [`super::vm`].
+
+use super::layout::{Layout, Shape, ShapeId};
+use super::vm::{Machine, Scratch, Val};
+use crate::check::hir::{self, Aggregate, BinaryOp, Builtin, CompareOp, ExprKind};
+use crate::check::{Type, Value};
+use crate::number::Number;
+use crate::span::Span;
+
+pub type NodeId = u32;
+
+/// A list of node ids in [`Code::lists`]: `(start, len)`.
+pub type List = (u32, u32);
+
+#[derive(Clone, Debug)]
+pub enum Node {
+    Const(Val),
+    /// A field: a scalar read (bool, int) or a region (array, set, sequence).
+    Field {
+        base: u32,
+        shape: ShapeId,
+    },
+    /// `field[index]` of an array field whose elements are scalars: the hot path of most guards.
+    SlotAt {
+        base: u32,
+        stride: u32,
+        len: u32,
+        element: ShapeId,
+        index: NodeId,
+    },
+    Local(u32),
+    Call {
+        instance: u32,
+        args: List,
+    },
+    Neg(NodeId),
+    Not(NodeId),
+    /// Arithmetic on two ints.
+    Int(BinaryOp, NodeId, NodeId),
+    /// Arithmetic on numbers (ints promote).
+    Num(BinaryOp, NodeId, NodeId),
+    And(NodeId, NodeId),
+    Or(NodeId, NodeId),
+    /// A single comparison `a op b`.
+    Compare(CompareOp, NodeId, NodeId),
+    /// A chain `a op b op c ...`: the first operand, then pairs in [`Code::chains`].
+    Chain {
+        first: NodeId,
+        rest: List,
+    },
+    If(NodeId, NodeId, NodeId),
+    Index {
+        base: NodeId,
+        index: NodeId,
+    },
+    Builtin {
+        function: Builtin,
+        args: List,
+        float: bool,
+    },
+    Array {
+        items: List,
+        float: bool,
+    },
+    Repeat {
+        value: NodeId,
+        count: u32,
+    },
+    Range {
+        lo: NodeId,
+        hi: NodeId,
+        inclusive: bool,
+    },
+    Aggregate {
+        function: Aggregate,
+        slot: u32,
+        domain: NodeId,
+        body: NodeId,
+        float: bool,
+    },
+}
+
+/// The compiled expressions of one environment.
+#[derive(Clone, Debug, Default)]
+pub struct Code {
+    pub nodes: Vec<Node>,
+    pub spans: Vec<Span>,
+    pub lists: Vec<NodeId>,
+    pub chains: Vec<(CompareOp, NodeId)>,
+    /// Constant collections: each entry is the elements of one array.
+    pub pool: Vec<Vec<Val>>,
+    /// The body of each let instance.
+    pub lets: Vec<NodeId>,
+}
+
+/// Why an expression cannot be compiled.
+#[derive(Clone, Debug)]
+pub struct CompileError {
+    pub span: Span,
+    pub message: String,
+}
+
+impl Code {
+    pub fn node(&self, id: NodeId) -> &Node {
+        &self.nodes[id as usize]
+    }
+
+    pub fn span(&self, id: NodeId) -> Span {
+        self.spans[id as usize]
+    }
+
+    pub fn list(&self, (start, len): List) -> &[NodeId] {
+        &self.lists[start as usize..(start + len) as usize]
+    }
+
+    /// A constant value (scalar, or a collection put into the pool).
+    pub fn constant(&mut self, value: &Value) -> Val {
+        match value {
+            Value::Bool(b) => Val::Bool(*b),
+            Value::Int(i) => Val::Int(*i),
+            Value::Float(n) => Val::Num(*n),
+            Value::Array(items) | Value::Seq(items) => {
+                let items: Vec<Val> = items.iter().map(|v| self.constant(v)).collect();
+                self.pool.push(items);
+                Val::Pool((self.pool.len() - 1) as u32)
+            }
+            Value::Set(members) => {
+                let items = members.iter().map(|m| Val::Int(*m)).collect();
+                self.pool.push(items);
+                Val::Pool((self.pool.len() - 1) as u32)
+            }
+        }
+    }
+}
+
+/// Compiles checked expressions into a [`Code`] arena.
+pub struct Compiler<'a> {
+    pub code: Code,
+    layout: &'a Layout,
+    model: &'a hir::Model,
+    /// Whether each let instance reads the state or its arguments (it is not constant then).
+    let_is_pure: Vec<Option<bool>>,
+}
+
+impl<'a> Compiler<'a> {
+    pub fn new(model: &'a hir::Model, layout: &'a Layout) -> Compiler<'a> {
+        Compiler {
+            code: Code::default(),
+            layout,
+            model,
+            let_is_pure: vec![None; model.lets.len()],
+        }
+    }
+
+    /// Compile every let instance; calls refer to them by index.
+    pub fn compile_lets(&mut self) -> Result<(), CompileError> {
+        self.code.lets = vec![0; self.model.lets.len()];
+        for index in 0..self.model.lets.len() {
+            let body = &self.model.lets[index].body;
+            let id = self.expr(body)?;
+            self.code.lets[index] = id;
+        }
+        Ok(())
+    }
+
+    fn push(&mut self, node: Node, span: Span) -> NodeId {
+        self.code.nodes.push(node);
+        self.code.spans.push(span);
+        (self.code.nodes.len() - 1) as NodeId
+    }
+
+    fn push_list(&mut self, ids: &[NodeId]) -> List {
+        let start = self.code.lists.len() as u32;
+        self.code.lists.extend_from_slice(ids);
+        (start, ids.len() as u32)
+    }
+
+    /// Compile one expression, folding it if it is constant and scalar.
+    pub fn expr(&mut self, e: &hir::Expr) -> Result<NodeId, CompileError> {
+        let id = self.expr_unfolded(e)?;
+        if self.is_constant(e) && matches!(e.ty, Type::Bool | Type::Int | Type::Float) {
+            let machine = Machine::new(&self.code, self.layout);
+            let mut scratch = Scratch::default();
+            // A failure is left to happen at run time, where the error names the state.
+            if let Ok(value) = machine.eval(id, &[], &mut scratch) {
+                self.code.nodes[id as usize] = Node::Const(value);
+            }
+        }
+        Ok(id)
+    }
+
+    /// Whether an expression reads neither the state nor a local (so it can be folded).
+    fn is_constant(&mut self, e: &hir::Expr) -> bool {
+        match &e.kind {
+            ExprKind::Const(_) => true,
+            ExprKind::Field(_) | ExprKind::Local(_) => false,
+            ExprKind::Let(index, args) => {
+                args.iter().all(|a| self.is_constant(a)) && args.is_empty() && self.let_pure(*index)
+            }
+            ExprKind::Unary(_, a) => self.is_constant(a),
+            ExprKind::Binary(_, a, b) | ExprKind::Index(a, b) => {
+                self.is_constant(a) && self.is_constant(b)
+            }
+            ExprKind::Compare(first, rest) => {
+                self.is_constant(first) && rest.iter().all(|(_, r)| self.is_constant(r))
+            }
+            ExprKind::If(c, a, b) => {
+                self.is_constant(c) && self.is_constant(a) && self.is_constant(b)
+            }
+            ExprKind::Builtin(_, args) | ExprKind::Array(args) => {
+                args.iter().all(|a| self.is_constant(a))
+            }
+            ExprKind::Repeat(v, _) => self.is_constant(v),
+            ExprKind::Range { lo, hi, .. } => self.is_constant(lo) && self.is_constant(hi),
+            // The body reads its own variable, a local: only a constant domain and a body that
+            // reads nothing else would fold, which the checker's folding already covers.
+            ExprKind::Aggregate { .. } => false,
+        }
+    }
+
+    fn let_pure(&mut self, index: usize) -> bool {
+        if let Some(pure) = self.let_is_pure[index] {
+            return pure;
+        }
+        self.let_is_pure[index] = Some(false);
+        let body = self.model.lets[index].body.clone();
+        let pure = self.is_constant(&body);
+        self.let_is_pure[index] = Some(pure);
+        pure
+    }
+
+    fn expr_unfolded(&mut self, e: &hir::Expr) -> Result<NodeId, CompileError> {
+        let span = e.span;
+        let float = e.ty == Type::Float;
+        let node = match &e.kind {
+            ExprKind::Const(value) => {
+                let mut val = self.code.constant(value);
+                if let (Val::Int(i), true) = (val, float) {
+                    val = Val::Num(Number::from(i));
+                }
+                Node::Const(val)
+            }
+            ExprKind::Field(index) => {
+                let (base, shape) = self.layout.fields[*index];
+                Node::Field { base, shape }
+            }
+            ExprKind::Local(slot) => Node::Local(*slot as u32),
+            ExprKind::Let(instance, args) => {
+                let ids = args
+                    .iter()
+                    .map(|a| self.expr(a))
+                    .collect::<Result<Vec<_>, _>>()?;
+                let args = self.push_list(&ids);
+                Node::Call {
+                    instance: *instance as u32,
+                    args,
+                }
+            }
+            ExprKind::Unary(hir::UnaryOp::Neg, a) => Node::Neg(self.expr(a)?),
+            ExprKind::Unary(hir::UnaryOp::Not, a) => Node::Not(self.expr(a)?),
+            ExprKind::Binary(op, a, b) => {
+                let both_int = a.ty == Type::Int && b.ty == Type::Int;
+                let (x, y) = (self.expr(a)?, self.expr(b)?);
+                match op {
+                    BinaryOp::And => Node::And(x, y),
+                    BinaryOp::Or => Node::Or(x, y),
+                    BinaryOp::Div => Node::Num(*op, x, y),
+                    _ if both_int => Node::Int(*op, x, y),
+                    _ => Node::Num(*op, x, y),
+                }
+            }
+            ExprKind::Compare(first, rest) => {
+                let first_id = self.expr(first)?;
+                let mut pairs = Vec::with_capacity(rest.len());
+                for (op, operand) in rest {
+                    pairs.push((*op, self.expr(operand)?));
+                }
+                if let [(op, second)] = pairs.as_slice() {
+                    Node::Compare(*op, first_id, *second)
+                } else {
+                    let start = self.code.chains.len() as u32;
+                    self.code.chains.extend(pairs.iter().copied());
+                    Node::Chain {
+                        first: first_id,
+                        rest: (start, pairs.len() as u32),
+                    }
+                }
+            }
+            ExprKind::If(c, a, b) => Node::If(self.expr(c)?, self.expr(a)?, self.expr(b)?),
+            ExprKind::Index(base, index) => {
+                let base_id = self.expr(base)?;
+                let index_id = self.expr(index)?;
+                match self.code.node(base_id) {
+                    Node::Field { base: slot, shape } => match self.layout.shape(*shape) {
+                        Shape::Array {
+                            element,
+                            len,
+                            stride,
+                        } if matches!(
+                            self.layout.shape(*element),
+                            Shape::Bool | Shape::Int { .. }
+                        ) =>
+                        {
+                            Node::SlotAt {
+                                base: *slot,
+                                stride: *stride,
+                                len: *len,
+                                element: *element,
+                                index: index_id,
+                            }
+                        }
+                        _ => Node::Index {
+                            base: base_id,
+                            index: index_id,
+                        },
+                    },
+                    _ => Node::Index {
+                        base: base_id,
+                        index: index_id,
+                    },
+                }
+            }
+            ExprKind::Builtin(function, args) => {
+                let ids = args
+                    .iter()
+                    .map(|a| self.expr(a))
+                    .collect::<Result<Vec<_>, _>>()?;
+                let args = self.push_list(&ids);
+                Node::Builtin {
+                    function: *function,
+                    args,
+                    float,
+                }
+            }
+            ExprKind::Array(items) => {
+                let element_is_scalar = matches!(&e.ty, Type::Array(t, _) if matches!(**t, Type::Bool | Type::Int | Type::Float | Type::Error));
+                if !element_is_scalar && !self.is_constant(e) {
+                    return Err(CompileError {
+                        span,
+                        message: "arrays of arrays built from the state are not supported; use a const or index the field directly".to_string(),
+                    });
+                }
+                let element_float = matches!(&e.ty, Type::Array(t, _) if **t == Type::Float);
+                let ids = items
+                    .iter()
+                    .map(|a| self.expr(a))
+                    .collect::<Result<Vec<_>, _>>()?;
+                let items = self.push_list(&ids);
+                Node::Array {
+                    items,
+                    float: element_float,
+                }
+            }
+            ExprKind::Repeat(value, count) => {
+                if !matches!(value.ty, Type::Bool | Type::Int | Type::Float)
+                    && !self.is_constant(value)
+                {
+                    return Err(CompileError {
+                        span,
+                        message: "repeated arrays of arrays built from the state are not supported"
+                            .to_string(),
+                    });
+                }
+                Node::Repeat {
+                    value: self.expr(value)?,
+                    count: *count as u32,
+                }
+            }
+            ExprKind::Range { lo, hi, inclusive } => Node::Range {
+                lo: self.expr(lo)?,
+                hi: self.expr(hi)?,
+                inclusive: *inclusive,
+            },
+            ExprKind::Aggregate {
+                function,
+                slot,
+                domain,
+                body,
+            } => Node::Aggregate {
+                function: *function,
+                slot: *slot as u32,
+                domain: self.expr(domain)?,
+                body: self.expr(body)?,
+                float,
+            },
+        };
+        Ok(self.push(node, span))
+    }
+}

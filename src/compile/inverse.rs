@@ -1,0 +1,275 @@
+//! How the parents of a state are derived, per action family (spec, "Semantics: the DAG"):
+//! each effect is inverted (`+=` by `-=`, `insert` by `remove`, `push` by `pop`, an assignment
+//! whose old value the `when` pins), or else every old value of the place is a candidate.
+//! Candidates are verified at run time by re-stepping (see `env::parents`).
+
+use super::code::{Compiler, NodeId};
+use super::layout::{Layout, Shape, ShapeId};
+use super::EffectCode;
+use crate::check::hir::{self, CompareOp, ExprKind, Model};
+use crate::diagnostic::Diagnostic;
+
+/// Candidate parents beyond this many per effect are refused at compile time.
+pub const MAX_CANDIDATES: f64 = 65_536.0;
+
+/// What an effect's place held before the action, given the child.
+#[derive(Clone, Copy, Debug)]
+pub enum OldValues {
+    /// `+=`/`-=`: the old value is the new one minus `sign * delta`, with `delta` evaluated on
+    /// the child (it reads nothing the action writes).
+    Shift { delta: NodeId, sign: i64 },
+    /// `=` with the old value pinned by the guard: the node gives it, evaluated on the child.
+    Pinned(NodeId),
+    /// `insert(e)`: the old set lacked `e`.
+    Inserted(NodeId),
+    /// `remove(e)`: the old set held `e`.
+    Removed(NodeId),
+    /// `push(e)`: the old sequence is the new one without its last element.
+    Pushed,
+    /// `pop()`: the old sequence had one more element, of any value.
+    Popped,
+    /// Any value of the place's shape.
+    Any,
+}
+
+/// How to derive the parents of one action family.
+#[derive(Clone, Debug)]
+pub struct ParentPlan {
+    /// Per effect, in order.
+    pub old: Vec<OldValues>,
+}
+
+/// Which fields an expression reads, following lets.
+fn mark_reads(expr: &hir::Expr, model: &Model, fields: &mut [bool], visiting: &mut Vec<usize>) {
+    let mut visit = |e: &hir::Expr| mark_reads(e, model, fields, visiting);
+    match &expr.kind {
+        ExprKind::Const(_) | ExprKind::Local(_) => {}
+        ExprKind::Field(index) => fields[*index] = true,
+        ExprKind::Let(index, args) => {
+            for arg in args {
+                mark_reads(arg, model, fields, visiting);
+            }
+            if !visiting.contains(index) {
+                visiting.push(*index);
+                mark_reads(&model.lets[*index].body, model, fields, visiting);
+                visiting.pop();
+            }
+        }
+        ExprKind::Unary(_, a) | ExprKind::Repeat(a, _) => visit(a),
+        ExprKind::Binary(_, a, b) | ExprKind::Index(a, b) => {
+            visit(a);
+            visit(b);
+        }
+        ExprKind::Compare(first, rest) => {
+            visit(first);
+            for (_, r) in rest {
+                visit(r);
+            }
+        }
+        ExprKind::If(c, a, b) => {
+            visit(c);
+            visit(a);
+            visit(b);
+        }
+        ExprKind::Builtin(_, args) | ExprKind::Array(args) => {
+            for a in args {
+                visit(a);
+            }
+        }
+        ExprKind::Range { lo, hi, .. } => {
+            visit(lo);
+            visit(hi);
+        }
+        ExprKind::Aggregate { domain, body, .. } => {
+            visit(domain);
+            visit(body);
+        }
+    }
+}
+
+fn reads_any(expr: &hir::Expr, model: &Model, written: &[bool]) -> bool {
+    let mut fields = vec![false; written.len()];
+    mark_reads(expr, model, &mut fields, &mut Vec::new());
+    fields.iter().zip(written).any(|(r, w)| *r && *w)
+}
+
+/// Whether two expressions are the same up to spans.
+fn same(a: &hir::Expr, b: &hir::Expr) -> bool {
+    match (&a.kind, &b.kind) {
+        (ExprKind::Const(x), ExprKind::Const(y)) => x == y,
+        (ExprKind::Field(x), ExprKind::Field(y)) | (ExprKind::Local(x), ExprKind::Local(y)) => {
+            x == y
+        }
+        (ExprKind::Index(x, i), ExprKind::Index(y, j)) => same(x, y) && same(i, j),
+        (ExprKind::Binary(o, x1, x2), ExprKind::Binary(p, y1, y2)) => {
+            o == p && same(x1, y1) && same(x2, y2)
+        }
+        (ExprKind::Unary(o, x), ExprKind::Unary(p, y)) => o == p && same(x, y),
+        _ => false,
+    }
+}
+
+/// Whether `expr` reads exactly the place `field[indices...]`.
+fn is_place(expr: &hir::Expr, place: &hir::Place) -> bool {
+    let mut e = expr;
+    let mut indices = Vec::new();
+    while let ExprKind::Index(base, index) = &e.kind {
+        indices.push(index.as_ref());
+        e = base;
+    }
+    indices.reverse();
+    matches!(e.kind, ExprKind::Field(f) if f == place.field)
+        && indices.len() == place.indices.len()
+        && indices.iter().zip(&place.indices).all(|(a, b)| same(a, b))
+}
+
+/// The conjuncts of a guard: `a and (b and c)` → `[a, b, c]`.
+fn conjuncts<'e>(expr: &'e hir::Expr, out: &mut Vec<&'e hir::Expr>) {
+    match &expr.kind {
+        ExprKind::Binary(hir::BinaryOp::And, a, b) => {
+            conjuncts(a, out);
+            conjuncts(b, out);
+        }
+        _ => out.push(expr),
+    }
+}
+
+/// A guard conjunct `place == e` (or `e == place`) whose `e` reads nothing the action writes.
+fn pinned_value<'e>(
+    guard: Option<&'e hir::Expr>,
+    place: &hir::Place,
+    model: &Model,
+    written: &[bool],
+) -> Option<&'e hir::Expr> {
+    let mut parts = Vec::new();
+    conjuncts(guard?, &mut parts);
+    parts.into_iter().find_map(|part| match &part.kind {
+        ExprKind::Compare(first, rest) if rest.len() == 1 && rest[0].0 == CompareOp::Eq => {
+            let second = &rest[0].1;
+            if is_place(first, place) && !reads_any(second, model, written) {
+                Some(second)
+            } else if is_place(second, place) && !reads_any(first, model, written) {
+                Some(first.as_ref())
+            } else {
+                None
+            }
+        }
+        _ => None,
+    })
+}
+
+/// The number of values of a shape, as a float.
+pub fn cardinality(layout: &Layout, shape: ShapeId) -> f64 {
+    match layout.shape(shape) {
+        Shape::Bool => 2.0,
+        Shape::Int { lo, hi } => f64::from(hi - lo),
+        Shape::Array { element, len, .. } => cardinality(layout, *element).powi(*len as i32),
+        Shape::Set { lo, hi } => 2f64.powi(hi - lo),
+        Shape::Seq { element, max, .. } => {
+            let c = cardinality(layout, *element);
+            (0..=*max).map(|k| c.powi(k as i32)).sum()
+        }
+    }
+}
+
+/// Plan the inversion of one action family.
+pub fn plan(
+    model: &Model,
+    action: &hir::Action,
+    effects: &[EffectCode],
+    compiler: &mut Compiler,
+    layout: &Layout,
+) -> Result<ParentPlan, Vec<Diagnostic>> {
+    let mut written = vec![false; model.fields.len()];
+    for effect in effects {
+        written[effect.place.field] = true;
+    }
+    let mut old = Vec::new();
+    let mut errors = Vec::new();
+    for (effect, checked) in effects.iter().zip(&action.effects) {
+        let place = match &checked.kind {
+            hir::EffectKind::Assign { place, .. }
+            | hir::EffectKind::Insert(place, _)
+            | hir::EffectKind::Remove(place, _)
+            | hir::EffectKind::Push(place, _)
+            | hir::EffectKind::Pop(place) => place,
+        };
+        if let Some(index) = place.indices.iter().find(|i| reads_any(i, model, &written)) {
+            errors.push(
+                Diagnostic::new(
+                    "gfn::compile::parents",
+                    format!("cannot derive the parents of action `{}`: this index reads a field the action writes", action.name),
+                )
+                .label(index.span, "reads a field this action changes")
+                .help("index with action arguments or fields the action does not write"),
+            );
+            continue;
+        }
+        let invertible = |e: &hir::Expr| !reads_any(e, model, &written);
+        let plan = match &checked.kind {
+            hir::EffectKind::Assign { op, value, .. } => match op {
+                hir::AssignOp::Add | hir::AssignOp::Sub if invertible(value) => OldValues::Shift {
+                    delta: node(compiler, value, &mut errors),
+                    sign: if *op == hir::AssignOp::Add { 1 } else { -1 },
+                },
+                hir::AssignOp::Set => {
+                    match pinned_value(action.guard.as_ref(), place, model, &written) {
+                        Some(pin) => OldValues::Pinned(node(compiler, pin, &mut errors)),
+                        None => OldValues::Any,
+                    }
+                }
+                _ => OldValues::Any,
+            },
+            hir::EffectKind::Insert(_, v) if invertible(v) => {
+                OldValues::Inserted(node(compiler, v, &mut errors))
+            }
+            hir::EffectKind::Remove(_, v) if invertible(v) => {
+                OldValues::Removed(node(compiler, v, &mut errors))
+            }
+            hir::EffectKind::Insert(..) | hir::EffectKind::Remove(..) => OldValues::Any,
+            hir::EffectKind::Push(..) => OldValues::Pushed,
+            hir::EffectKind::Pop(_) => OldValues::Popped,
+        };
+        let candidates = match plan {
+            OldValues::Any => cardinality(layout, effect.place.shape),
+            OldValues::Popped => match layout.shape(effect.place.shape) {
+                Shape::Seq { element, .. } => cardinality(layout, *element),
+                _ => 1.0,
+            },
+            _ => 1.0,
+        };
+        if candidates > MAX_CANDIDATES {
+            errors.push(
+                Diagnostic::new(
+                    "gfn::compile::parents",
+                    format!(
+                        "cannot derive the parents of action `{}`: the old value of this place could be any of {candidates} values",
+                        action.name
+                    ),
+                )
+                .label(effect.place.span, "its old value is not known")
+                .help("pin the old value in the action's `when`, e.g. `when x[i] == 0 { x[i] = v }`"),
+            );
+        }
+        old.push(plan);
+    }
+    if errors.is_empty() {
+        Ok(ParentPlan { old })
+    } else {
+        Err(errors)
+    }
+}
+
+fn node(compiler: &mut Compiler, e: &hir::Expr, errors: &mut Vec<Diagnostic>) -> NodeId {
+    match compiler.expr(e) {
+        Ok(id) => id,
+        Err(error) => {
+            errors.push(
+                Diagnostic::new("gfn::compile::unsupported", error.message)
+                    .label(error.span, "here")
+                    .help("rewrite this part"),
+            );
+            0
+        }
+    }
+}

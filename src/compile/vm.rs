@@ -1,0 +1,743 @@
+//! Evaluates compiled nodes on a state. Values are small `Copy` scalars or references to
+//! collections (a region of the state, a pooled constant, or array-literal elements on a scratch
+//! stack), so evaluation allocates nothing once the scratch buffers have grown.
+
+use super::code::{Code, Node, NodeId};
+use super::layout::{Layout, Shape, ShapeId};
+use crate::check::eval::{EvalErrorKind, MAX_AGGREGATE_ELEMENTS};
+use crate::check::hir::{Aggregate, BinaryOp, Builtin, CompareOp};
+use crate::number::{int, ArithError, Number};
+use crate::span::Span;
+use std::cmp::Ordering;
+
+/// A run-time value.
+#[derive(Clone, Copy, Debug)]
+pub enum Val {
+    Bool(bool),
+    Int(i64),
+    Num(Number),
+    /// A collection in the state: its first slot and its shape.
+    Region {
+        base: u32,
+        shape: ShapeId,
+    },
+    /// A constant collection: an index into [`Code::pool`].
+    Pool(u32),
+    /// Array-literal elements on the scratch stack.
+    Stack {
+        start: u32,
+        len: u32,
+    },
+    /// Integers `lo <= v < hi`.
+    Range {
+        lo: i64,
+        hi: i64,
+    },
+}
+
+/// Why an evaluation failed, and where.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Fault {
+    pub span: Span,
+    pub kind: EvalErrorKind,
+}
+
+/// Reusable buffers of an evaluation: locals (frames of action arguments, let parameters and
+/// aggregate variables) and the elements of array literals.
+#[derive(Clone, Debug, Default)]
+pub struct Scratch {
+    pub locals: Vec<Val>,
+    base: usize,
+    stack: Vec<Val>,
+}
+
+impl Scratch {
+    /// Array-literal elements on the stack.
+    pub fn stack_slice(&self, start: u32, len: u32) -> &[Val] {
+        &self.stack[start as usize..(start + len) as usize]
+    }
+
+    /// Start a top-level evaluation with these locals (action arguments).
+    pub fn start(&mut self, args: &[Val]) {
+        self.locals.clear();
+        self.locals.extend_from_slice(args);
+        self.base = 0;
+        self.stack.clear();
+    }
+}
+
+/// Evaluates the nodes of one [`Code`] over states laid out by one [`Layout`].
+pub struct Machine<'a> {
+    pub code: &'a Code,
+    pub layout: &'a Layout,
+}
+
+fn fault<T>(span: Span, kind: EvalErrorKind) -> Result<T, Fault> {
+    Err(Fault { span, kind })
+}
+
+fn arith<T>(span: Span, r: Result<T, ArithError>) -> Result<T, Fault> {
+    r.map_err(|e| Fault {
+        span,
+        kind: EvalErrorKind::Arith(e),
+    })
+}
+
+impl<'a> Machine<'a> {
+    pub fn new(code: &'a Code, layout: &'a Layout) -> Machine<'a> {
+        Machine { code, layout }
+    }
+
+    fn internal<T>(&self, node: NodeId, what: &'static str) -> Result<T, Fault> {
+        fault(self.code.span(node), EvalErrorKind::Internal(what))
+    }
+
+    /// Evaluate to a bool.
+    pub fn eval_bool(
+        &self,
+        node: NodeId,
+        state: &[i32],
+        scratch: &mut Scratch,
+    ) -> Result<bool, Fault> {
+        match self.eval(node, state, scratch)? {
+            Val::Bool(b) => Ok(b),
+            _ => self.internal(node, "a condition that is not a bool"),
+        }
+    }
+
+    /// Evaluate to an int.
+    pub fn eval_int(
+        &self,
+        node: NodeId,
+        state: &[i32],
+        scratch: &mut Scratch,
+    ) -> Result<i64, Fault> {
+        match self.eval(node, state, scratch)? {
+            Val::Int(i) => Ok(i),
+            _ => self.internal(node, "an int was expected"),
+        }
+    }
+
+    /// Evaluate to a number (ints promote).
+    pub fn eval_number(
+        &self,
+        node: NodeId,
+        state: &[i32],
+        scratch: &mut Scratch,
+    ) -> Result<Number, Fault> {
+        match self.eval(node, state, scratch)? {
+            Val::Int(i) => Ok(Number::from(i)),
+            Val::Num(n) => Ok(n),
+            _ => self.internal(node, "a number was expected"),
+        }
+    }
+
+    fn read_slot(
+        &self,
+        state: &[i32],
+        slot: usize,
+        shape: ShapeId,
+        node: NodeId,
+    ) -> Result<Val, Fault> {
+        match self.layout.shape(shape) {
+            Shape::Bool => match state.get(slot) {
+                Some(v) => Ok(Val::Bool(*v != 0)),
+                None => self.internal(node, "a slot outside the state"),
+            },
+            Shape::Int { .. } => match state.get(slot) {
+                Some(v) => Ok(Val::Int(i64::from(*v))),
+                None => self.internal(node, "a slot outside the state"),
+            },
+            _ => Ok(Val::Region {
+                base: slot as u32,
+                shape,
+            }),
+        }
+    }
+
+    /// The number of positions of a collection (for sets: the size of the universe).
+    fn positions(&self, collection: Val, state: &[i32], node: NodeId) -> Result<usize, Fault> {
+        Ok(match collection {
+            Val::Region { base, shape } => match self.layout.shape(shape) {
+                Shape::Array { len, .. } => *len as usize,
+                Shape::Set { lo, hi } => (hi - lo) as usize,
+                Shape::Seq { .. } => state.get(base as usize).copied().unwrap_or(0).max(0) as usize,
+                _ => return self.internal(node, "a scalar used as a collection"),
+            },
+            Val::Pool(index) => self.code.pool[index as usize].len(),
+            Val::Stack { len, .. } => len as usize,
+            Val::Range { lo, hi } => {
+                let n = hi.saturating_sub(lo).max(0);
+                if n > MAX_AGGREGATE_ELEMENTS {
+                    return fault(self.code.span(node), EvalErrorKind::TooManyElements);
+                }
+                n as usize
+            }
+            _ => return self.internal(node, "a scalar used as a collection"),
+        })
+    }
+
+    /// The element at a position; `None` for a set position whose member is absent.
+    fn element(
+        &self,
+        collection: Val,
+        position: usize,
+        state: &[i32],
+        scratch: &Scratch,
+        node: NodeId,
+    ) -> Result<Option<Val>, Fault> {
+        Ok(Some(match collection {
+            Val::Region { base, shape } => match self.layout.shape(shape) {
+                Shape::Array {
+                    element, stride, ..
+                } => self.read_slot(
+                    state,
+                    base as usize + position * *stride as usize,
+                    *element,
+                    node,
+                )?,
+                Shape::Seq {
+                    element, stride, ..
+                } => self.read_slot(
+                    state,
+                    base as usize + 1 + position * *stride as usize,
+                    *element,
+                    node,
+                )?,
+                Shape::Set { lo, .. } => {
+                    if state.get(base as usize + position).copied().unwrap_or(0) == 0 {
+                        return Ok(None);
+                    }
+                    Val::Int(i64::from(*lo) + position as i64)
+                }
+                _ => return self.internal(node, "a scalar used as a collection"),
+            },
+            Val::Pool(index) => self.code.pool[index as usize][position],
+            Val::Stack { start, .. } => scratch.stack[start as usize + position],
+            Val::Range { lo, .. } => Val::Int(lo + position as i64),
+            _ => return self.internal(node, "a scalar used as a collection"),
+        }))
+    }
+
+    fn length(&self, collection: Val, state: &[i32], node: NodeId) -> Result<i64, Fault> {
+        if let Val::Region { base, shape } = collection {
+            if let Shape::Set { lo, hi } = self.layout.shape(shape) {
+                let slots = state
+                    .get(base as usize..base as usize + (hi - lo) as usize)
+                    .unwrap_or(&[]);
+                return Ok(slots.iter().filter(|v| **v != 0).count() as i64);
+            }
+        }
+        Ok(self.positions(collection, state, node)? as i64)
+    }
+
+    fn contains(
+        &self,
+        collection: Val,
+        value: Val,
+        state: &[i32],
+        scratch: &Scratch,
+        node: NodeId,
+    ) -> Result<bool, Fault> {
+        match collection {
+            Val::Range { lo, hi } => match value {
+                Val::Int(v) => Ok(lo <= v && v < hi),
+                _ => self.internal(node, "membership of a non-int in a range"),
+            },
+            Val::Region { base, shape }
+                if matches!(self.layout.shape(shape), Shape::Set { .. }) =>
+            {
+                let (Shape::Set { lo, hi }, Val::Int(v)) = (self.layout.shape(shape), value) else {
+                    return self.internal(node, "membership of a non-int in a set");
+                };
+                if v < i64::from(*lo) || v >= i64::from(*hi) {
+                    return Ok(false);
+                }
+                Ok(state
+                    .get(base as usize + (v - i64::from(*lo)) as usize)
+                    .copied()
+                    .unwrap_or(0)
+                    != 0)
+            }
+            _ => {
+                for position in 0..self.positions(collection, state, node)? {
+                    if let Some(element) =
+                        self.element(collection, position, state, scratch, node)?
+                    {
+                        if self.equal(element, value, state, scratch, node)? {
+                            return Ok(true);
+                        }
+                    }
+                }
+                Ok(false)
+            }
+        }
+    }
+
+    fn equal(
+        &self,
+        a: Val,
+        b: Val,
+        state: &[i32],
+        scratch: &Scratch,
+        node: NodeId,
+    ) -> Result<bool, Fault> {
+        match (a, b) {
+            (Val::Bool(x), Val::Bool(y)) => Ok(x == y),
+            (Val::Int(x), Val::Int(y)) => Ok(x == y),
+            (Val::Int(_) | Val::Num(_), Val::Int(_) | Val::Num(_)) => {
+                Ok(number(a).compare(number(b)) == Some(Ordering::Equal))
+            }
+            (Val::Bool(_), _)
+            | (_, Val::Bool(_))
+            | (Val::Int(_) | Val::Num(_), _)
+            | (_, Val::Int(_) | Val::Num(_)) => Ok(false),
+            _ => {
+                let is_set = |v: Val| matches!(v, Val::Region { shape, .. } if matches!(self.layout.shape(shape), Shape::Set { .. }));
+                if is_set(a) || is_set(b) {
+                    // Sets are equal when each holds the other's members.
+                    if self.length(a, state, node)? != self.length(b, state, node)? {
+                        return Ok(false);
+                    }
+                    for position in 0..self.positions(a, state, node)? {
+                        if let Some(element) = self.element(a, position, state, scratch, node)? {
+                            if !self.contains(b, element, state, scratch, node)? {
+                                return Ok(false);
+                            }
+                        }
+                    }
+                    return Ok(true);
+                }
+                let n = self.positions(a, state, node)?;
+                if n != self.positions(b, state, node)? {
+                    return Ok(false);
+                }
+                for position in 0..n {
+                    let x = self.element(a, position, state, scratch, node)?;
+                    let y = self.element(b, position, state, scratch, node)?;
+                    match (x, y) {
+                        (Some(x), Some(y)) if self.equal(x, y, state, scratch, node)? => {}
+                        _ => return Ok(false),
+                    }
+                }
+                Ok(true)
+            }
+        }
+    }
+
+    fn compare(
+        &self,
+        op: CompareOp,
+        a: Val,
+        b: Val,
+        state: &[i32],
+        scratch: &Scratch,
+        node: NodeId,
+    ) -> Result<bool, Fault> {
+        if let (Val::Int(x), Val::Int(y)) = (a, b) {
+            return Ok(match op {
+                CompareOp::Eq => x == y,
+                CompareOp::Ne => x != y,
+                CompareOp::Lt => x < y,
+                CompareOp::Le => x <= y,
+                CompareOp::Gt => x > y,
+                CompareOp::Ge => x >= y,
+                CompareOp::In | CompareOp::NotIn => {
+                    return self.internal(node, "membership in an int")
+                }
+            });
+        }
+        let ordering = || number(a).compare(number(b));
+        Ok(match op {
+            CompareOp::Eq => self.equal(a, b, state, scratch, node)?,
+            CompareOp::Ne => !self.equal(a, b, state, scratch, node)?,
+            CompareOp::Lt => ordering() == Some(Ordering::Less),
+            CompareOp::Le => matches!(ordering(), Some(Ordering::Less | Ordering::Equal)),
+            CompareOp::Gt => ordering() == Some(Ordering::Greater),
+            CompareOp::Ge => matches!(ordering(), Some(Ordering::Greater | Ordering::Equal)),
+            CompareOp::In => self.contains(b, a, state, scratch, node)?,
+            CompareOp::NotIn => !self.contains(b, a, state, scratch, node)?,
+        })
+    }
+
+    /// Evaluate a node on a state.
+    pub fn eval(&self, id: NodeId, state: &[i32], scratch: &mut Scratch) -> Result<Val, Fault> {
+        let span = || self.code.span(id);
+        match self.code.node(id) {
+            Node::Const(v) => Ok(*v),
+            Node::Field { base, shape } => self.read_slot(state, *base as usize, *shape, id),
+            Node::SlotAt {
+                base,
+                stride,
+                len,
+                element,
+                index,
+            } => {
+                let i = self.eval_int(*index, state, scratch)?;
+                if i < 0 || i >= i64::from(*len) {
+                    return fault(
+                        self.code.span(*index),
+                        EvalErrorKind::IndexOutOfRange {
+                            index: i,
+                            len: *len as usize,
+                        },
+                    );
+                }
+                self.read_slot(
+                    state,
+                    *base as usize + i as usize * *stride as usize,
+                    *element,
+                    id,
+                )
+            }
+            Node::Local(slot) => match scratch.locals.get(scratch.base + *slot as usize) {
+                Some(v) => Ok(*v),
+                None => self.internal(id, "an unbound local"),
+            },
+            Node::Call { instance, args } => {
+                let new_base = scratch.locals.len();
+                for arg in self.code.list(*args) {
+                    let v = self.eval(*arg, state, scratch)?;
+                    scratch.locals.push(v);
+                }
+                let saved = scratch.base;
+                scratch.base = new_base;
+                let result = self.eval(self.code.lets[*instance as usize], state, scratch);
+                scratch.base = saved;
+                scratch.locals.truncate(new_base);
+                result
+            }
+            Node::Neg(a) => match self.eval(*a, state, scratch)? {
+                Val::Int(i) => Ok(Val::Int(arith(span(), int::neg(i))?)),
+                Val::Num(n) => Ok(Val::Num(-n)),
+                _ => self.internal(id, "negation of a non-number"),
+            },
+            Node::Not(a) => Ok(Val::Bool(!self.eval_bool(*a, state, scratch)?)),
+            Node::Int(op, a, b) => {
+                let x = self.eval_int(*a, state, scratch)?;
+                let y = self.eval_int(*b, state, scratch)?;
+                let r = match op {
+                    BinaryOp::Add => int::add(x, y),
+                    BinaryOp::Sub => int::sub(x, y),
+                    BinaryOp::Mul => int::mul(x, y),
+                    BinaryOp::FloorDiv => int::floor_div(x, y),
+                    BinaryOp::Rem => int::rem(x, y),
+                    BinaryOp::Pow => int::pow(x, y),
+                    _ => return self.internal(id, "an integer operator"),
+                };
+                Ok(Val::Int(arith(span(), r)?))
+            }
+            Node::Num(op, a, b) => {
+                let x = self.eval_number(*a, state, scratch)?;
+                let y = self.eval_number(*b, state, scratch)?;
+                let r = match op {
+                    BinaryOp::Add => x + y,
+                    BinaryOp::Sub => x - y,
+                    BinaryOp::Mul => x * y,
+                    BinaryOp::Div => arith(span(), x.checked_div(y))?,
+                    BinaryOp::Pow => arith(span(), x.pow(y))?,
+                    _ => return self.internal(id, "a float operator"),
+                };
+                Ok(Val::Num(r))
+            }
+            Node::And(a, b) => Ok(Val::Bool(
+                self.eval_bool(*a, state, scratch)? && self.eval_bool(*b, state, scratch)?,
+            )),
+            Node::Or(a, b) => Ok(Val::Bool(
+                self.eval_bool(*a, state, scratch)? || self.eval_bool(*b, state, scratch)?,
+            )),
+            Node::Compare(op, a, b) => {
+                let x = self.eval(*a, state, scratch)?;
+                let y = self.eval(*b, state, scratch)?;
+                Ok(Val::Bool(self.compare(*op, x, y, state, scratch, id)?))
+            }
+            Node::Chain { first, rest } => {
+                let mut left = self.eval(*first, state, scratch)?;
+                let (start, len) = *rest;
+                for k in start..start + len {
+                    let (op, operand) = self.code.chains[k as usize];
+                    let right = self.eval(operand, state, scratch)?;
+                    if !self.compare(op, left, right, state, scratch, id)? {
+                        return Ok(Val::Bool(false));
+                    }
+                    left = right;
+                }
+                Ok(Val::Bool(true))
+            }
+            Node::If(c, a, b) => {
+                let branch = if self.eval_bool(*c, state, scratch)? {
+                    *a
+                } else {
+                    *b
+                };
+                let v = self.eval(branch, state, scratch)?;
+                Ok(match (v, self.code.node(id)) {
+                    (Val::Int(i), _) if self.is_float(id) => Val::Num(Number::from(i)),
+                    (v, _) => v,
+                })
+            }
+            Node::Index { base, index } => {
+                let collection = self.eval(*base, state, scratch)?;
+                let i = self.eval_int(*index, state, scratch)?;
+                let n = self.positions(collection, state, id)?;
+                if i < 0 || i as u64 >= n as u64 {
+                    return fault(
+                        self.code.span(*index),
+                        EvalErrorKind::IndexOutOfRange { index: i, len: n },
+                    );
+                }
+                match self.element(collection, i as usize, state, scratch, id)? {
+                    Some(v) => Ok(v),
+                    None => self.internal(id, "indexing a set"),
+                }
+            }
+            Node::Builtin {
+                function,
+                args,
+                float,
+            } => self.builtin(id, *function, *args, *float, state, scratch),
+            Node::Array { items, float } => {
+                let start = scratch.stack.len();
+                for (k, item) in self.code.list(*items).iter().enumerate() {
+                    let mut v = self.eval(*item, state, scratch)?;
+                    if let (Val::Int(i), true) = (v, *float) {
+                        v = Val::Num(Number::from(i));
+                    }
+                    // Temporaries an element left on the stack are dropped: elements are scalars.
+                    scratch.stack.truncate(start + k);
+                    scratch.stack.push(v);
+                }
+                Ok(Val::Stack {
+                    start: start as u32,
+                    len: items.1,
+                })
+            }
+            Node::Repeat { value, count } => {
+                let v = self.eval(*value, state, scratch)?;
+                let start = scratch.stack.len();
+                scratch
+                    .stack
+                    .extend(std::iter::repeat_n(v, *count as usize));
+                Ok(Val::Stack {
+                    start: start as u32,
+                    len: *count,
+                })
+            }
+            Node::Range { lo, hi, inclusive } => {
+                let lo = self.eval_int(*lo, state, scratch)?;
+                let hi = self.eval_int(*hi, state, scratch)?;
+                let hi = if *inclusive { hi.saturating_add(1) } else { hi };
+                Ok(Val::Range { lo, hi })
+            }
+            Node::Aggregate {
+                function,
+                slot,
+                domain,
+                body,
+                float,
+            } => self.aggregate(id, *function, *slot, *domain, *body, *float, state, scratch),
+        }
+    }
+
+    fn is_float(&self, id: NodeId) -> bool {
+        // An `if` mixing int and float branches: the checker typed it float, and the branch
+        // that is a float constant or float operation tells us so.
+        match self.code.node(id) {
+            Node::If(_, a, b) => [*a, *b].iter().any(|branch| self.yields_float(*branch)),
+            _ => false,
+        }
+    }
+
+    fn yields_float(&self, id: NodeId) -> bool {
+        match self.code.node(id) {
+            Node::Const(Val::Num(_)) | Node::Num(..) => true,
+            Node::Builtin { float, .. } | Node::Aggregate { float, .. } => *float,
+            Node::If(_, a, b) => self.yields_float(*a) || self.yields_float(*b),
+            _ => false,
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn aggregate(
+        &self,
+        id: NodeId,
+        function: Aggregate,
+        slot: u32,
+        domain: NodeId,
+        body: NodeId,
+        float: bool,
+        state: &[i32],
+        scratch: &mut Scratch,
+    ) -> Result<Val, Fault> {
+        let collection = self.eval(domain, state, scratch)?;
+        let positions = self.positions(collection, state, id)?;
+        let local = scratch.base + slot as usize;
+        if scratch.locals.len() <= local {
+            scratch.locals.resize(local + 1, Val::Bool(false));
+        }
+        let mut int_acc: i64 = match function {
+            Aggregate::Prod => 1,
+            _ => 0,
+        };
+        let mut num_acc = Number::from(int_acc);
+        let mut best: Option<Val> = None;
+        let span = self.code.span(id);
+        for position in 0..positions {
+            let Some(element) = self.element(collection, position, state, scratch, id)? else {
+                continue;
+            };
+            scratch.locals[local] = element;
+            let v = self.eval(body, state, scratch)?;
+            match function {
+                Aggregate::Sum | Aggregate::Prod => match (v, float) {
+                    (Val::Int(i), false) => {
+                        int_acc = arith(
+                            span,
+                            if function == Aggregate::Sum {
+                                int::add(int_acc, i)
+                            } else {
+                                int::mul(int_acc, i)
+                            },
+                        )?;
+                    }
+                    (v, _) => {
+                        let n = number(v);
+                        num_acc = if function == Aggregate::Sum {
+                            num_acc + n
+                        } else {
+                            num_acc * n
+                        };
+                    }
+                },
+                Aggregate::Count => int_acc += i64::from(matches!(v, Val::Bool(true))),
+                Aggregate::All if matches!(v, Val::Bool(false)) => return Ok(Val::Bool(false)),
+                Aggregate::Any if matches!(v, Val::Bool(true)) => return Ok(Val::Bool(true)),
+                Aggregate::All | Aggregate::Any => {}
+                Aggregate::Min | Aggregate::Max => {
+                    let keep = match best {
+                        None => false,
+                        Some(b) => {
+                            let op = if function == Aggregate::Min {
+                                CompareOp::Le
+                            } else {
+                                CompareOp::Ge
+                            };
+                            self.compare(op, b, v, state, scratch, id)?
+                        }
+                    };
+                    if !keep {
+                        best = Some(v);
+                    }
+                }
+            }
+        }
+        Ok(match function {
+            Aggregate::Sum | Aggregate::Prod if float => Val::Num(num_acc),
+            Aggregate::Sum | Aggregate::Prod => Val::Int(int_acc),
+            Aggregate::Count => Val::Int(int_acc),
+            Aggregate::All => Val::Bool(true),
+            Aggregate::Any => Val::Bool(false),
+            Aggregate::Min | Aggregate::Max => match best {
+                Some(Val::Int(i)) if float => Val::Num(Number::from(i)),
+                Some(v) => v,
+                None => return fault(span, EvalErrorKind::EmptyAggregate),
+            },
+        })
+    }
+
+    fn builtin(
+        &self,
+        id: NodeId,
+        function: Builtin,
+        args: (u32, u32),
+        float: bool,
+        state: &[i32],
+        scratch: &mut Scratch,
+    ) -> Result<Val, Fault> {
+        let ids = self.code.list(args);
+        let Some(&first_id) = ids.first() else {
+            return self.internal(id, "a builtin without arguments");
+        };
+        let span = self.code.span(id);
+        let first = self.eval(first_id, state, scratch)?;
+        let transcendental = |f: fn(f64) -> f64, ok: fn(f64) -> bool| -> Result<Val, Fault> {
+            let x = number(first).to_f64();
+            if !ok(x) {
+                return fault(span, EvalErrorKind::Arith(ArithError::Domain));
+            }
+            Ok(Val::Num(Number::Float(f(x))))
+        };
+        match function {
+            Builtin::Abs => match first {
+                Val::Int(i) => Ok(Val::Int(arith(
+                    span,
+                    i.checked_abs().ok_or(ArithError::Overflow),
+                )?)),
+                v => Ok(Val::Num(number(v).abs())),
+            },
+            Builtin::Exp => transcendental(f64::exp, |_| true),
+            Builtin::Log => transcendental(f64::ln, |x| x > 0.0),
+            Builtin::Sin => transcendental(f64::sin, |_| true),
+            Builtin::Cos => transcendental(f64::cos, |_| true),
+            Builtin::Tanh => transcendental(f64::tanh, |_| true),
+            Builtin::Sqrt => {
+                let n = number(first);
+                if n.compare(Number::from(0)) == Some(Ordering::Less) {
+                    return fault(span, EvalErrorKind::Arith(ArithError::Domain));
+                }
+                Ok(Val::Num(n.sqrt()))
+            }
+            Builtin::Floor | Builtin::Ceil | Builtin::Round => match first {
+                Val::Int(i) => Ok(Val::Int(i)),
+                v => {
+                    let n = number(v);
+                    let r = match function {
+                        Builtin::Floor => n.floor(),
+                        Builtin::Ceil => n.ceil(),
+                        _ => n.round(),
+                    };
+                    Ok(Val::Int(arith(span, r)?))
+                }
+            },
+            Builtin::Float => Ok(Val::Num(match first {
+                Val::Bool(b) => Number::from(i64::from(b)),
+                v => number(v),
+            })),
+            Builtin::Int => match first {
+                Val::Bool(b) => Ok(Val::Int(i64::from(b))),
+                Val::Int(i) => Ok(Val::Int(i)),
+                v => Ok(Val::Int(arith(span, number(v).truncate())?)),
+            },
+            Builtin::Len => Ok(Val::Int(self.length(first, state, id)?)),
+            Builtin::Min | Builtin::Max => {
+                let Some(&second_id) = ids.get(1) else {
+                    return self.internal(id, "min/max without a second argument");
+                };
+                let second = self.eval(second_id, state, scratch)?;
+                let op = if function == Builtin::Min {
+                    CompareOp::Le
+                } else {
+                    CompareOp::Ge
+                };
+                let pick = if self.compare(op, first, second, state, scratch, id)? {
+                    first
+                } else {
+                    second
+                };
+                Ok(match pick {
+                    Val::Int(i) if float => Val::Num(Number::from(i)),
+                    v => v,
+                })
+            }
+        }
+    }
+}
+
+/// A scalar as a number (ints promote; anything else is 0, which the checker rules out).
+pub fn number(v: Val) -> Number {
+    match v {
+        Val::Int(i) => Number::from(i),
+        Val::Num(n) => n,
+        _ => Number::from(0),
+    }
+}

@@ -1,0 +1,353 @@
+//! Exhaustive enumeration of the reachable DAG, breadth-first from s0: states, forward edges,
+//! terminal objects and their rewards, a topological order, exact log Z; and the validity
+//! checks of the spec (dead ends, cycles, rewards, non-injective actions, orphan parents).
+
+use super::table::StateTable;
+use super::{EnvError, Environment, Workspace};
+
+/// The states beyond which enumeration stops by default.
+pub const DEFAULT_LIMIT: usize = 10_000_000;
+
+/// The whole reachable DAG.
+pub struct Dag {
+    pub states: StateTable,
+    /// Forward edges (not `stop`) in compressed rows: the edges of state `s` are
+    /// `offsets[s]..offsets[s + 1]` in `targets` and `actions`.
+    pub offsets: Vec<u32>,
+    pub targets: Vec<u32>,
+    pub actions: Vec<u32>,
+    pub can_stop: Vec<bool>,
+    pub done: Vec<bool>,
+    /// The log reward of each terminal state; NaN elsewhere.
+    pub log_reward: Vec<f64>,
+    pub mode: Vec<bool>,
+    /// Every state, parents before children.
+    pub order: Vec<u32>,
+    /// The most actions (not counting `stop`) on a path from s0 to a terminal state.
+    pub max_len: u32,
+    /// The natural log of the sum of rewards over terminal states.
+    pub log_z: f64,
+}
+
+impl Dag {
+    pub fn len(&self) -> usize {
+        self.states.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.states.is_empty()
+    }
+
+    pub fn is_terminal(&self, state: usize) -> bool {
+        self.can_stop[state] || self.done[state]
+    }
+
+    pub fn terminal_count(&self) -> usize {
+        (0..self.len()).filter(|s| self.is_terminal(*s)).count()
+    }
+
+    pub fn edge_count(&self) -> usize {
+        self.targets.len()
+    }
+
+    pub fn mode_count(&self) -> usize {
+        self.mode.iter().filter(|m| **m).count()
+    }
+
+    /// The edges leaving a state: `(action, child)`.
+    pub fn edges(&self, state: usize) -> impl Iterator<Item = (usize, usize)> + '_ {
+        let range = self.offsets[state] as usize..self.offsets[state + 1] as usize;
+        range.map(move |e| (self.actions[e] as usize, self.targets[e] as usize))
+    }
+
+    /// Terminal states by decreasing reward, at most `k`.
+    pub fn top(&self, k: usize) -> Vec<usize> {
+        let mut terminal: Vec<usize> = (0..self.len()).filter(|s| self.is_terminal(*s)).collect();
+        terminal.sort_by(|a, b| {
+            self.log_reward[*b]
+                .total_cmp(&self.log_reward[*a])
+                .then(a.cmp(b))
+        });
+        terminal.truncate(k);
+        terminal
+    }
+
+    /// Bytes held by the enumeration, for reporting.
+    pub fn memory_bytes(&self) -> usize {
+        self.states.memory_bytes()
+            + (self.offsets.capacity()
+                + self.targets.capacity()
+                + self.actions.capacity()
+                + self.order.capacity())
+                * 4
+            + self.log_reward.capacity() * 8
+            + (self.can_stop.capacity() + self.done.capacity() + self.mode.capacity())
+    }
+}
+
+fn log_sum_exp(values: impl Iterator<Item = f64> + Clone) -> f64 {
+    let max = values.clone().fold(f64::NEG_INFINITY, f64::max);
+    if max == f64::NEG_INFINITY {
+        return max;
+    }
+    max + values.map(|v| (v - max).exp()).sum::<f64>().ln()
+}
+
+/// Enumerate the reachable DAG, checking it on the way. More than `limit` states is an error
+/// that says so, rather than running out of memory.
+pub fn enumerate(env: &Environment, limit: usize) -> Result<Dag, EnvError> {
+    let w = env.width();
+    let a = env.action_count();
+    let mut ws = Workspace::default();
+    let mut states = StateTable::new(w);
+    states.insert(env.initial_state());
+    let mut offsets = vec![0u32];
+    let mut targets = Vec::new();
+    let mut actions = Vec::new();
+    let (mut can_stop, mut done, mut mode, mut log_reward) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut mask = vec![false; a];
+    let mut state = vec![0; w];
+    let mut child = vec![0; w];
+    let mut next = 0;
+    while next < states.len() {
+        state.copy_from_slice(states.get(next));
+        let is_done = env.is_done(&state, &mut ws)?;
+        env.forward_mask(&state, &mut mask, &mut ws)?;
+        let stop = mask[a - 1];
+        if !is_done && !mask.iter().any(|m| *m) {
+            return Err(dead_end(env, &state));
+        }
+        for (action, _) in mask[..a - 1]
+            .iter()
+            .enumerate()
+            .filter(|(_, allowed)| **allowed)
+        {
+            env.step(&state, action, &mut child, &mut ws)?;
+            let (id, _) = states.insert(&child);
+            if states.len() > limit {
+                return Err(EnvError {
+                    code: "gfn::env::too_many_states",
+                    message: format!(
+                        "enumeration stopped after {limit} states; the environment has more"
+                    ),
+                    span: None,
+                    label: String::new(),
+                    help: "raise --limit, or make the environment smaller with --set".to_string(),
+                });
+            }
+            targets.push(id as u32);
+            actions.push(action as u32);
+        }
+        offsets.push(targets.len() as u32);
+        can_stop.push(stop);
+        done.push(is_done);
+        let terminal = stop || is_done;
+        log_reward.push(if terminal {
+            env.log_reward(&state, &mut ws)?
+        } else {
+            f64::NAN
+        });
+        mode.push(terminal && env.is_mode(&state, &mut ws)?);
+        next += 1;
+    }
+    let mut dag = Dag {
+        states,
+        offsets,
+        targets,
+        actions,
+        can_stop,
+        done,
+        log_reward,
+        mode,
+        order: Vec::new(),
+        max_len: 0,
+        log_z: 0.0,
+    };
+    dag.order = topological_order(env, &dag)?;
+    check_injective(env, &dag)?;
+    let mut longest = vec![0u32; dag.len()];
+    for &s in &dag.order {
+        let s = s as usize;
+        for (_, c) in dag.edges(s) {
+            longest[c] = longest[c].max(longest[s] + 1);
+        }
+    }
+    dag.max_len = (0..dag.len())
+        .filter(|s| dag.is_terminal(*s))
+        .map(|s| longest[s])
+        .max()
+        .unwrap_or(0);
+    let terminal_rewards = dag.log_reward.iter().copied().filter(|r| !r.is_nan());
+    dag.log_z = log_sum_exp(terminal_rewards);
+    Ok(dag)
+}
+
+fn dead_end(env: &Environment, state: &[i32]) -> EnvError {
+    let compiled = &env.compiled;
+    let span = compiled
+        .stop
+        .flatten()
+        .or(compiled.done)
+        .map(|node| compiled.code.span(node))
+        .or_else(|| compiled.families.first().map(|f| f.span));
+    EnvError {
+        code: "gfn::env::dead_end",
+        message: format!(
+            "state {} is a dead end: no action is allowed, `stop` is not, and it is not `done`",
+            env.render(state)
+        ),
+        span,
+        label: "does not hold there".to_string(),
+        help: "allow `stop` there, mark it `done`, or make sure some action is allowed".to_string(),
+    }
+}
+
+/// Kahn's algorithm; a leftover state lies on or behind a cycle, which is then found and shown.
+fn topological_order(env: &Environment, dag: &Dag) -> Result<Vec<u32>, EnvError> {
+    let n = dag.len();
+    let mut in_degree = vec![0u32; n];
+    for &t in &dag.targets {
+        in_degree[t as usize] += 1;
+    }
+    let mut order: Vec<u32> = (0..n as u32)
+        .filter(|s| in_degree[*s as usize] == 0)
+        .collect();
+    let mut head = 0;
+    while head < order.len() {
+        let s = order[head] as usize;
+        head += 1;
+        for (_, c) in dag.edges(s) {
+            in_degree[c] -= 1;
+            if in_degree[c] == 0 {
+                order.push(c as u32);
+            }
+        }
+    }
+    if order.len() == n {
+        return Ok(order);
+    }
+    // Walk from a leftover state along leftover edges until a state repeats: that is a cycle.
+    let start = (0..n).find(|s| in_degree[*s] > 0).unwrap_or(0);
+    let mut path: Vec<(usize, usize)> = Vec::new();
+    let mut seen = vec![usize::MAX; n];
+    let mut s = start;
+    while seen[s] == usize::MAX {
+        seen[s] = path.len();
+        let Some((action, c)) = dag.edges(s).find(|(_, c)| in_degree[*c] > 0) else {
+            break;
+        };
+        path.push((s, action));
+        s = c;
+    }
+    let cycle = &path[seen[s].min(path.len())..];
+    let shown: Vec<String> = cycle
+        .iter()
+        .map(|(state, action)| {
+            format!(
+                "{} --{}-->",
+                env.render(dag.states.get(*state)),
+                env.action_name(*action)
+            )
+        })
+        .collect();
+    let family_span = cycle
+        .first()
+        .map(|(_, action)| env.compiled.families[env.compiled.actions[*action].family].span);
+    Err(EnvError {
+        code: "gfn::env::cycle",
+        message: format!(
+            "the environment has a cycle: {} {}",
+            shown.join(" "),
+            env.render(dag.states.get(s))
+        ),
+        span: family_span,
+        label: "this action leads back to an earlier state".to_string(),
+        help: "every action must make progress: add a `when` or an effect so that no state can be reached again".to_string(),
+    })
+}
+
+/// Two parents may not share one action into one child (found from the forward edges).
+fn check_injective(env: &Environment, dag: &Dag) -> Result<(), EnvError> {
+    let mut keys: Vec<(u32, u32, u32)> = Vec::with_capacity(dag.edge_count());
+    for s in 0..dag.len() {
+        for (action, c) in dag.edges(s) {
+            keys.push((c as u32, action as u32, s as u32));
+        }
+    }
+    keys.sort_unstable();
+    for pair in keys.windows(2) {
+        let ((c1, a1, p1), (c2, a2, p2)) = (pair[0], pair[1]);
+        if c1 == c2 && a1 == a2 && p1 != p2 {
+            let parents = [dag.states.get(p1 as usize), dag.states.get(p2 as usize)].concat();
+            return Err(env.non_injective(dag.states.get(c1 as usize), a1 as usize, &parents));
+        }
+    }
+    Ok(())
+}
+
+/// The backward checks: for every reachable state and action, the derived parents are unique,
+/// reachable, and account for every forward edge.
+pub fn check_parents(env: &Environment, dag: &Dag) -> Result<(), EnvError> {
+    let w = env.width();
+    let mut ws = Workspace::default();
+    let mut found = Vec::new();
+    let mut backward_edges = 0usize;
+    for c in 0..dag.len() {
+        let child = dag.states.get(c);
+        for action in 0..env.action_count() - 1 {
+            found.clear();
+            let count = env.parents(child, action, &mut found, &mut ws)?;
+            if count > 1 {
+                return Err(env.non_injective(child, action, &found));
+            }
+            for parent in found.chunks_exact(w) {
+                if dag.states.find(parent).is_none() {
+                    return Err(orphan(env, parent, child, action));
+                }
+                backward_edges += 1;
+            }
+        }
+    }
+    if backward_edges != dag.edge_count() {
+        // Some forward edge was not found backward: name it.
+        for s in 0..dag.len() {
+            for (action, c) in dag.edges(s) {
+                found.clear();
+                env.parents(dag.states.get(c), action, &mut found, &mut ws)?;
+                if !found.chunks_exact(w).any(|p| p == dag.states.get(s)) {
+                    return Err(EnvError {
+                        code: "gfn::env::underived_parent",
+                        message: format!(
+                            "the parent {} of state {} by action `{}` could not be derived",
+                            env.render(dag.states.get(s)),
+                            env.render(dag.states.get(c)),
+                            env.action_name(action)
+                        ),
+                        span: Some(env.compiled.families[env.compiled.actions[action].family].span),
+                        label: "its effects could not be inverted".to_string(),
+                        help: "pin overwritten values in the `when` (e.g. `when x == 0 { x = v }`)"
+                            .to_string(),
+                    });
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn orphan(env: &Environment, parent: &[i32], child: &[i32], action: usize) -> EnvError {
+    let family = &env.compiled.families[env.compiled.actions[action].family];
+    EnvError {
+        code: "gfn::env::orphan_parent",
+        message: format!(
+            "state {} is a parent of reachable state {} by action `{}`, but it is not reachable from the initial state",
+            env.render(parent),
+            env.render(child),
+            env.action_name(action)
+        ),
+        span: Some(family.guard.map(|g| env.compiled.code.span(g)).unwrap_or(family.span)),
+        label: "allowed in the unreachable parent".to_string(),
+        help: "backward trajectories would leave the DAG: tighten the field's range or this action's `when` so that the parent is not a valid state where the action is allowed".to_string(),
+    }
+}

@@ -1,0 +1,730 @@
+//! The environment the trainer and every evaluation use: the initial state, the flat action
+//! space (every value of every family, then `stop`), forward and backward masks, steps, derived
+//! parents, terminal tests, rewards, one-hot encodings and readable states. States are slices
+//! of `i32` of [`Environment::width`]; batched forms take many states back to back.
+
+pub mod dag;
+pub mod exact;
+mod parents;
+mod render;
+pub mod table;
+
+use crate::check::eval::EvalErrorKind;
+use crate::check::Model;
+use crate::compile::layout::{Shape, ShapeId};
+use crate::compile::vm::{Fault, Machine, Scratch, Val};
+use crate::compile::{self, Compiled, EffectOp, PlaceCode};
+use crate::diagnostic::Diagnostic;
+use crate::number::ArithError;
+use crate::span::Span;
+
+/// A run-time error of the model: what failed, in which state, for which action, where.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EnvError {
+    pub code: &'static str,
+    pub message: String,
+    /// The expression or item the error comes from.
+    pub span: Option<Span>,
+    pub label: String,
+    pub help: String,
+}
+
+impl EnvError {
+    pub fn to_diagnostic(&self) -> Diagnostic {
+        let mut d = Diagnostic::new(self.code, self.message.clone()).help(self.help.clone());
+        if let Some(span) = self.span {
+            d = d.label(span, self.label.clone());
+        }
+        d
+    }
+}
+
+/// Reusable buffers for one thread of environment work.
+#[derive(Clone, Debug, Default)]
+pub struct Workspace {
+    scratch: Scratch,
+    written: Vec<(usize, usize)>,
+    candidates: Vec<i32>,
+    verify: Vec<i32>,
+}
+
+/// A compiled environment, ready to step.
+pub struct Environment {
+    pub compiled: Compiled,
+}
+
+/// What was being evaluated when a fault happened, for the message.
+enum Context<'a> {
+    Guard(usize),
+    Effect(usize),
+    Stop,
+    Done,
+    Reward,
+    Mode,
+    Parent(&'a str),
+}
+
+impl Environment {
+    /// Compile a checked model.
+    pub fn new(model: &Model) -> Result<Environment, Vec<Diagnostic>> {
+        Ok(Environment {
+            compiled: compile::compile(model)?,
+        })
+    }
+
+    /// Parse, check and compile source text.
+    pub fn from_source(
+        source: &str,
+        overrides: &[crate::Override],
+    ) -> Result<Environment, Vec<Diagnostic>> {
+        let model = crate::load(source, overrides)?;
+        Environment::new(&model)
+    }
+
+    pub fn name(&self) -> &str {
+        &self.compiled.model.name
+    }
+
+    /// Slots per state.
+    pub fn width(&self) -> usize {
+        self.compiled.layout.width
+    }
+
+    /// The size of the flat action space, `stop` included.
+    pub fn action_count(&self) -> usize {
+        self.compiled.actions.len() + 1
+    }
+
+    /// The index of `stop` (the last action).
+    pub fn stop_action(&self) -> usize {
+        self.compiled.actions.len()
+    }
+
+    pub fn has_stop(&self) -> bool {
+        self.compiled.stop.is_some()
+    }
+
+    /// `step(i=1)`, or `stop`.
+    pub fn action_name(&self, action: usize) -> &str {
+        self.compiled
+            .actions
+            .get(action)
+            .map(|a| a.name.as_str())
+            .unwrap_or("stop")
+    }
+
+    /// The initial state s0.
+    pub fn initial_state(&self) -> &[i32] {
+        &self.compiled.initial
+    }
+
+    fn machine(&self) -> Machine<'_> {
+        Machine::new(&self.compiled.code, &self.compiled.layout)
+    }
+
+    fn fault(&self, fault: Fault, state: &[i32], context: Context) -> EnvError {
+        let (code, what) = match &fault.kind {
+            EvalErrorKind::Arith(ArithError::DivisionByZero) => {
+                ("gfn::env::division_by_zero", "division by zero")
+            }
+            EvalErrorKind::Arith(ArithError::Overflow) => {
+                ("gfn::env::overflow", "integer overflow")
+            }
+            EvalErrorKind::Arith(_) => ("gfn::env::domain_error", "a function outside its domain"),
+            EvalErrorKind::IndexOutOfRange { .. } => {
+                ("gfn::env::index_out_of_range", "an index out of range")
+            }
+            EvalErrorKind::EmptyAggregate => ("gfn::env::empty_aggregate", "min or max of nothing"),
+            EvalErrorKind::TooManyElements => ("gfn::env::too_large", "an aggregate too large"),
+            EvalErrorKind::NotConstant | EvalErrorKind::Internal(_) => {
+                ("gfn::env::internal", "an internal error")
+            }
+        };
+        let place = match context {
+            Context::Guard(family) => format!(
+                "the `when` of action `{}`",
+                self.compiled.families[family].name
+            ),
+            Context::Effect(action) => format!("action `{}`", self.action_name(action)),
+            Context::Stop => "the `stop` condition".to_string(),
+            Context::Done => "the `done` condition".to_string(),
+            Context::Reward => "the reward".to_string(),
+            Context::Mode => "the `mode` condition".to_string(),
+            Context::Parent(action) => format!("deriving parents for action `{action}`"),
+        };
+        EnvError {
+            code,
+            message: format!("{what} in {place}, in state {}: {}", self.render(state), fault.kind),
+            span: Some(fault.span),
+            label: fault.kind.to_string(),
+            help: "guard the expression with `if`, `and` or a tighter `when` so that it is only evaluated where it is defined".to_string(),
+        }
+    }
+
+    /// Whether the state is `done` (terminal, no action allowed).
+    pub fn is_done(&self, state: &[i32], ws: &mut Workspace) -> Result<bool, EnvError> {
+        let Some(done) = self.compiled.done else {
+            return Ok(false);
+        };
+        ws.scratch.start(&[]);
+        self.machine()
+            .eval_bool(done, state, &mut ws.scratch)
+            .map_err(|f| self.fault(f, state, Context::Done))
+    }
+
+    /// Whether `stop` is allowed (the trajectory may end here). Never in a `done` state.
+    pub fn can_stop(&self, state: &[i32], ws: &mut Workspace) -> Result<bool, EnvError> {
+        let Some(guard) = self.compiled.stop else {
+            return Ok(false);
+        };
+        if self.is_done(state, ws)? {
+            return Ok(false);
+        }
+        match guard {
+            None => Ok(true),
+            Some(guard) => {
+                ws.scratch.start(&[]);
+                self.machine()
+                    .eval_bool(guard, state, &mut ws.scratch)
+                    .map_err(|f| self.fault(f, state, Context::Stop))
+            }
+        }
+    }
+
+    /// Whether a trajectory may end on this state: `stop` is allowed or it is `done`.
+    pub fn is_terminal(&self, state: &[i32], ws: &mut Workspace) -> Result<bool, EnvError> {
+        Ok(self.is_done(state, ws)? || self.can_stop(state, ws)?)
+    }
+
+    /// Whether flat action `action` (not `stop`) is allowed, ignoring `done`.
+    fn guard_holds(
+        &self,
+        state: &[i32],
+        action: usize,
+        ws: &mut Workspace,
+    ) -> Result<bool, EnvError> {
+        let flat = &self.compiled.actions[action];
+        let family = &self.compiled.families[flat.family];
+        let Some(guard) = family.guard else {
+            return Ok(true);
+        };
+        ws.scratch.start(&flat.args);
+        self.machine()
+            .eval_bool(guard, state, &mut ws.scratch)
+            .map_err(|f| self.fault(f, state, Context::Guard(flat.family)))
+    }
+
+    /// The forward mask over the flat action space (`stop` last). All false in a `done` state.
+    pub fn forward_mask(
+        &self,
+        state: &[i32],
+        mask: &mut [bool],
+        ws: &mut Workspace,
+    ) -> Result<(), EnvError> {
+        mask.fill(false);
+        if self.is_done(state, ws)? {
+            return Ok(());
+        }
+        for (action, allowed) in mask[..self.compiled.actions.len()].iter_mut().enumerate() {
+            *allowed = self.guard_holds(state, action, ws)?;
+        }
+        mask[self.stop_action()] = self.can_stop(state, ws)?;
+        Ok(())
+    }
+
+    /// Apply a flat action (not `stop`) to `state`, writing the child into `child`. All
+    /// right-hand sides and indices read `state`; a value outside its field's range, or a place
+    /// written twice, is an error.
+    pub fn step(
+        &self,
+        state: &[i32],
+        action: usize,
+        child: &mut [i32],
+        ws: &mut Workspace,
+    ) -> Result<(), EnvError> {
+        let Some(flat) = self.compiled.actions.get(action) else {
+            return Err(EnvError {
+                code: "gfn::env::bad_action",
+                message: format!(
+                    "action {action} does not exist (there are {})",
+                    self.compiled.actions.len()
+                ),
+                span: None,
+                label: String::new(),
+                help: "`stop` has no child; pass an action below the stop index".to_string(),
+            });
+        };
+        let family = &self.compiled.families[flat.family];
+        child.copy_from_slice(state);
+        ws.written.clear();
+        let machine = self.machine();
+        for effect in &family.effects {
+            ws.scratch.start(&flat.args);
+            let fault = |f: Fault| self.fault(f, state, Context::Effect(action));
+            let slot = self.resolve(&effect.place, state, ws).map_err(fault)?;
+            let size = self.compiled.layout.size(effect.place.shape) as usize;
+            let out_of_range =
+                |value: String| self.out_of_range(state, action, &effect.place, effect.span, value);
+            match effect.op {
+                EffectOp::Add(e) | EffectOp::Sub(e) => {
+                    let delta = machine.eval_int(e, state, &mut ws.scratch).map_err(fault)?;
+                    let delta = if matches!(effect.op, EffectOp::Sub(_)) {
+                        -delta
+                    } else {
+                        delta
+                    };
+                    let new = i64::from(state[slot]) + delta;
+                    self.write_int(effect.place.shape, slot, new, child)
+                        .map_err(|_| out_of_range(new.to_string()))?;
+                }
+                EffectOp::Set(e) => {
+                    let value = machine.eval(e, state, &mut ws.scratch).map_err(fault)?;
+                    self.write_val(effect.place.shape, slot, value, state, child, &ws.scratch)
+                        .map_err(&out_of_range)?;
+                }
+                EffectOp::Insert(e) | EffectOp::Remove(e) => {
+                    let member = machine.eval_int(e, state, &mut ws.scratch).map_err(fault)?;
+                    let Shape::Set { lo, hi } = *self.compiled.layout.shape(effect.place.shape)
+                    else {
+                        return Err(self.internal("insert into a non-set"));
+                    };
+                    if member < i64::from(lo) || member >= i64::from(hi) {
+                        return Err(out_of_range(format!("member {member}")));
+                    }
+                    child[slot + (member - i64::from(lo)) as usize] =
+                        i32::from(matches!(effect.op, EffectOp::Insert(_)));
+                }
+                EffectOp::Push(e) => {
+                    let value = machine.eval(e, state, &mut ws.scratch).map_err(fault)?;
+                    let Shape::Seq {
+                        element,
+                        max,
+                        stride,
+                    } = *self.compiled.layout.shape(effect.place.shape)
+                    else {
+                        return Err(self.internal("push onto a non-sequence"));
+                    };
+                    let len = state[slot];
+                    if len < 0 || len as u32 >= max {
+                        return Err(out_of_range(format!("a sequence of {} elements", len + 1)));
+                    }
+                    child[slot] = len + 1;
+                    let at = slot + 1 + len as usize * stride as usize;
+                    self.write_val(element, at, value, state, child, &ws.scratch)
+                        .map_err(&out_of_range)?;
+                }
+                EffectOp::Pop => {
+                    let Shape::Seq { stride, .. } = *self.compiled.layout.shape(effect.place.shape)
+                    else {
+                        return Err(self.internal("pop from a non-sequence"));
+                    };
+                    let len = state[slot];
+                    if len <= 0 {
+                        return Err(out_of_range("a sequence of -1 elements".to_string()));
+                    }
+                    child[slot] = len - 1;
+                    let at = slot + 1 + (len - 1) as usize * stride as usize;
+                    child[at..at + stride as usize].fill(0);
+                }
+            }
+            if ws
+                .written
+                .iter()
+                .any(|(start, end)| slot < *end && *start < slot + size)
+            {
+                return Err(EnvError {
+                    code: "gfn::env::place_written_twice",
+                    message: format!(
+                        "action `{}` writes the same place twice in state {}",
+                        self.action_name(action),
+                        self.render(state)
+                    ),
+                    span: Some(effect.place.span),
+                    label: "written again here".to_string(),
+                    help: "two indices of this action coincide here; add a `when` that keeps them apart".to_string(),
+                });
+            }
+            ws.written.push((slot, slot + size));
+        }
+        Ok(())
+    }
+
+    fn internal(&self, what: &str) -> EnvError {
+        EnvError {
+            code: "gfn::env::internal",
+            message: format!("internal error: {what}"),
+            span: None,
+            label: String::new(),
+            help: "this is a bug in gfnc; please report it with the .gfn file".to_string(),
+        }
+    }
+
+    fn out_of_range(
+        &self,
+        state: &[i32],
+        action: usize,
+        place: &PlaceCode,
+        span: Span,
+        value: String,
+    ) -> EnvError {
+        let field = &self.compiled.model.fields[place.field];
+        EnvError {
+            code: "gfn::env::out_of_range",
+            message: format!(
+                "action `{}` takes `{}` outside its type {} (to {value}) in state {}",
+                self.action_name(action),
+                field.name,
+                field.ty,
+                self.render(state)
+            ),
+            span: Some(span),
+            label: format!("gives {value}"),
+            help: format!(
+                "add a `when` to action `{}` that rules this out",
+                self.compiled.families[self.compiled.actions[action].family].name
+            ),
+        }
+    }
+
+    /// The first slot of a place, with indices evaluated on `state`.
+    fn resolve(
+        &self,
+        place: &PlaceCode,
+        state: &[i32],
+        ws: &mut Workspace,
+    ) -> Result<usize, Fault> {
+        let mut slot = place.base as usize;
+        let machine = self.machine();
+        for step in &place.steps {
+            let index = machine.eval_int(step.index, state, &mut ws.scratch)?;
+            let (len, offset) = match step.len {
+                Some(len) => (i64::from(len), 0),
+                None => (i64::from(state[slot]), 1),
+            };
+            if index < 0 || index >= len {
+                return Err(Fault {
+                    span: self.compiled.code.span(step.index),
+                    kind: EvalErrorKind::IndexOutOfRange {
+                        index,
+                        len: len.max(0) as usize,
+                    },
+                });
+            }
+            slot += offset + index as usize * step.stride as usize;
+        }
+        Ok(slot)
+    }
+
+    fn write_int(
+        &self,
+        shape: ShapeId,
+        slot: usize,
+        value: i64,
+        out: &mut [i32],
+    ) -> Result<(), ()> {
+        match *self.compiled.layout.shape(shape) {
+            Shape::Int { lo, hi } if value >= i64::from(lo) && value < i64::from(hi) => {
+                out[slot] = value as i32;
+                Ok(())
+            }
+            _ => Err(()),
+        }
+    }
+
+    /// Write a value of `shape` at `slot`; on failure, the offending value as text.
+    fn write_val(
+        &self,
+        shape: ShapeId,
+        slot: usize,
+        value: Val,
+        state: &[i32],
+        out: &mut [i32],
+        scratch: &Scratch,
+    ) -> Result<(), String> {
+        let layout = &self.compiled.layout;
+        match (layout.shape(shape), value) {
+            (Shape::Bool, Val::Bool(b)) => {
+                out[slot] = i32::from(b);
+                Ok(())
+            }
+            (Shape::Int { .. }, Val::Int(v)) => self
+                .write_int(shape, slot, v, out)
+                .map_err(|_| v.to_string()),
+            (_, Val::Region { base, shape: from }) if layout.shape(from) == layout.shape(shape) => {
+                let size = layout.size(shape) as usize;
+                out[slot..slot + size].copy_from_slice(&state[base as usize..base as usize + size]);
+                Ok(())
+            }
+            (
+                Shape::Array {
+                    element,
+                    len,
+                    stride,
+                },
+                collection,
+            ) => {
+                let items = self.collection_items(collection, state, scratch);
+                if items.len() != *len as usize {
+                    return Err(format!("an array of {} elements", items.len()));
+                }
+                for (k, item) in items.into_iter().enumerate() {
+                    self.write_val(
+                        *element,
+                        slot + k * *stride as usize,
+                        item,
+                        state,
+                        out,
+                        scratch,
+                    )?;
+                }
+                Ok(())
+            }
+            (Shape::Set { lo, hi }, collection) => {
+                let (lo, hi) = (*lo, *hi);
+                out[slot..slot + (hi - lo) as usize].fill(0);
+                for item in self.collection_items(collection, state, scratch) {
+                    match item {
+                        Val::Int(m) if m >= i64::from(lo) && m < i64::from(hi) => {
+                            out[slot + (m - i64::from(lo)) as usize] = 1
+                        }
+                        Val::Int(m) => return Err(format!("member {m}")),
+                        _ => return Err("a set of non-integers".to_string()),
+                    }
+                }
+                Ok(())
+            }
+            (
+                Shape::Seq {
+                    element,
+                    max,
+                    stride,
+                },
+                collection,
+            ) => {
+                let items = self.collection_items(collection, state, scratch);
+                if items.len() > *max as usize {
+                    return Err(format!("a sequence of {} elements", items.len()));
+                }
+                out[slot..slot + 1 + (*max * *stride) as usize].fill(0);
+                out[slot] = items.len() as i32;
+                for (k, item) in items.into_iter().enumerate() {
+                    self.write_val(
+                        *element,
+                        slot + 1 + k * *stride as usize,
+                        item,
+                        state,
+                        out,
+                        scratch,
+                    )?;
+                }
+                Ok(())
+            }
+            _ => Err("a value of another type".to_string()),
+        }
+    }
+
+    /// The elements of a collection value (allocates: only whole-collection assignments use it).
+    fn collection_items(&self, collection: Val, state: &[i32], scratch: &Scratch) -> Vec<Val> {
+        let layout = &self.compiled.layout;
+        match collection {
+            Val::Pool(index) => self.compiled.code.pool[index as usize].clone(),
+            Val::Stack { start, len } => scratch_items(scratch, start, len),
+            Val::Region { base, shape } => {
+                let mut items = Vec::new();
+                match layout.shape(shape) {
+                    Shape::Array {
+                        element,
+                        len,
+                        stride,
+                    } => {
+                        for k in 0..*len as usize {
+                            items.push(region_element(
+                                layout,
+                                state,
+                                base as usize + k * *stride as usize,
+                                *element,
+                            ));
+                        }
+                    }
+                    Shape::Seq {
+                        element, stride, ..
+                    } => {
+                        for k in 0..state[base as usize].max(0) as usize {
+                            items.push(region_element(
+                                layout,
+                                state,
+                                base as usize + 1 + k * *stride as usize,
+                                *element,
+                            ));
+                        }
+                    }
+                    Shape::Set { lo, hi } => {
+                        for k in 0..(hi - lo) as usize {
+                            if state[base as usize + k] != 0 {
+                                items.push(Val::Int(i64::from(*lo) + k as i64));
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+                items
+            }
+            Val::Range { lo, hi } => (lo..hi).map(Val::Int).collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// The log of the reward of a terminal state; non-finite or non-positive rewards are errors.
+    pub fn log_reward(&self, state: &[i32], ws: &mut Workspace) -> Result<f64, EnvError> {
+        ws.scratch.start(&[]);
+        let value = self
+            .machine()
+            .eval_number(self.compiled.reward, state, &mut ws.scratch)
+            .map_err(|f| self.fault(f, state, Context::Reward))?
+            .to_f64();
+        let span = Some(self.compiled.code.span(self.compiled.reward));
+        if self.compiled.reward_is_log {
+            if value.is_finite() {
+                return Ok(value);
+            }
+        } else if value.is_finite() && value > 0.0 {
+            return Ok(value.ln());
+        }
+        let word = if self.compiled.reward_is_log {
+            "log_reward"
+        } else {
+            "reward"
+        };
+        let must = if self.compiled.reward_is_log {
+            "finite"
+        } else {
+            "finite and > 0"
+        };
+        Err(EnvError {
+            code: "gfn::env::bad_reward",
+            message: format!("the {word} of state {} is {value}; it must be {must}", self.render(state)),
+            span,
+            label: format!("{value} here"),
+            help: "rewards are unnormalised probabilities: add a small positive floor, e.g. `reward 0.01 + ...`".to_string(),
+        })
+    }
+
+    /// Whether a state is a mode (for the "modes found" metric).
+    pub fn is_mode(&self, state: &[i32], ws: &mut Workspace) -> Result<bool, EnvError> {
+        let Some(mode) = self.compiled.mode else {
+            return Ok(false);
+        };
+        ws.scratch.start(&[]);
+        self.machine()
+            .eval_bool(mode, state, &mut ws.scratch)
+            .map_err(|f| self.fault(f, state, Context::Mode))
+    }
+
+    /// Features per state in [`Environment::encode`].
+    pub fn encoding_width(&self) -> usize {
+        let layout = &self.compiled.layout;
+        layout
+            .fields
+            .iter()
+            .map(|(_, shape)| layout.features(*shape))
+            .sum()
+    }
+
+    /// One-hot features of a state: per int its value one-hot, per bool two flags, per set
+    /// member a flag, per sequence its length one-hot and each position's element (or "empty").
+    pub fn encode(&self, state: &[i32], out: &mut [f32]) {
+        let layout = &self.compiled.layout;
+        let mut written = 0;
+        for (base, shape) in &layout.fields {
+            written += layout.encode(*shape, state, *base as usize, &mut out[written..]);
+        }
+    }
+
+    /// Encode many states (back to back) into rows of [`Environment::encoding_width`].
+    pub fn encode_batch(&self, states: &[i32], out: &mut [f32]) {
+        let (w, e) = (self.width(), self.encoding_width());
+        for (state, row) in states.chunks_exact(w).zip(out.chunks_exact_mut(e)) {
+            self.encode(state, row);
+        }
+    }
+
+    /// Forward masks of many states (back to back) into rows of [`Environment::action_count`].
+    pub fn forward_masks(
+        &self,
+        states: &[i32],
+        masks: &mut [bool],
+        ws: &mut Workspace,
+    ) -> Result<(), EnvError> {
+        let (w, a) = (self.width(), self.action_count());
+        for (state, row) in states.chunks_exact(w).zip(masks.chunks_exact_mut(a)) {
+            self.forward_mask(state, row, ws)?;
+        }
+        Ok(())
+    }
+
+    /// Step many states, each by its action, into `children`.
+    pub fn step_batch(
+        &self,
+        states: &[i32],
+        actions: &[usize],
+        children: &mut [i32],
+        ws: &mut Workspace,
+    ) -> Result<(), EnvError> {
+        let w = self.width();
+        for ((state, action), child) in states
+            .chunks_exact(w)
+            .zip(actions)
+            .zip(children.chunks_exact_mut(w))
+        {
+            self.step(state, *action, child, ws)?;
+        }
+        Ok(())
+    }
+
+    /// Backward masks of many states into rows of [`Environment::action_count`].
+    pub fn backward_masks(
+        &self,
+        states: &[i32],
+        masks: &mut [bool],
+        ws: &mut Workspace,
+    ) -> Result<(), EnvError> {
+        let (w, a) = (self.width(), self.action_count());
+        for (state, row) in states.chunks_exact(w).zip(masks.chunks_exact_mut(a)) {
+            self.backward_mask(state, row, ws)?;
+        }
+        Ok(())
+    }
+
+    /// Log rewards of many terminal states.
+    pub fn log_rewards(
+        &self,
+        states: &[i32],
+        out: &mut [f64],
+        ws: &mut Workspace,
+    ) -> Result<(), EnvError> {
+        for (state, value) in states.chunks_exact(self.width()).zip(out.iter_mut()) {
+            *value = self.log_reward(state, ws)?;
+        }
+        Ok(())
+    }
+}
+
+fn region_element(
+    layout: &crate::compile::layout::Layout,
+    state: &[i32],
+    slot: usize,
+    shape: ShapeId,
+) -> Val {
+    match layout.shape(shape) {
+        Shape::Bool => Val::Bool(state[slot] != 0),
+        Shape::Int { .. } => Val::Int(i64::from(state[slot])),
+        _ => Val::Region {
+            base: slot as u32,
+            shape,
+        },
+    }
+}
+
+fn scratch_items(scratch: &Scratch, start: u32, len: u32) -> Vec<Val> {
+    scratch.stack_slice(start, len).to_vec()
+}

@@ -1,0 +1,286 @@
+//! Derived parents: candidates from each effect's inversion plan, kept only if they are valid
+//! states where the action is allowed and steps back to the child.
+
+use super::{Context, EnvError, Environment, Workspace};
+use crate::compile::layout::{Shape, ShapeId};
+use crate::compile::OldValues;
+
+impl Environment {
+    /// The verified parents of `state` by flat action `action` (not `stop`), appended back to
+    /// back to `out`; returns how many.
+    pub fn parents(
+        &self,
+        state: &[i32],
+        action: usize,
+        out: &mut Vec<i32>,
+        ws: &mut Workspace,
+    ) -> Result<usize, EnvError> {
+        let w = self.width();
+        let flat = &self.compiled.actions[action];
+        let family = &self.compiled.families[flat.family];
+        let machine = self.machine();
+        let mut candidates = std::mem::take(&mut ws.candidates);
+        candidates.clear();
+        candidates.extend_from_slice(state);
+        for (effect, old) in family.effects.iter().zip(&family.parents.old) {
+            ws.scratch.start(&flat.args);
+            let fault = |f| self.fault(f, state, Context::Parent(&flat.name));
+            // Indices read nothing the action writes (the plan ensures it), so the child gives them.
+            let slot = match self.resolve(&effect.place, state, ws) {
+                Ok(slot) => slot,
+                Err(_) => {
+                    // No parent can have stepped through an index that is out of range.
+                    candidates.clear();
+                    break;
+                }
+            };
+            let shape = effect.place.shape;
+            let mut next = Vec::with_capacity(candidates.len());
+            for candidate in candidates.chunks_exact(w) {
+                let mut c = candidate.to_vec();
+                match *old {
+                    OldValues::Shift { delta, sign } => {
+                        ws.scratch.start(&flat.args);
+                        let d = machine
+                            .eval_int(delta, state, &mut ws.scratch)
+                            .map_err(fault)?;
+                        let old = i64::from(state[slot]) - sign * d;
+                        if let Ok(old) = i32::try_from(old) {
+                            c[slot] = old;
+                            next.extend_from_slice(&c);
+                        }
+                    }
+                    OldValues::Pinned(node) => {
+                        ws.scratch.start(&flat.args);
+                        let value = machine.eval(node, state, &mut ws.scratch).map_err(fault)?;
+                        if self
+                            .write_val(shape, slot, value, state, &mut c, &ws.scratch)
+                            .is_ok()
+                        {
+                            next.extend_from_slice(&c);
+                        }
+                    }
+                    OldValues::Inserted(node) | OldValues::Removed(node) => {
+                        ws.scratch.start(&flat.args);
+                        let member = machine
+                            .eval_int(node, state, &mut ws.scratch)
+                            .map_err(fault)?;
+                        let Shape::Set { lo, hi } = *self.compiled.layout.shape(shape) else {
+                            continue;
+                        };
+                        if member < i64::from(lo) || member >= i64::from(hi) {
+                            continue;
+                        }
+                        let bit = slot + (member - i64::from(lo)) as usize;
+                        let inserted = matches!(old, OldValues::Inserted(_));
+                        // insert(e) leaves e in the child; remove(e) leaves it out.
+                        if (state[bit] != 0) == inserted {
+                            c[bit] = i32::from(!inserted);
+                            next.extend_from_slice(&c);
+                        }
+                    }
+                    OldValues::Pushed => {
+                        let Shape::Seq { stride, .. } = *self.compiled.layout.shape(shape) else {
+                            continue;
+                        };
+                        let len = state[slot];
+                        if len > 0 {
+                            c[slot] = len - 1;
+                            let at = slot + 1 + (len - 1) as usize * stride as usize;
+                            c[at..at + stride as usize].fill(0);
+                            next.extend_from_slice(&c);
+                        }
+                    }
+                    OldValues::Popped => {
+                        let Shape::Seq {
+                            element,
+                            max,
+                            stride,
+                        } = *self.compiled.layout.shape(shape)
+                        else {
+                            continue;
+                        };
+                        let len = state[slot];
+                        if len >= 0 && (len as u32) < max {
+                            let at = slot + 1 + len as usize * stride as usize;
+                            for value in self.all_values(element) {
+                                c[slot] = len + 1;
+                                c[at..at + stride as usize].copy_from_slice(&value);
+                                next.extend_from_slice(&c);
+                            }
+                        }
+                    }
+                    OldValues::Any => {
+                        let size = self.compiled.layout.size(shape) as usize;
+                        for value in self.all_values(shape) {
+                            c[slot..slot + size].copy_from_slice(&value);
+                            next.extend_from_slice(&c);
+                        }
+                    }
+                }
+            }
+            candidates = next;
+        }
+        let mut found = 0;
+        let start = out.len();
+        let mut child = std::mem::take(&mut ws.verify);
+        child.resize(w, 0);
+        for candidate in candidates.chunks_exact(w) {
+            if !self.verified_parent(candidate, action, state, &mut child, ws)? {
+                continue;
+            }
+            let duplicate = out[start..].chunks_exact(w).any(|p| p == candidate);
+            if !duplicate {
+                out.extend_from_slice(candidate);
+                found += 1;
+            }
+        }
+        ws.verify = child;
+        ws.candidates = candidates;
+        Ok(found)
+    }
+
+    /// Whether `candidate` is a valid state, not `done`, where `action` is allowed and steps
+    /// to `child_expected`.
+    fn verified_parent(
+        &self,
+        candidate: &[i32],
+        action: usize,
+        child_expected: &[i32],
+        child: &mut [i32],
+        ws: &mut Workspace,
+    ) -> Result<bool, EnvError> {
+        let layout = &self.compiled.layout;
+        let valid = layout
+            .fields
+            .iter()
+            .all(|(base, shape)| layout.is_valid(*shape, candidate, *base as usize));
+        if !valid || candidate == child_expected {
+            return Ok(false);
+        }
+        // A candidate on which the model itself fails cannot have been stepped from.
+        if !matches!(self.is_done(candidate, ws), Ok(false)) {
+            return Ok(false);
+        }
+        if !matches!(self.guard_holds(candidate, action, ws), Ok(true)) {
+            return Ok(false);
+        }
+        Ok(self.step(candidate, action, child, ws).is_ok() && child == child_expected)
+    }
+
+    /// The parent of `state` by `action`: `Ok(false)` when there is none, an error when two
+    /// different parents share the action into this state.
+    pub fn parent(
+        &self,
+        state: &[i32],
+        action: usize,
+        out: &mut [i32],
+        ws: &mut Workspace,
+    ) -> Result<bool, EnvError> {
+        let mut found = Vec::new();
+        match self.parents(state, action, &mut found, ws)? {
+            0 => Ok(false),
+            1 => {
+                out.copy_from_slice(&found);
+                Ok(true)
+            }
+            _ => Err(self.non_injective(state, action, &found)),
+        }
+    }
+
+    pub(super) fn non_injective(&self, child: &[i32], action: usize, parents: &[i32]) -> EnvError {
+        let w = self.width();
+        let shown: Vec<String> = parents
+            .chunks_exact(w)
+            .take(2)
+            .map(|p| self.render(p))
+            .collect();
+        let family = &self.compiled.families[self.compiled.actions[action].family];
+        EnvError {
+            code: "gfn::env::non_injective",
+            message: format!(
+                "action `{}` leads to state {} from two different states, {} and {}",
+                self.action_name(action),
+                self.render(child),
+                shown.first().map(String::as_str).unwrap_or("?"),
+                shown.get(1).map(String::as_str).unwrap_or("?"),
+            ),
+            span: Some(family.span),
+            label: "this action is not injective".to_string(),
+            help: "a backward policy identifies each edge by its action; pin the overwritten value in the `when` (e.g. `when x == 0`) or split the action".to_string(),
+        }
+    }
+
+    /// The backward mask over the flat action space: action `a` is allowed at `state` when some
+    /// state steps to it by `a`. `stop` is never allowed backward.
+    pub fn backward_mask(
+        &self,
+        state: &[i32],
+        mask: &mut [bool],
+        ws: &mut Workspace,
+    ) -> Result<(), EnvError> {
+        mask.fill(false);
+        let mut found = Vec::new();
+        for (action, allowed) in mask[..self.compiled.actions.len()].iter_mut().enumerate() {
+            found.clear();
+            *allowed = self.parents(state, action, &mut found, ws)? > 0;
+        }
+        Ok(())
+    }
+
+    /// Every value of a shape, as slot vectors (bounded by the compiler's candidate limit).
+    fn all_values(&self, shape: ShapeId) -> Vec<Vec<i32>> {
+        let layout = &self.compiled.layout;
+        match layout.shape(shape) {
+            Shape::Bool => vec![vec![0], vec![1]],
+            Shape::Int { lo, hi } => (*lo..*hi).map(|v| vec![v]).collect(),
+            Shape::Set { lo, hi } => {
+                let n = (hi - lo) as usize;
+                (0..1u64 << n)
+                    .map(|bits| (0..n).map(|k| ((bits >> k) & 1) as i32).collect())
+                    .collect()
+            }
+            Shape::Array { element, len, .. } => {
+                let elements = self.all_values(*element);
+                let mut values = vec![Vec::new()];
+                for _ in 0..*len {
+                    values = values
+                        .iter()
+                        .flat_map(|prefix| {
+                            elements
+                                .iter()
+                                .map(move |e| [prefix.as_slice(), e].concat())
+                        })
+                        .collect();
+                }
+                values
+            }
+            Shape::Seq {
+                element,
+                max,
+                stride,
+            } => {
+                let elements = self.all_values(*element);
+                let mut values = Vec::new();
+                let mut bodies: Vec<Vec<i32>> = vec![Vec::new()];
+                for len in 0..=*max {
+                    for body in &bodies {
+                        let mut v = vec![0; 1 + (*max * *stride) as usize];
+                        v[0] = len as i32;
+                        v[1..1 + body.len()].copy_from_slice(body);
+                        values.push(v);
+                    }
+                    bodies = bodies
+                        .iter()
+                        .flat_map(|prefix| {
+                            elements
+                                .iter()
+                                .map(move |e| [prefix.as_slice(), e].concat())
+                        })
+                        .collect();
+                }
+                values
+            }
+        }
+    }
+}
