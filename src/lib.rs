@@ -22,6 +22,33 @@ pub mod syntax;
 pub use check::{Env, Override};
 pub use diagnostic::Diagnostic;
 
+/// State spaces up to this bound are enumerated and checked exhaustively by [`validate`].
+pub const EXHAUSTIVE_LIMIT: usize = 1_000_000;
+
+/// A program that passed every check `gfnc check` runs.
+pub struct Validated {
+    pub model: Env,
+    pub env: env::Environment,
+    /// The enumerated DAG, when the state space was small enough to check exhaustively.
+    pub dag: Option<env::dag::Dag>,
+}
+
+/// Everything `gfnc check` does: parse, check, compile, and when the state-space bound is at
+/// most [`EXHAUSTIVE_LIMIT`], enumerate the DAG and run every validity check of the spec.
+pub fn validate(source: &str, overrides: &[Override]) -> Result<Validated, Vec<Diagnostic>> {
+    let model = load(source, overrides)?;
+    let env = env::Environment::new(&model)?;
+    let dag = if model.state_count_bound() <= EXHAUSTIVE_LIMIT as f64 {
+        Some(
+            env::dag::check_exhaustively(&env, EXHAUSTIVE_LIMIT)
+                .map_err(|e| vec![e.to_diagnostic()])?,
+        )
+    } else {
+        None
+    };
+    Ok(Validated { model, env, dag })
+}
+
 /// Parse and check a program with `--set` overrides; all problems come back sorted by position.
 pub fn load(source: &str, overrides: &[Override]) -> Result<Env, Vec<Diagnostic>> {
     stack::with_large_stack(|| {

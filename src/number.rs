@@ -29,6 +29,8 @@ pub enum ArithError {
     NotFinite,
     /// `log` or `sqrt` of a number outside its domain, and the like.
     Domain,
+    /// `a ** b` with integers and `b < 0`: no integer answer.
+    NegativeExponent,
 }
 
 impl fmt::Display for ArithError {
@@ -38,6 +40,7 @@ impl fmt::Display for ArithError {
             ArithError::Overflow => "integer overflow (results must fit in 64 bits)",
             ArithError::NotFinite => "a non-finite number where an integer is needed",
             ArithError::Domain => "an argument outside the function's domain",
+            ArithError::NegativeExponent => "a negative power of an integer (write float(a) ** b)",
         })
     }
 }
@@ -420,7 +423,7 @@ pub mod int {
     /// `a ** b` for `b >= 0`; a negative exponent has no integer answer.
     pub fn pow(a: i64, b: i64) -> Result<i64, ArithError> {
         if b < 0 {
-            return Err(ArithError::Domain);
+            return Err(ArithError::NegativeExponent);
         }
         let b = u32::try_from(b).map_err(|_| ArithError::Overflow)?;
         a.checked_pow(b).ok_or(ArithError::Overflow)

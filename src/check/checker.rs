@@ -908,6 +908,7 @@ impl<'a> Checker<'a> {
             guard,
             effects: checked_effects,
             span,
+            name_span: name.span,
         })
     }
 

@@ -59,7 +59,10 @@ pub struct Action {
     pub args: Vec<(String, Vec<Value>)>,
     pub guard: Option<Expr>,
     pub effects: Vec<Effect>,
+    /// The whole item.
     pub span: Span,
+    /// The action's name where it is defined.
+    pub name_span: Span,
 }
 
 impl Action {

@@ -1,4 +1,5 @@
-//! `gfnc check FILE`: parse, check, and print a one-line summary of the environment.
+//! `gfnc check FILE`: parse, check, compile, and on small state spaces enumerate the DAG and run
+//! every validity check; print a summary.
 
 use super::{read_source, Failure, Output};
 use gfnc::check::Model;
@@ -7,16 +8,26 @@ use std::path::Path;
 
 pub fn run(output: &Output, path: &Path, overrides: &[Override]) -> Result<(), Failure> {
     let source = read_source(path)?;
-    match gfnc::load(&source, overrides) {
-        Ok(model) => {
-            println!("ok  {}", summary(&model));
-            Ok(())
-        }
-        Err(diagnostics) => {
-            output.diagnostics(path, &source, &diagnostics);
-            Err(Failure::Reported)
-        }
-    }
+    let report = |diagnostics: &[gfnc::Diagnostic]| {
+        output.diagnostics(path, &source, diagnostics);
+        Failure::Reported
+    };
+    let validated = gfnc::validate(&source, overrides).map_err(|d| report(&d))?;
+    let model = &validated.model;
+    let dag_line = match &validated.dag {
+        Some(dag) => format!(
+            "    DAG checked: {} reachable states, {} terminal; no cycle, dead end, bad reward or orphan parent",
+            dag.len(),
+            dag.terminal_count()
+        ),
+        None => format!(
+            "    exhaustive checks skipped: up to {} states (more than {}); run-time checks remain",
+            count_text(model.state_count_bound()),
+            gfnc::EXHAUSTIVE_LIMIT
+        ),
+    };
+    println!("ok  {}\n{dag_line}", summary(model));
+    Ok(())
 }
 
 fn plural(n: usize, one: &str, many: &str) -> String {

@@ -157,6 +157,36 @@ impl Layout {
         }
     }
 
+    /// Read the value at `base` back (the inverse of [`Layout::write_value`]).
+    pub fn read_value(&self, id: ShapeId, slots: &[i32], base: usize) -> Value {
+        match self.shape(id) {
+            Shape::Bool => Value::Bool(slots[base] != 0),
+            Shape::Int { .. } => Value::Int(i64::from(slots[base])),
+            Shape::Array {
+                element,
+                len,
+                stride,
+            } => Value::Array(
+                (0..*len as usize)
+                    .map(|k| self.read_value(*element, slots, base + k * *stride as usize))
+                    .collect(),
+            ),
+            Shape::Set { lo, hi } => Value::Set(
+                (0..(hi - lo) as usize)
+                    .filter(|k| slots[base + k] != 0)
+                    .map(|k| i64::from(*lo) + k as i64)
+                    .collect(),
+            ),
+            Shape::Seq {
+                element, stride, ..
+            } => Value::Seq(
+                (0..slots[base].max(0) as usize)
+                    .map(|k| self.read_value(*element, slots, base + 1 + k * *stride as usize))
+                    .collect(),
+            ),
+        }
+    }
+
     /// The number of one-hot features a value of this shape encodes to.
     pub fn features(&self, id: ShapeId) -> usize {
         match self.shape(id) {

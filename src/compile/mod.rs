@@ -62,6 +62,7 @@ pub struct ActionCode {
     pub name: String,
     pub guard: Option<NodeId>,
     pub effects: Vec<EffectCode>,
+    /// The action's name where it is defined.
     pub span: Span,
     pub parents: ParentPlan,
 }
@@ -138,7 +139,7 @@ pub fn compile(model: &Model) -> Result<Compiled, Vec<Diagnostic>> {
             name: action.name.clone(),
             guard,
             effects,
-            span: action.span,
+            span: action.name_span,
             parents,
         });
         for values in argument_combinations(&action.args) {

@@ -251,9 +251,13 @@ fn topological_order(env: &Environment, dag: &Dag) -> Result<Vec<u32>, EnvError>
             )
         })
         .collect();
-    let family_span = cycle
-        .first()
-        .map(|(_, action)| env.compiled.families[env.compiled.actions[*action].family].span);
+    let family_span = cycle.last().map(|(_, action)| {
+        let family = &env.compiled.families[env.compiled.actions[*action].family];
+        family
+            .guard
+            .map(|g| env.compiled.code.span(g))
+            .unwrap_or(family.span)
+    });
     Err(EnvError {
         code: "gfn::env::cycle",
         message: format!(
@@ -262,7 +266,7 @@ fn topological_order(env: &Environment, dag: &Dag) -> Result<Vec<u32>, EnvError>
             env.render(dag.states.get(s))
         ),
         span: family_span,
-        label: "this action leads back to an earlier state".to_string(),
+        label: "allows an action that leads back to an earlier state".to_string(),
         help: "every action must make progress: add a `when` or an effect so that no state can be reached again".to_string(),
     })
 }
@@ -284,6 +288,13 @@ fn check_injective(env: &Environment, dag: &Dag) -> Result<(), EnvError> {
         }
     }
     Ok(())
+}
+
+/// Enumerate and run every check, forward and backward: what `gfnc check` does on small spaces.
+pub fn check_exhaustively(env: &Environment, limit: usize) -> Result<Dag, EnvError> {
+    let dag = enumerate(env, limit)?;
+    check_parents(env, &dag)?;
+    Ok(dag)
 }
 
 /// The backward checks: for every reachable state and action, the derived parents are unique,

@@ -123,22 +123,14 @@ impl Environment {
     }
 
     fn fault(&self, fault: Fault, state: &[i32], context: Context) -> EnvError {
-        let (code, what) = match &fault.kind {
-            EvalErrorKind::Arith(ArithError::DivisionByZero) => {
-                ("gfn::env::division_by_zero", "division by zero")
-            }
-            EvalErrorKind::Arith(ArithError::Overflow) => {
-                ("gfn::env::overflow", "integer overflow")
-            }
-            EvalErrorKind::Arith(_) => ("gfn::env::domain_error", "a function outside its domain"),
-            EvalErrorKind::IndexOutOfRange { .. } => {
-                ("gfn::env::index_out_of_range", "an index out of range")
-            }
-            EvalErrorKind::EmptyAggregate => ("gfn::env::empty_aggregate", "min or max of nothing"),
-            EvalErrorKind::TooManyElements => ("gfn::env::too_large", "an aggregate too large"),
-            EvalErrorKind::NotConstant | EvalErrorKind::Internal(_) => {
-                ("gfn::env::internal", "an internal error")
-            }
+        let code = match &fault.kind {
+            EvalErrorKind::Arith(ArithError::DivisionByZero) => "gfn::env::division_by_zero",
+            EvalErrorKind::Arith(ArithError::Overflow) => "gfn::env::overflow",
+            EvalErrorKind::Arith(_) => "gfn::env::domain_error",
+            EvalErrorKind::IndexOutOfRange { .. } => "gfn::env::index_out_of_range",
+            EvalErrorKind::EmptyAggregate => "gfn::env::empty_aggregate",
+            EvalErrorKind::TooManyElements => "gfn::env::too_large",
+            EvalErrorKind::NotConstant | EvalErrorKind::Internal(_) => "gfn::env::internal",
         };
         let place = match context {
             Context::Guard(family) => format!(
@@ -154,7 +146,7 @@ impl Environment {
         };
         EnvError {
             code,
-            message: format!("{what} in {place}, in state {}: {}", self.render(state), fault.kind),
+            message: format!("{} in {place}, in state {}", fault.kind, self.render(state)),
             span: Some(fault.span),
             label: fault.kind.to_string(),
             help: "guard the expression with `if`, `and` or a tighter `when` so that it is only evaluated where it is defined".to_string(),
@@ -368,13 +360,21 @@ impl Environment {
         value: String,
     ) -> EnvError {
         let field = &self.compiled.model.fields[place.field];
+        let target = if place.steps.is_empty() {
+            format!("`{}`", field.name)
+        } else {
+            format!("an element of `{}`", field.name)
+        };
+        let bound = match self.compiled.layout.shape(place.shape) {
+            Shape::Int { lo, hi } | Shape::Set { lo, hi } => format!("outside {lo}..{hi}"),
+            Shape::Seq { max, .. } => format!("longer than {max}"),
+            _ => format!("not a value of type {}", field.ty),
+        };
         EnvError {
             code: "gfn::env::out_of_range",
             message: format!(
-                "action `{}` takes `{}` outside its type {} (to {value}) in state {}",
+                "action `{}` would set {target} to {value}, {bound}, in state {}",
                 self.action_name(action),
-                field.name,
-                field.ty,
                 self.render(state)
             ),
             span: Some(span),

@@ -18,40 +18,60 @@ fn overrides_of(source: &str) -> Vec<Override> {
         .unwrap_or_default()
 }
 
+/// Code, span and rendering of every diagnostic `gfnc check` gives for a file.
+fn pinned(path: &std::path::Path) -> String {
+    let source = std::fs::read_to_string(path).expect("readable");
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    let diagnostics = match gfnc::validate(&source, &overrides_of(&source)) {
+        Ok(_) => panic!("{name} should not check"),
+        Err(diagnostics) => diagnostics,
+    };
+    let mut out = String::new();
+    for d in &diagnostics {
+        let span = d.span();
+        out.push_str(&format!(
+            "{} @ {}..{} `{}`\n",
+            d.code,
+            span.start,
+            span.end,
+            span.text(&source)
+        ));
+    }
+    out.push_str("---\n");
+    out.push_str(&render(&diagnostics, &name, &source, Color::Never, 100));
+    out
+}
+
 #[test]
 fn diagnostics() {
-    insta::glob!("../diagnostics", "*.gfn", |path| {
-        let source = std::fs::read_to_string(path).expect("readable");
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().to_string())
-            .unwrap_or_default();
-        let diagnostics = match gfnc::load(&source, &overrides_of(&source)) {
-            Ok(_) => panic!("{name} should not check"),
-            Err(diagnostics) => diagnostics,
-        };
-        let mut out = String::new();
-        for d in &diagnostics {
-            let span = d.span();
-            out.push_str(&format!(
-                "{} @ {}..{} `{}`\n",
-                d.code,
-                span.start,
-                span.end,
-                span.text(&source)
-            ));
-        }
-        out.push_str("---\n");
-        out.push_str(&render(&diagnostics, &name, &source, Color::Never, 100));
-        insta::assert_snapshot!(out);
-    });
+    insta::glob!("../diagnostics", "*.gfn", |path| insta::assert_snapshot!(
+        pinned(path)
+    ));
+}
+
+/// Errors found by compiling and enumerating the DAG: cycles, dead ends, rewards, parents.
+#[test]
+fn environment_errors() {
+    insta::glob!("../env_errors", "*.gfn", |path| insta::assert_snapshot!(
+        pinned(path)
+    ));
 }
 
 #[test]
 fn every_code_is_namespaced_and_every_diagnostic_has_help() {
-    for path in crate::gfn_files("tests/diagnostics") {
+    let files = [
+        crate::gfn_files("tests/diagnostics"),
+        crate::gfn_files("tests/env_errors"),
+    ]
+    .concat();
+    for path in files {
         let source = std::fs::read_to_string(&path).expect("readable");
-        let diagnostics = gfnc::load(&source, &overrides_of(&source)).expect_err("invalid");
+        let Err(diagnostics) = gfnc::validate(&source, &overrides_of(&source)) else {
+            panic!("{} should not check", path.display());
+        };
         for d in diagnostics {
             assert!(
                 d.code.starts_with("gfn::"),

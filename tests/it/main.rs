@@ -2,6 +2,7 @@
 
 mod cli;
 mod diagnostics;
+mod env;
 mod examples;
 mod fuzz;
 mod roundtrip;
