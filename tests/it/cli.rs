@@ -39,12 +39,15 @@ fn check_with_overrides() {
 fn every_example_summary() {
     let mut all = String::new();
     for path in crate::gfn_files("examples") {
-        let out = gfnc(&["check", "--color", "never", &path.display().to_string()]);
+        // Relative paths, so that the snapshot does not depend on where the clone lives.
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default();
+        let relative = format!("examples/{name}");
+        let out = gfnc(&["check", "--color", "never", &relative]);
         all.push_str(&format!(
-            "$ gfnc check {} -> {:?}\n",
-            path.file_name()
-                .map(|n| n.to_string_lossy())
-                .unwrap_or_default(),
+            "$ gfnc check {relative} -> {:?}\n",
             out.status.code()
         ));
         all.push_str(&text(&out.stdout));
