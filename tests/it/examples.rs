@@ -1,22 +1,48 @@
-//! Every example in `examples/` must check, so that examples cannot rot.
+//! Every example in `examples/` is run through `gfnc check`'s pipeline, so that examples
+//! cannot rot.
 
 use crate::gfn_files;
 
+/// The error an example is meant to show, from a `# expect: CODE` line.
+fn expected_error(source: &str) -> Option<&str> {
+    source
+        .lines()
+        .find_map(|line| line.strip_prefix("# expect:"))
+        .map(str::trim)
+}
+
+/// Every example passes every check of `gfnc check`, except those written to show an error,
+/// which must give exactly that error.
 #[test]
 fn every_example_checks() {
     let files = gfn_files("examples");
     assert!(files.len() >= 6, "the six examples of the spec are missing");
     for path in files {
         let source = std::fs::read_to_string(&path).expect("readable");
-        if let Err(diagnostics) = gfnc::load(&source, &[]) {
-            let rendered = gfnc::diagnostic::render(
-                &diagnostics,
-                &path.display().to_string(),
-                &source,
-                gfnc::diagnostic::Color::Never,
-                100,
-            );
-            panic!("{} does not check:\n{rendered}", path.display());
+        match (gfnc::validate(&source, &[]), expected_error(&source)) {
+            (Ok(validated), None) => {
+                assert!(
+                    validated.dag.is_some(),
+                    "{} was not checked exhaustively",
+                    path.display()
+                )
+            }
+            (Err(diagnostics), Some(code)) => {
+                let codes: Vec<&str> = diagnostics.iter().map(|d| d.code).collect();
+                assert_eq!(codes, vec![code], "{}", path.display());
+            }
+            (Ok(_), Some(code)) => panic!("{} should fail with {code}", path.display()),
+            (Err(diagnostics), None) => {
+                let name = path.display().to_string();
+                let rendered = gfnc::diagnostic::render(
+                    &diagnostics,
+                    &name,
+                    &source,
+                    gfnc::diagnostic::Color::Never,
+                    100,
+                );
+                panic!("{name} does not check:\n{rendered}");
+            }
         }
     }
 }
