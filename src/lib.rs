@@ -10,6 +10,7 @@
 //! assert_eq!(env.state_count_bound(), 4.0);
 //! ```
 
+pub mod bench;
 pub mod check;
 pub mod compile;
 pub mod diagnostic;

@@ -5,12 +5,21 @@
 use std::cmp::Ordering;
 use std::fmt;
 
-/// A rational `num / den` in lowest terms with `den > 0`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+/// A rational `num / den` with `den > 0`, not necessarily in lowest terms (see
+/// [`Rational::reduced`]); equality compares values.
+#[derive(Clone, Copy, Debug)]
 pub struct Rational {
     num: i64,
     den: i64,
 }
+
+impl PartialEq for Rational {
+    fn eq(&self, other: &Rational) -> bool {
+        self.num as i128 * other.den as i128 == other.num as i128 * self.den as i128
+    }
+}
+
+impl Eq for Rational {}
 
 /// A value of the language's `float` type.
 #[derive(Clone, Copy, Debug)]
@@ -45,13 +54,38 @@ impl fmt::Display for ArithError {
     }
 }
 
-fn gcd(mut a: i128, mut b: i128) -> i128 {
-    a = a.abs();
-    b = b.abs();
+/// Binary gcd on 64 bits: no division instructions, the hot path of exact arithmetic.
+fn gcd64(mut a: u64, mut b: u64) -> u64 {
+    if a == 0 {
+        return b;
+    }
+    if b == 0 {
+        return a;
+    }
+    let shift = (a | b).trailing_zeros();
+    a >>= a.trailing_zeros();
+    loop {
+        b >>= b.trailing_zeros();
+        if a > b {
+            std::mem::swap(&mut a, &mut b);
+        }
+        b -= a;
+        if b == 0 {
+            return a << shift;
+        }
+    }
+}
+
+fn gcd(a: i128, b: i128) -> i128 {
+    let (a, b) = (a.unsigned_abs(), b.unsigned_abs());
+    if let (Ok(a), Ok(b)) = (u64::try_from(a), u64::try_from(b)) {
+        return i128::from(gcd64(a, b));
+    }
+    let (mut a, mut b) = (a, b);
     while b != 0 {
         (a, b) = (b, a % b);
     }
-    a
+    a as i128
 }
 
 impl Rational {
@@ -59,6 +93,18 @@ impl Rational {
     pub fn new(num: i128, den: i128) -> Option<Rational> {
         if den == 0 {
             return None;
+        }
+        // Most values are small: reduce in 64 bits, where division is cheap.
+        if let (Ok(n), Ok(d)) = (i64::try_from(num), i64::try_from(den)) {
+            if n != i64::MIN && d != i64::MIN {
+                let g = gcd64(n.unsigned_abs(), d.unsigned_abs()).max(1) as i64;
+                let (n, d) = (n / g, d / g);
+                return Some(if d < 0 {
+                    Rational { num: -n, den: -d }
+                } else {
+                    Rational { num: n, den: d }
+                });
+            }
         }
         let g = gcd(num, den).max(1);
         let (mut num, mut den) = (num / g, den / g);
@@ -72,16 +118,41 @@ impl Rational {
         })
     }
 
+    /// `num / den` with the sign on the numerator, reduced only when it would not fit in 64
+    /// bits otherwise: arithmetic skips the gcd on its hot path, yet stays exact exactly when
+    /// the reduced value fits. Comparisons cross-multiply, so they need no canonical form.
+    fn lazy(num: i128, den: i128) -> Option<Rational> {
+        if den == 0 {
+            return None;
+        }
+        let (num, den) = if den < 0 {
+            (num.checked_neg()?, -den)
+        } else {
+            (num, den)
+        };
+        match (i64::try_from(num), i64::try_from(den)) {
+            (Ok(n), Ok(d)) if n != i64::MIN => Some(Rational { num: n, den: d }),
+            _ => Rational::new(num, den),
+        }
+    }
+
+    /// The same value in lowest terms.
+    pub fn reduced(self) -> Rational {
+        Rational::new(self.num as i128, self.den as i128).unwrap_or(self)
+    }
+
     pub fn integer(value: i64) -> Rational {
         Rational { num: value, den: 1 }
     }
 
+    /// The numerator in lowest terms.
     pub fn numerator(self) -> i64 {
-        self.num
+        self.reduced().num
     }
 
+    /// The denominator in lowest terms (always positive).
     pub fn denominator(self) -> i64 {
-        self.den
+        self.reduced().den
     }
 
     pub fn to_f64(self) -> f64 {
@@ -137,6 +208,14 @@ impl Number {
         Some(exact_or(exact, || float))
     }
 
+    /// Exact values in lowest terms (for display).
+    fn reduced_form(self) -> Number {
+        match self {
+            Number::Exact(r) => Number::Exact(r.reduced()),
+            float => float,
+        }
+    }
+
     pub fn to_f64(self) -> f64 {
         match self {
             Number::Exact(r) => r.to_f64(),
@@ -173,7 +252,7 @@ impl Number {
         }
         Ok(self.binary(
             other,
-            |an, ad, bn, bd| Rational::new(an.checked_mul(bd)?, ad.checked_mul(bn)?),
+            |an, ad, bn, bd| Rational::lazy(an.checked_mul(bd)?, ad.checked_mul(bn)?),
             |a, b| a / b,
         ))
     }
@@ -197,9 +276,9 @@ impl Number {
                     let num = (base.num as i128).checked_pow(m)?;
                     let den = (base.den as i128).checked_pow(m)?;
                     if e.num < 0 {
-                        Rational::new(den, num)
+                        Rational::lazy(den, num)
                     } else {
-                        Rational::new(num, den)
+                        Rational::lazy(num, den)
                     }
                 });
                 return Ok(exact_or(exact, || base.to_f64().powf(e.to_f64())));
@@ -216,6 +295,7 @@ impl Number {
             (s.checked_mul(s)? == v).then_some(s)
         };
         if let Number::Exact(r) = self {
+            let r = r.reduced();
             let exact = root(r.num)
                 .zip(root(r.den))
                 .and_then(|(n, d)| Rational::new(n as i128, d as i128));
@@ -308,7 +388,7 @@ impl std::ops::Add for Number {
         self.binary(
             other,
             |an, ad, bn, bd| {
-                Rational::new(
+                Rational::lazy(
                     an.checked_mul(bd)?.checked_add(bn.checked_mul(ad)?)?,
                     ad.checked_mul(bd)?,
                 )
@@ -332,7 +412,7 @@ impl std::ops::Mul for Number {
     fn mul(self, other: Number) -> Number {
         self.binary(
             other,
-            |an, ad, bn, bd| Rational::new(an.checked_mul(bn)?, ad.checked_mul(bd)?),
+            |an, ad, bn, bd| Rational::lazy(an.checked_mul(bn)?, ad.checked_mul(bd)?),
             |a, b| a * b,
         )
     }
@@ -343,7 +423,7 @@ impl std::ops::Neg for Number {
 
     fn neg(self) -> Number {
         match self {
-            Number::Exact(r) => exact_or(Rational::new(-(r.num as i128), r.den as i128), || {
+            Number::Exact(r) => exact_or(Rational::lazy(-(r.num as i128), r.den as i128), || {
                 -r.to_f64()
             }),
             Number::Float(f) => Number::Float(-f),
@@ -353,7 +433,7 @@ impl std::ops::Neg for Number {
 
 impl fmt::Display for Number {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
+        match self.reduced_form() {
             Number::Exact(r) if r.den == 1 => write!(f, "{}", r.num),
             Number::Exact(r) => {
                 // A terminating decimal prints as one; anything else as a fraction.

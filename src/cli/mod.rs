@@ -1,6 +1,7 @@
 //! The command line: `gfnc check | ...`. Exit codes: 0 ok, 1 diagnostics or a run-time error
 //! in the model, 2 bad usage (clap's own errors use 2 as well).
 
+mod bench;
 mod check;
 mod enumerate;
 
@@ -61,6 +62,29 @@ enum Command {
         /// Stop with an error past this many states.
         #[arg(long, default_value_t = gfnc::env::dag::DEFAULT_LIMIT)]
         limit: usize,
+    },
+    /// Benchmarks that print ratios against a reference measured in the same run.
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum BenchCommand {
+    /// Random trajectories through the compiled hypergrid and a hand-written one.
+    Env {
+        /// The hypergrid .gfn file.
+        #[arg(long, default_value = "examples/hypergrid.gfn")]
+        file: PathBuf,
+        #[arg(long, default_value_t = 4)]
+        dims: usize,
+        #[arg(long, default_value_t = 8)]
+        side: i32,
+        #[arg(long, default_value_t = 256)]
+        batch: usize,
+        #[arg(long, default_value_t = 100_000)]
+        trajectories: usize,
+        #[arg(long, default_value_t = 3)]
+        repeats: usize,
     },
 }
 
@@ -136,6 +160,24 @@ pub fn main() -> ExitCode {
             &file,
             &overrides,
             &enumerate::Options { json, top, limit },
+        ),
+        Command::Bench(BenchCommand::Env {
+            file,
+            dims,
+            side,
+            batch,
+            trajectories,
+            repeats,
+        }) => bench::env(
+            &output,
+            &file,
+            &bench::EnvOptions {
+                dims,
+                side,
+                batch,
+                trajectories,
+                repeats,
+            },
         ),
     };
     match result {

@@ -31,6 +31,17 @@ pub enum Node {
         index: NodeId,
     },
     Local(u32),
+    /// `field[local] op constant` on an int array: a guard in one node. `index` is the local's
+    /// node, kept for error spans.
+    SlotCompare {
+        base: u32,
+        stride: u32,
+        len: u32,
+        slot: u32,
+        op: CompareOp,
+        rhs: i64,
+        index: NodeId,
+    },
     Call {
         instance: u32,
         args: List,
@@ -142,6 +153,8 @@ pub struct Compiler<'a> {
     model: &'a hir::Model,
     /// Whether each let instance reads the state or its arguments (it is not constant then).
     let_is_pure: Vec<Option<bool>>,
+    /// While a let body is inlined: the nodes its parameters stand for.
+    substitutions: Vec<Vec<NodeId>>,
 }
 
 impl<'a> Compiler<'a> {
@@ -151,6 +164,7 @@ impl<'a> Compiler<'a> {
             layout,
             model,
             let_is_pure: vec![None; model.lets.len()],
+            substitutions: Vec::new(),
         }
     }
 
@@ -191,11 +205,79 @@ impl<'a> Compiler<'a> {
         Ok(id)
     }
 
+    /// A let call is inlined when its body declares no variables of its own (an aggregate's
+    /// slot would collide with the caller's) and every argument is a leaf, so that using a
+    /// parameter twice evaluates nothing twice.
+    fn inlinable(&self, body: &hir::Expr, args: &[NodeId]) -> bool {
+        fn declares_variables(e: &hir::Expr) -> bool {
+            match &e.kind {
+                ExprKind::Aggregate { .. } => true,
+                ExprKind::Const(_) | ExprKind::Field(_) | ExprKind::Local(_) => false,
+                ExprKind::Let(_, args) | ExprKind::Builtin(_, args) | ExprKind::Array(args) => {
+                    args.iter().any(declares_variables)
+                }
+                ExprKind::Unary(_, a) | ExprKind::Repeat(a, _) => declares_variables(a),
+                ExprKind::Binary(_, a, b) | ExprKind::Index(a, b) => {
+                    declares_variables(a) || declares_variables(b)
+                }
+                ExprKind::Compare(a, rest) => {
+                    declares_variables(a) || rest.iter().any(|(_, r)| declares_variables(r))
+                }
+                ExprKind::If(c, a, b) => {
+                    declares_variables(c) || declares_variables(a) || declares_variables(b)
+                }
+                ExprKind::Range { lo, hi, .. } => declares_variables(lo) || declares_variables(hi),
+            }
+        }
+        let leaf = |id: &NodeId| {
+            matches!(
+                self.code.node(*id),
+                Node::Const(_) | Node::Local(_) | Node::Field { .. }
+            )
+        };
+        !declares_variables(body) && args.iter().all(leaf)
+    }
+
+    /// `field[i] op k` with `i` a local and `k` an int constant, the shape of most guards,
+    /// becomes one node; other comparisons stay general.
+    fn compare_node(&self, op: CompareOp, a: NodeId, b: NodeId) -> Node {
+        if let (
+            Node::SlotAt {
+                base,
+                stride,
+                len,
+                index,
+                ..
+            },
+            Node::Const(Val::Int(k)),
+        ) = (self.code.node(a), self.code.node(b))
+        {
+            if let Node::Local(slot) = self.code.node(*index) {
+                if !matches!(op, CompareOp::In | CompareOp::NotIn) {
+                    return Node::SlotCompare {
+                        base: *base,
+                        stride: *stride,
+                        len: *len,
+                        slot: *slot,
+                        op,
+                        rhs: *k,
+                        index: *index,
+                    };
+                }
+            }
+        }
+        Node::Compare(op, a, b)
+    }
+
     /// Whether an expression reads neither the state nor a local (so it can be folded).
     fn is_constant(&mut self, e: &hir::Expr) -> bool {
         match &e.kind {
             ExprKind::Const(_) => true,
-            ExprKind::Field(_) | ExprKind::Local(_) => false,
+            ExprKind::Field(_) => false,
+            ExprKind::Local(slot) => match self.substitutions.last() {
+                Some(arguments) => matches!(self.code.node(arguments[*slot]), Node::Const(_)),
+                None => false,
+            },
             ExprKind::Let(index, args) => {
                 args.iter().all(|a| self.is_constant(a)) && args.is_empty() && self.let_pure(*index)
             }
@@ -246,12 +328,24 @@ impl<'a> Compiler<'a> {
                 let (base, shape) = self.layout.fields[*index];
                 Node::Field { base, shape }
             }
-            ExprKind::Local(slot) => Node::Local(*slot as u32),
+            ExprKind::Local(slot) => match self.substitutions.last() {
+                Some(arguments) => return Ok(arguments[*slot]),
+                None => Node::Local(*slot as u32),
+            },
             ExprKind::Let(instance, args) => {
                 let ids = args
                     .iter()
                     .map(|a| self.expr(a))
                     .collect::<Result<Vec<_>, _>>()?;
+                let body = &self.model.lets[*instance].body;
+                if self.inlinable(body, &ids) {
+                    // The body is compiled in place with its parameters read from the argument
+                    // nodes: no frame to push, and constant folding sees through the call.
+                    self.substitutions.push(ids);
+                    let inlined = self.expr(body);
+                    self.substitutions.pop();
+                    return inlined;
+                }
                 let args = self.push_list(&ids);
                 Node::Call {
                     instance: *instance as u32,
@@ -278,7 +372,7 @@ impl<'a> Compiler<'a> {
                     pairs.push((*op, self.expr(operand)?));
                 }
                 if let [(op, second)] = pairs.as_slice() {
-                    Node::Compare(*op, first_id, *second)
+                    self.compare_node(*op, first_id, *second)
                 } else {
                     let start = self.code.chains.len() as u32;
                     self.code.chains.extend(pairs.iter().copied());

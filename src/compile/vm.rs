@@ -361,7 +361,20 @@ impl<'a> Machine<'a> {
     }
 
     /// Evaluate a node on a state.
+    #[inline]
     pub fn eval(&self, id: NodeId, state: &[i32], scratch: &mut Scratch) -> Result<Val, Fault> {
+        // Leaves are read here, without the call into the general evaluator.
+        match self.code.node(id) {
+            Node::Const(v) => Ok(*v),
+            Node::Local(slot) => match scratch.locals.get(scratch.base + *slot as usize) {
+                Some(v) => Ok(*v),
+                None => self.internal(id, "an unbound local"),
+            },
+            _ => self.eval_node(id, state, scratch),
+        }
+    }
+
+    fn eval_node(&self, id: NodeId, state: &[i32], scratch: &mut Scratch) -> Result<Val, Fault> {
         let span = || self.code.span(id);
         match self.code.node(id) {
             Node::Const(v) => Ok(*v),
@@ -394,6 +407,46 @@ impl<'a> Machine<'a> {
                 Some(v) => Ok(*v),
                 None => self.internal(id, "an unbound local"),
             },
+            Node::SlotCompare {
+                base,
+                stride,
+                len,
+                slot,
+                op,
+                rhs,
+                index,
+            } => {
+                let i = match scratch.locals.get(scratch.base + *slot as usize) {
+                    Some(Val::Int(i)) => *i,
+                    _ => return self.internal(id, "an unbound local"),
+                };
+                if i < 0 || i >= i64::from(*len) {
+                    return fault(
+                        self.code.span(*index),
+                        EvalErrorKind::IndexOutOfRange {
+                            index: i,
+                            len: *len as usize,
+                        },
+                    );
+                }
+                let x = i64::from(
+                    state
+                        .get(*base as usize + i as usize * *stride as usize)
+                        .copied()
+                        .unwrap_or(0),
+                );
+                Ok(Val::Bool(match op {
+                    CompareOp::Eq => x == *rhs,
+                    CompareOp::Ne => x != *rhs,
+                    CompareOp::Lt => x < *rhs,
+                    CompareOp::Le => x <= *rhs,
+                    CompareOp::Gt => x > *rhs,
+                    CompareOp::Ge => x >= *rhs,
+                    CompareOp::In | CompareOp::NotIn => {
+                        return self.internal(id, "membership in an int")
+                    }
+                }))
+            }
             Node::Call { instance, args } => {
                 let new_base = scratch.locals.len();
                 for arg in self.code.list(*args) {

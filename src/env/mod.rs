@@ -3,6 +3,7 @@
 //! parents, terminal tests, rewards, one-hot encodings and readable states. States are slices
 //! of `i32` of [`Environment::width`]; batched forms take many states back to back.
 
+mod cache;
 pub mod dag;
 pub mod exact;
 mod parents;
@@ -46,6 +47,23 @@ pub struct Workspace {
     written: Vec<(usize, usize)>,
     candidates: Vec<i32>,
     verify: Vec<i32>,
+    /// Recent log rewards; see [`Workspace::without_reward_cache`].
+    pub reward_cache: Option<cache::RewardCache>,
+}
+
+impl Workspace {
+    /// Buffers with the reward memo on (the default for [`Workspace::new`]).
+    pub fn new() -> Workspace {
+        Workspace {
+            reward_cache: Some(cache::RewardCache::default()),
+            ..Workspace::default()
+        }
+    }
+
+    /// Buffers that evaluate every reward afresh.
+    pub fn without_reward_cache() -> Workspace {
+        Workspace::default()
+    }
 }
 
 /// A compiled environment, ready to step.
@@ -220,7 +238,16 @@ impl Environment {
         for (action, allowed) in mask[..self.compiled.actions.len()].iter_mut().enumerate() {
             *allowed = self.guard_holds(state, action, ws)?;
         }
-        mask[self.stop_action()] = self.can_stop(state, ws)?;
+        mask[self.stop_action()] = match self.compiled.stop {
+            None => false,
+            Some(None) => true,
+            Some(Some(guard)) => {
+                ws.scratch.start(&[]);
+                self.machine()
+                    .eval_bool(guard, state, &mut ws.scratch)
+                    .map_err(|f| self.fault(f, state, Context::Stop))?
+            }
+        };
         Ok(())
     }
 
@@ -576,6 +603,17 @@ impl Environment {
 
     /// The log of the reward of a terminal state; non-finite or non-positive rewards are errors.
     pub fn log_reward(&self, state: &[i32], ws: &mut Workspace) -> Result<f64, EnvError> {
+        if let Some(value) = ws.reward_cache.as_mut().and_then(|c| c.get(state)) {
+            return Ok(value);
+        }
+        let value = self.evaluate_log_reward(state, ws)?;
+        if let Some(cache) = ws.reward_cache.as_mut() {
+            cache.put(state, value);
+        }
+        Ok(value)
+    }
+
+    fn evaluate_log_reward(&self, state: &[i32], ws: &mut Workspace) -> Result<f64, EnvError> {
         ws.scratch.start(&[]);
         let value = self
             .machine()

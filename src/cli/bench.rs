@@ -1,0 +1,93 @@
+//! `gfnc bench env`: the compiled environment against a hand-written hypergrid, in one run.
+
+use super::{read_source, Failure, Output};
+use gfnc::bench::{run_compiled, run_reference, ReferenceHypergrid};
+use gfnc::env::Environment;
+use gfnc::Override;
+use std::path::Path;
+
+pub struct EnvOptions {
+    pub dims: usize,
+    pub side: i32,
+    pub batch: usize,
+    pub trajectories: usize,
+    pub repeats: usize,
+}
+
+pub fn env(output: &Output, file: &Path, options: &EnvOptions) -> Result<(), Failure> {
+    let source = read_source(file)?;
+    let overrides = [
+        Override {
+            name: "D".to_string(),
+            value: options.dims.to_string(),
+        },
+        Override {
+            name: "H".to_string(),
+            value: options.side.to_string(),
+        },
+    ];
+    let env = Environment::from_source(&source, &overrides).map_err(|d| {
+        output.diagnostics(file, &source, &d);
+        Failure::Reported
+    })?;
+    let grid = ReferenceHypergrid {
+        dims: options.dims,
+        side: options.side,
+    };
+    println!(
+        "random forward trajectories on hypergrid D={} H={}, batches of {}, {} trajectories per run (best of {})",
+        options.dims, options.side, options.batch, options.trajectories, options.repeats
+    );
+    let (mut best_cached, mut best_uncached, mut best_reference) = (0.0f64, 0.0f64, 0.0f64);
+    for repeat in 0..options.repeats {
+        let seed = repeat as u64;
+        let reference = run_reference(&grid, options.trajectories, options.batch, seed);
+        for cache_rewards in [true, false] {
+            let compiled = run_compiled(
+                &env,
+                options.trajectories,
+                options.batch,
+                seed,
+                cache_rewards,
+            )
+            .map_err(|e| {
+                output.diagnostics(file, &source, &[e.to_diagnostic()]);
+                Failure::Reported
+            })?;
+            if compiled.transitions != reference.transitions
+                || (compiled.checksum - reference.checksum).abs() > 1e-6
+            {
+                return Err(Failure::Usage(
+                    "the compiled and hand-written environments disagree".to_string(),
+                ));
+            }
+            let best = if cache_rewards {
+                &mut best_cached
+            } else {
+                &mut best_uncached
+            };
+            *best = best.max(compiled.per_second());
+        }
+        best_reference = best_reference.max(reference.per_second());
+    }
+    println!(
+        "  hand-written Rust           {:>12.0} transitions/s",
+        best_reference
+    );
+    println!(
+        "  compiled .gfn               {:>12.0} transitions/s   ratio {:.2}x",
+        best_cached,
+        best_reference / best_cached
+    );
+    println!(
+        "  compiled, no reward memo    {:>12.0} transitions/s   ratio {:.2}x",
+        best_uncached,
+        best_reference / best_uncached
+    );
+    let [masks, steps, rewards] = gfnc::bench::phase_costs(&env, 0).map_err(|e| {
+        output.diagnostics(file, &source, &[e.to_diagnostic()]);
+        Failure::Reported
+    })?;
+    println!("  compiled, per call: forward mask {masks:.0} ns, step {steps:.0} ns, reward {rewards:.0} ns");
+    Ok(())
+}
