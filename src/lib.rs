@@ -15,10 +15,12 @@ pub mod check;
 pub mod compile;
 pub mod diagnostic;
 pub mod env;
+pub mod eval;
 pub mod number;
 pub mod span;
 mod stack;
 pub mod syntax;
+pub mod train;
 
 pub use check::{Env, Override};
 pub use diagnostic::Diagnostic;

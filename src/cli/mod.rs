@@ -4,6 +4,7 @@
 mod bench;
 mod check;
 mod enumerate;
+mod run;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use gfnc::diagnostic::{self, Diagnostic};
@@ -11,6 +12,8 @@ use gfnc::Override;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 /// Width used to lay out diagnostics; fixed so that output does not depend on the terminal.
 const RENDER_WIDTH: usize = 100;
@@ -25,6 +28,9 @@ struct Cli {
     /// When to colour diagnostics.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true)]
     color: ColorChoice,
+    /// Threads for tensor operations (one is fastest for small networks on two cores).
+    #[arg(long, default_value_t = 1, global = true)]
+    threads: usize,
     #[command(subcommand)]
     command: Command,
 }
@@ -63,9 +69,154 @@ enum Command {
         #[arg(long, default_value_t = gfnc::env::dag::DEFAULT_LIMIT)]
         limit: usize,
     },
+    /// Train a sampler whose terminal distribution is proportional to the reward.
+    Run(Box<RunArgs>),
+    /// Draw objects from a trained run.
+    Sample {
+        /// The run directory (from `gfnc run --out`).
+        dir: PathBuf,
+        /// How many objects.
+        #[arg(short = 'n', long = "count", default_value_t = 100)]
+        count: usize,
+        #[arg(long, value_enum, default_value_t = run::SampleFormat::Csv)]
+        format: run::SampleFormat,
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+    },
     /// Benchmarks that print ratios against a reference measured in the same run.
     #[command(subcommand)]
     Bench(BenchCommand),
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+enum ObjectiveChoice {
+    Tb,
+    Db,
+    Subtb,
+    Fm,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+enum BackwardChoice {
+    Uniform,
+    Learned,
+}
+
+#[derive(clap::Args, Debug)]
+struct RunArgs {
+    /// The .gfn file (not needed with --resume).
+    file: Option<PathBuf>,
+    /// Override a param: --set NAME=VALUE (repeatable).
+    #[arg(long = "set", value_name = "NAME=VALUE", value_parser = parse_override)]
+    overrides: Vec<Override>,
+    #[arg(long, value_enum, default_value_t = ObjectiveChoice::Tb)]
+    objective: ObjectiveChoice,
+    /// Training iterations.
+    #[arg(long, default_value_t = 1000)]
+    steps: usize,
+    /// Train for this many trajectories instead of --steps.
+    #[arg(long)]
+    trajectories: Option<usize>,
+    /// Trajectories per iteration.
+    #[arg(long, default_value_t = 16)]
+    batch: usize,
+    #[arg(long, default_value_t = 256)]
+    hidden: usize,
+    #[arg(long, default_value_t = 2)]
+    layers: usize,
+    #[arg(long, default_value_t = 1e-3)]
+    lr: f64,
+    #[arg(long = "lr-logz", default_value_t = 1e-1)]
+    lr_log_z: f64,
+    /// The backward policy: uniform over the derived parents, or learned.
+    #[arg(long, value_enum, default_value_t = BackwardChoice::Uniform)]
+    pb: BackwardChoice,
+    /// SubTB's λ.
+    #[arg(long, default_value_t = 0.9)]
+    lambda: f64,
+    /// ε-uniform exploration while sampling.
+    #[arg(long, default_value_t = 0.0)]
+    explore: f64,
+    /// Sampling temperature.
+    #[arg(long, default_value_t = 1.0)]
+    temperature: f64,
+    /// Replay buffer of terminal objects, re-used by backward sampling (0: off).
+    #[arg(long, default_value_t = 0)]
+    replay: usize,
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Iterations between evaluations.
+    #[arg(long = "eval-every", default_value_t = 100)]
+    eval_every: usize,
+    /// The run directory (default runs/ENV-N).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Continue the run saved in this directory.
+    #[arg(long)]
+    resume: Option<PathBuf>,
+    /// Print one JSON object at the end instead of the summary.
+    #[arg(long)]
+    json: bool,
+    /// No progress bar.
+    #[arg(long)]
+    quiet: bool,
+    /// Objects drawn into samples.csv at the end.
+    #[arg(long, default_value_t = 1000)]
+    samples: usize,
+}
+
+impl RunArgs {
+    fn options(self) -> Result<run::RunOptions, Failure> {
+        let bad = |what: &str| Failure::Usage(what.to_string());
+        if !(0.0..=1.0).contains(&self.explore) {
+            return Err(bad("--explore must be between 0 and 1"));
+        }
+        if self.temperature <= 0.0 || !self.temperature.is_finite() {
+            return Err(bad("--temperature must be positive"));
+        }
+        if self.lr <= 0.0
+            || self.lr_log_z <= 0.0
+            || !self.lr.is_finite()
+            || !self.lr_log_z.is_finite()
+        {
+            return Err(bad("learning rates must be positive"));
+        }
+        if !(0.0..=1e6).contains(&self.lambda) {
+            return Err(bad("--lambda must be positive"));
+        }
+        let config = gfnc::train::Config {
+            objective: match self.objective {
+                ObjectiveChoice::Tb => gfnc::train::Objective::Tb,
+                ObjectiveChoice::Db => gfnc::train::Objective::Db,
+                ObjectiveChoice::Subtb => gfnc::train::Objective::Subtb,
+                ObjectiveChoice::Fm => gfnc::train::Objective::Fm,
+            },
+            steps: self.steps,
+            batch: self.batch,
+            hidden: self.hidden,
+            layers: self.layers,
+            lr: self.lr,
+            lr_log_z: self.lr_log_z,
+            learned_backward: self.pb == BackwardChoice::Learned,
+            lambda: self.lambda,
+            explore: self.explore,
+            temperature: self.temperature,
+            replay: self.replay,
+            seed: self.seed,
+            eval_every: self.eval_every,
+        };
+        Ok(run::RunOptions {
+            file: self.file,
+            overrides: self.overrides,
+            config,
+            trajectories: self.trajectories,
+            out: self.out,
+            resume: self.resume,
+            json: self.json,
+            quiet: self.quiet,
+            samples: self.samples,
+        })
+    }
 }
 
 #[derive(Subcommand, Debug)]
@@ -119,6 +270,8 @@ pub enum Failure {
     Reported,
     /// Bad usage (a file that cannot be read, ...): exit 2.
     Usage(String),
+    /// Stopped by Ctrl-C after saving: exit 130.
+    Interrupted,
 }
 
 /// Read a source file; unreadable files are a usage error, non-UTF-8 ones a diagnostic.
@@ -136,6 +289,10 @@ pub fn read_source(path: &Path) -> Result<String, Failure> {
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Tensor code reads the thread count from the environment; an explicit setting wins.
+    if std::env::var_os("RAYON_NUM_THREADS").is_none() {
+        std::env::set_var("RAYON_NUM_THREADS", cli.threads.max(1).to_string());
+    }
     let color = match cli.color {
         ColorChoice::Always => diagnostic::Color::Always,
         ColorChoice::Never => diagnostic::Color::Never,
@@ -161,6 +318,24 @@ pub fn main() -> ExitCode {
             &overrides,
             &enumerate::Options { json, top, limit },
         ),
+        Command::Run(args) => {
+            let interrupted = Arc::new(AtomicBool::new(false));
+            let flag = interrupted.clone();
+            // Ctrl-C finishes the current step, saves, and exits; a second one exits at once.
+            let _ = ctrlc::set_handler(move || {
+                if flag.swap(true, Ordering::SeqCst) {
+                    std::process::exit(130);
+                }
+            });
+            args.options()
+                .and_then(|options| run::run(&output, options, interrupted))
+        }
+        Command::Sample {
+            dir,
+            count,
+            format,
+            seed,
+        } => run::sample(&output, &dir, count, format, seed),
         Command::Bench(BenchCommand::Env {
             file,
             dims,
@@ -183,6 +358,7 @@ pub fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure::Reported) => ExitCode::from(1),
+        Err(Failure::Interrupted) => ExitCode::from(130),
         Err(Failure::Usage(message)) => {
             eprintln!("error: {message}");
             ExitCode::from(2)

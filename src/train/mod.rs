@@ -1,0 +1,503 @@
+//! Training a GFlowNet sampler on a compiled environment: sample trajectories (on-policy with
+//! optional exploration, plus replayed terminal objects sampled backward), compute the
+//! objective's loss in one batched pass, and update with Adam. Every step draws from an RNG
+//! seeded by (seed, step), so a run — and a resumed run — repeats exactly on one machine.
+
+mod adam;
+pub mod checkpoint;
+pub mod losses;
+pub mod objective;
+pub mod policy;
+pub mod sample;
+
+use crate::env::dag::Dag;
+use crate::env::{EnvError, Environment, Workspace};
+pub use objective::Objective;
+use policy::{Policy, PolicyShape};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use sample::Exploration;
+use serde::{Deserialize, Serialize};
+use std::collections::{HashSet, VecDeque};
+use std::time::Instant;
+
+/// Everything that configures a run (saved in `run.json`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Config {
+    pub objective: Objective,
+    /// Training iterations.
+    pub steps: usize,
+    /// Trajectories per iteration.
+    pub batch: usize,
+    pub hidden: usize,
+    pub layers: usize,
+    /// Adam's learning rate for the network.
+    pub lr: f64,
+    /// Adam's learning rate for log Z (TB).
+    pub lr_log_z: f64,
+    /// A learned backward policy instead of the uniform one over derived parents.
+    pub learned_backward: bool,
+    /// SubTB's λ.
+    pub lambda: f64,
+    /// ε of the ε-uniform exploration.
+    pub explore: f64,
+    pub temperature: f64,
+    /// Capacity of the replay buffer of terminal objects (0: no replay).
+    pub replay: usize,
+    pub seed: u64,
+    /// Iterations between evaluations.
+    pub eval_every: usize,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            objective: Objective::Tb,
+            steps: 1000,
+            batch: 16,
+            hidden: 256,
+            layers: 2,
+            lr: 1e-3,
+            lr_log_z: 1e-1,
+            learned_backward: false,
+            lambda: 0.9,
+            explore: 0.0,
+            temperature: 1.0,
+            replay: 0,
+            seed: 0,
+            eval_every: 100,
+        }
+    }
+}
+
+/// Why training stopped with an error.
+#[derive(Debug)]
+pub enum TrainError {
+    Env(EnvError),
+    Tensor(candle_core::Error),
+    /// The loss became NaN or infinite.
+    NonFinite {
+        step: usize,
+        loss: f64,
+    },
+    DeadEnd(String),
+    NoParent(String),
+    Io(String),
+    Internal(String),
+}
+
+impl From<EnvError> for TrainError {
+    fn from(e: EnvError) -> TrainError {
+        TrainError::Env(e)
+    }
+}
+
+impl From<candle_core::Error> for TrainError {
+    fn from(e: candle_core::Error) -> TrainError {
+        TrainError::Tensor(e)
+    }
+}
+
+impl std::fmt::Display for TrainError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TrainError::Env(e) => write!(f, "{}", e.message),
+            TrainError::Tensor(e) => write!(f, "tensor error: {e}"),
+            TrainError::NonFinite { step, loss } => write!(
+                f,
+                "the loss became {loss} at step {step}; the last good checkpoint is kept (try a smaller --lr)"
+            ),
+            TrainError::DeadEnd(state) => write!(f, "state {state} is a dead end: no action is allowed"),
+            TrainError::NoParent(state) => write!(f, "state {state} has no parent: a backward walk cannot reach s0"),
+            TrainError::Io(message) => write!(f, "{message}"),
+            TrainError::Internal(message) => write!(f, "internal error: {message}"),
+        }
+    }
+}
+
+/// Figures of one evaluation (a row of `metrics.csv`); `None` where not known.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Metrics {
+    pub step: usize,
+    pub trajectories: usize,
+    pub seconds: f64,
+    pub loss: f64,
+    pub log_z: f64,
+    pub log_z_true: Option<f64>,
+    pub l1: Option<f64>,
+    pub tv: Option<f64>,
+    pub kl: Option<f64>,
+    pub empirical_l1: Option<f64>,
+    pub modes_found: usize,
+    pub modes_total: Option<usize>,
+}
+
+/// Terminal objects seen, for backward replay: a ring of states with their rewards.
+struct Replay {
+    capacity: usize,
+    width: usize,
+    states: Vec<i32>,
+    next: usize,
+}
+
+impl Replay {
+    fn len(&self) -> usize {
+        self.states.len() / self.width.max(1)
+    }
+
+    fn add(&mut self, state: &[i32]) {
+        if self.capacity == 0 {
+            return;
+        }
+        if self.len() < self.capacity {
+            self.states.extend_from_slice(state);
+        } else {
+            let at = self.next * self.width;
+            self.states[at..at + self.width].copy_from_slice(state);
+        }
+        self.next = (self.next + 1) % self.capacity;
+    }
+
+    fn draw(&self, count: usize, rng: &mut StdRng) -> Vec<i32> {
+        let mut out = Vec::with_capacity(count * self.width);
+        for _ in 0..count {
+            let k = rng.random_range(0..self.len());
+            out.extend_from_slice(&self.states[k * self.width..(k + 1) * self.width]);
+        }
+        out
+    }
+}
+
+/// Samples kept for the empirical L1.
+const RECENT_SAMPLES: usize = 16_384;
+
+/// A run in progress.
+pub struct Trainer<'e> {
+    pub env: &'e Environment,
+    pub config: Config,
+    pub policy: Policy,
+    network_optimiser: adam::Adam,
+    log_z_optimiser: adam::Adam,
+    ws: Workspace,
+    /// The enumerated DAG, for exact metrics, when the space is small enough.
+    pub dag: Option<Dag>,
+    replay: Replay,
+    modes_found: HashSet<Vec<i32>>,
+    recent: VecDeque<usize>,
+    pub step: usize,
+    pub trajectories: usize,
+    pub seconds: f64,
+    losses_since_eval: Vec<f64>,
+    last_log_z: f64,
+}
+
+impl<'e> Trainer<'e> {
+    pub fn new(
+        env: &'e Environment,
+        config: Config,
+        dag: Option<Dag>,
+    ) -> Result<Trainer<'e>, TrainError> {
+        let mut rng = StdRng::seed_from_u64(config.seed);
+        let policy = Policy::new(
+            PolicyShape {
+                inputs: env.encoding_width(),
+                hidden: config.hidden,
+                layers: config.layers,
+                actions: env.action_count(),
+                learned_backward: config.learned_backward,
+                flows: config.objective.needs_flows(),
+            },
+            &mut rng,
+        )?;
+        let network_optimiser = adam::Adam::new(policy.network_vars(), config.lr)?;
+        let log_z_optimiser = adam::Adam::new(vec![policy.log_z.clone()], config.lr_log_z)?;
+        Ok(Trainer {
+            env,
+            replay: Replay {
+                capacity: config.replay,
+                width: env.width(),
+                states: Vec::new(),
+                next: 0,
+            },
+            config,
+            policy,
+            network_optimiser,
+            log_z_optimiser,
+            ws: Workspace::new(),
+            dag,
+            modes_found: HashSet::new(),
+            recent: VecDeque::new(),
+            step: 0,
+            trajectories: 0,
+            seconds: 0.0,
+            losses_since_eval: Vec::new(),
+            last_log_z: 0.0,
+        })
+    }
+
+    fn step_rng(&self) -> StdRng {
+        // One stream per step, so that a resumed run continues exactly.
+        StdRng::seed_from_u64(
+            self.config.seed ^ (self.step as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15),
+        )
+    }
+
+    /// One training iteration; returns the loss.
+    pub fn train_step(&mut self) -> Result<f64, TrainError> {
+        let started = Instant::now();
+        let mut rng = self.step_rng();
+        let exploration = Exploration {
+            epsilon: self.config.explore,
+            temperature: self.config.temperature,
+        };
+        // With replay, half of the batch comes from replayed objects sampled backward.
+        let replayed = if self.config.replay > 0 && self.replay.len() >= self.config.batch {
+            self.config.batch / 2
+        } else {
+            0
+        };
+        let mut batch = sample::forward(
+            self.env,
+            &self.policy,
+            self.config.batch - replayed,
+            exploration,
+            &mut rng,
+            &mut self.ws,
+        )?;
+        for b in 0..batch.trajectories() {
+            let terminal = batch.terminal(b).to_vec();
+            self.record_sample(&terminal)?;
+            self.replay.add(&terminal);
+        }
+        if replayed > 0 {
+            let terminals = self.replay.draw(replayed, &mut rng);
+            let backward =
+                sample::backward(self.env, &self.policy, &terminals, &mut rng, &mut self.ws)?;
+            batch.extend(&backward);
+        }
+        let loss = objective::loss(
+            self.env,
+            &self.policy,
+            &batch,
+            self.config.objective,
+            self.config.lambda,
+            &mut self.ws,
+        )?;
+        let value = f64::from(loss.value.to_scalar::<f32>()?);
+        if !value.is_finite() {
+            return Err(TrainError::NonFinite {
+                step: self.step + 1,
+                loss: value,
+            });
+        }
+        let grads = loss.value.backward()?;
+        self.network_optimiser.step(&grads)?;
+        if self.config.objective == Objective::Tb {
+            self.log_z_optimiser.step(&grads)?;
+        }
+        self.step += 1;
+        self.trajectories += self.config.batch;
+        self.seconds += started.elapsed().as_secs_f64();
+        self.losses_since_eval.push(value);
+        self.last_log_z = loss.log_z;
+        Ok(value)
+    }
+
+    fn record_sample(&mut self, terminal: &[i32]) -> Result<(), TrainError> {
+        if self.env.is_mode(terminal, &mut self.ws)? && !self.modes_found.contains(terminal) {
+            self.modes_found.insert(terminal.to_vec());
+        }
+        if let Some(id) = self.dag.as_ref().and_then(|d| d.states.find(terminal)) {
+            if self.recent.len() == RECENT_SAMPLES {
+                self.recent.pop_front();
+            }
+            self.recent.push_back(id);
+        }
+        Ok(())
+    }
+
+    /// Evaluate now: exact figures when the DAG is known, modes found, the mean loss since the
+    /// last evaluation.
+    pub fn evaluate(&mut self) -> Result<Metrics, TrainError> {
+        let loss = if self.losses_since_eval.is_empty() {
+            f64::NAN
+        } else {
+            self.losses_since_eval.iter().sum::<f64>() / self.losses_since_eval.len() as f64
+        };
+        self.losses_since_eval.clear();
+        let mut metrics = Metrics {
+            step: self.step,
+            trajectories: self.trajectories,
+            seconds: self.seconds,
+            loss,
+            log_z: self.current_log_z()?,
+            modes_found: self.modes_found.len(),
+            ..Metrics::default()
+        };
+        if let Some(dag) = &self.dag {
+            let forward = objective::forward_probabilities(
+                self.env,
+                &self.policy,
+                dag.states.slots(),
+                &mut self.ws,
+            )?;
+            let (distances, _) = crate::eval::exact(dag, &forward, self.env.action_count());
+            metrics.l1 = Some(distances.l1);
+            metrics.tv = Some(distances.tv);
+            metrics.kl = Some(distances.kl);
+            metrics.log_z_true = Some(dag.log_z);
+            metrics.modes_total = Some(dag.mode_count());
+            metrics.empirical_l1 = crate::eval::empirical_l1(dag, self.recent.iter().copied());
+        }
+        Ok(metrics)
+    }
+
+    fn current_log_z(&self) -> Result<f64, TrainError> {
+        Ok(match self.config.objective {
+            Objective::Tb => self.policy.log_z_value()?,
+            _ => self.last_log_z,
+        })
+    }
+
+    /// Draw `count` objects with the trained policy (no exploration): each terminal state, its
+    /// log reward and the log probability of drawing it — exact when the DAG is known, else the
+    /// log probability of the trajectory that produced it.
+    pub fn draw(
+        &mut self,
+        count: usize,
+        seed: u64,
+    ) -> Result<Vec<(Vec<i32>, f64, f64)>, TrainError> {
+        draw(
+            self.env,
+            &self.policy,
+            self.dag.as_ref(),
+            count,
+            seed,
+            &mut self.ws,
+        )
+    }
+
+    /// Write the model and optimiser state (atomically) to `dir`.
+    pub fn save(&self, dir: &std::path::Path) -> Result<(), TrainError> {
+        checkpoint::save_model(&self.policy, dir)?;
+        checkpoint::save_optimiser(
+            &[&self.network_optimiser, &self.log_z_optimiser],
+            self.step,
+            self.trajectories,
+            self.seconds,
+            dir,
+        )
+    }
+
+    /// Continue from the state saved in `dir`.
+    pub fn restore(&mut self, dir: &std::path::Path) -> Result<(), TrainError> {
+        checkpoint::load_model(&mut self.policy, dir)?;
+        let (step, trajectories, seconds) = checkpoint::load_optimiser(
+            &mut [&mut self.network_optimiser, &mut self.log_z_optimiser],
+            dir,
+        )?;
+        self.step = step;
+        self.trajectories = trajectories;
+        self.seconds = seconds;
+        Ok(())
+    }
+}
+
+/// Draw objects from a policy; see [`Trainer::draw`].
+pub fn draw(
+    env: &Environment,
+    policy: &Policy,
+    dag: Option<&Dag>,
+    count: usize,
+    seed: u64,
+    ws: &mut Workspace,
+) -> Result<Vec<(Vec<i32>, f64, f64)>, TrainError> {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let exploration = Exploration {
+        epsilon: 0.0,
+        temperature: 1.0,
+    };
+    let exact = match dag {
+        Some(dag) => {
+            let forward = objective::forward_probabilities(env, policy, dag.states.slots(), ws)?;
+            Some(dag.terminal_distribution(&forward, env.action_count()))
+        }
+        None => None,
+    };
+    let mut out = Vec::with_capacity(count);
+    while out.len() < count {
+        let batch = sample::forward(
+            env,
+            policy,
+            (count - out.len()).min(256),
+            exploration,
+            &mut rng,
+            ws,
+        )?;
+        let trajectory_log_p = if exact.is_none() {
+            Some(trajectory_log_probabilities(env, policy, &batch)?)
+        } else {
+            None
+        };
+        for b in 0..batch.trajectories() {
+            let terminal = batch.terminal(b).to_vec();
+            let log_p = match (&exact, dag) {
+                (Some(p), Some(dag)) => dag
+                    .states
+                    .find(&terminal)
+                    .map(|s| p[s].ln())
+                    .unwrap_or(f64::NAN),
+                _ => trajectory_log_p
+                    .as_ref()
+                    .map(|lp| lp[b])
+                    .unwrap_or(f64::NAN),
+            };
+            out.push((terminal, batch.log_rewards[b], log_p));
+        }
+    }
+    Ok(out)
+}
+
+/// log P_F of each trajectory of a batch (stop included).
+fn trajectory_log_probabilities(
+    env: &Environment,
+    policy: &Policy,
+    batch: &sample::Batch,
+) -> Result<Vec<f64>, TrainError> {
+    let a = env.action_count();
+    let logits = policy
+        .forward(&sample::encode(env, &batch.states)?, false)?
+        .forward
+        .flatten_all()?
+        .to_vec1::<f32>()?;
+    let mut out = Vec::with_capacity(batch.trajectories());
+    for b in 0..batch.trajectories() {
+        let mut total = 0.0;
+        let (start, end) = (batch.starts[b], batch.starts[b + 1]);
+        let mut moves: Vec<(usize, usize)> = (start..end - 1)
+            .map(|s| (s, batch.actions[s - b]))
+            .collect();
+        if batch.stopped[b] {
+            moves.push((end - 1, a - 1));
+        }
+        for (s, action) in moves {
+            let row = &logits[s * a..(s + 1) * a];
+            let mask = &batch.forward_masks[s * a..(s + 1) * a];
+            let max = row
+                .iter()
+                .zip(mask)
+                .filter(|(_, m)| **m)
+                .map(|(l, _)| f64::from(*l))
+                .fold(f64::NEG_INFINITY, f64::max);
+            let sum: f64 = row
+                .iter()
+                .zip(mask)
+                .filter(|(_, m)| **m)
+                .map(|(l, _)| (f64::from(*l) - max).exp())
+                .sum();
+            total += f64::from(row[action]) - max - sum.ln();
+        }
+        out.push(total);
+    }
+    Ok(out)
+}

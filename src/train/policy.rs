@@ -1,0 +1,176 @@
+//! The sampler's network: an MLP trunk over the environment's one-hot encoding, with heads for
+//! forward logits over the flat action space, backward logits (when P_B is learned), state
+//! log-flows (for DB and SubTB), and a learned log Z (for TB). Weights are initialised from the
+//! run's own seeded RNG, like PyTorch's `nn.Linear` (uniform in ±1/√fan_in).
+
+use candle_core::{DType, Device, Result, Tensor, Var};
+use candle_nn::VarMap;
+use rand::rngs::StdRng;
+use rand::Rng;
+
+/// The shape of the network.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PolicyShape {
+    pub inputs: usize,
+    pub hidden: usize,
+    pub layers: usize,
+    pub actions: usize,
+    pub learned_backward: bool,
+    pub flows: bool,
+}
+
+/// A linear layer `y = x Wᵀ + b` over two variables.
+#[derive(Clone)]
+struct Layer {
+    weight: Var,
+    bias: Var,
+}
+
+impl Layer {
+    fn new(
+        varmap: &VarMap,
+        name: &str,
+        inputs: usize,
+        outputs: usize,
+        rng: &mut StdRng,
+    ) -> Result<Layer> {
+        let bound = 1.0 / (inputs.max(1) as f32).sqrt();
+        let weight: Vec<f32> = (0..inputs * outputs)
+            .map(|_| rng.random_range(-bound..bound))
+            .collect();
+        let bias: Vec<f32> = (0..outputs)
+            .map(|_| rng.random_range(-bound..bound))
+            .collect();
+        let weight = Var::from_vec(weight, (outputs, inputs), &Device::Cpu)?;
+        let bias = Var::from_vec(bias, outputs, &Device::Cpu)?;
+        let mut data = varmap
+            .data()
+            .lock()
+            .map_err(|_| candle_core::Error::Msg("the variable map is poisoned".into()))?;
+        data.insert(format!("{name}.weight"), weight.clone());
+        data.insert(format!("{name}.bias"), bias.clone());
+        Ok(Layer { weight, bias })
+    }
+
+    fn forward(&self, x: &Tensor, track: bool) -> Result<Tensor> {
+        let (w, b) = if track {
+            (
+                self.weight.as_tensor().clone(),
+                self.bias.as_tensor().clone(),
+            )
+        } else {
+            (
+                self.weight.as_detached_tensor(),
+                self.bias.as_detached_tensor(),
+            )
+        };
+        x.matmul(&w.t()?)?.broadcast_add(&b)
+    }
+}
+
+/// What one forward pass gives, one row per input state.
+pub struct Outputs {
+    /// Forward logits over the flat action space, `[n, actions]`.
+    pub forward: Tensor,
+    /// Backward logits, `[n, actions]`, when P_B is learned.
+    pub backward: Option<Tensor>,
+    /// Log state flows, `[n]`, when the objective uses them.
+    pub flow: Option<Tensor>,
+}
+
+pub struct Policy {
+    pub shape: PolicyShape,
+    pub varmap: VarMap,
+    trunk: Vec<Layer>,
+    forward_head: Layer,
+    backward_head: Option<Layer>,
+    flow_head: Option<Layer>,
+    /// The learned log partition function (TB).
+    pub log_z: Var,
+}
+
+impl Policy {
+    pub fn new(shape: PolicyShape, rng: &mut StdRng) -> Result<Policy> {
+        let varmap = VarMap::new();
+        let mut trunk = Vec::new();
+        let mut width = shape.inputs;
+        for k in 0..shape.layers {
+            trunk.push(Layer::new(
+                &varmap,
+                &format!("trunk.{k}"),
+                width,
+                shape.hidden,
+                rng,
+            )?);
+            width = shape.hidden;
+        }
+        let forward_head = Layer::new(&varmap, "forward", width, shape.actions, rng)?;
+        let backward_head = match shape.learned_backward {
+            true => Some(Layer::new(&varmap, "backward", width, shape.actions, rng)?),
+            false => None,
+        };
+        let flow_head = match shape.flows {
+            true => Some(Layer::new(&varmap, "flow", width, 1, rng)?),
+            false => None,
+        };
+        let log_z = Var::zeros(1, DType::F32, &Device::Cpu)?;
+        varmap
+            .data()
+            .lock()
+            .map_err(|_| candle_core::Error::Msg("the variable map is poisoned".into()))?
+            .insert("log_z".to_string(), log_z.clone());
+        Ok(Policy {
+            shape,
+            varmap,
+            trunk,
+            forward_head,
+            backward_head,
+            flow_head,
+            log_z,
+        })
+    }
+
+    /// Run the network on `[n, inputs]` features. With `track` false no autograd graph is
+    /// built (sampling); with it true the outputs can be differentiated (the loss).
+    pub fn forward(&self, x: &Tensor, track: bool) -> Result<Outputs> {
+        let mut h = x.clone();
+        for layer in &self.trunk {
+            h = layer.forward(&h, track)?.relu()?;
+        }
+        let forward = self.forward_head.forward(&h, track)?;
+        let backward = match &self.backward_head {
+            Some(head) => Some(head.forward(&h, track)?),
+            None => None,
+        };
+        let flow = match &self.flow_head {
+            Some(head) => Some(head.forward(&h, track)?.squeeze(1)?),
+            None => None,
+        };
+        Ok(Outputs {
+            forward,
+            backward,
+            flow,
+        })
+    }
+
+    /// The learned log Z as a number.
+    pub fn log_z_value(&self) -> Result<f64> {
+        Ok(f64::from(self.log_z.as_tensor().to_vec1::<f32>()?[0]))
+    }
+
+    /// Every trainable variable except log Z, in a fixed order (for the optimiser).
+    pub fn network_vars(&self) -> Vec<Var> {
+        let mut vars = Vec::new();
+        let layers = self
+            .trunk
+            .iter()
+            .chain(std::iter::once(&self.forward_head))
+            .chain(&self.backward_head)
+            .chain(&self.flow_head);
+        for layer in layers {
+            vars.push(layer.weight.clone());
+            vars.push(layer.bias.clone());
+        }
+        vars
+    }
+}
