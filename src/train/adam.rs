@@ -12,6 +12,9 @@ struct Slot {
     v: Vec<f32>,
 }
 
+/// One variable's first and second moments.
+pub type Moment<'a> = (&'a [f32], &'a [f32]);
+
 /// Adam (Kingma & Ba) without weight decay, as torch.optim.Adam with default betas.
 pub struct Adam {
     slots: Vec<Slot>,
@@ -81,7 +84,7 @@ impl Adam {
     }
 
     /// The step count and each variable's moments, for a checkpoint.
-    pub fn moments(&self) -> (i32, Vec<(&[f32], &[f32])>) {
+    pub fn moments(&self) -> (i32, Vec<Moment<'_>>) {
         (
             self.t,
             self.slots
@@ -137,7 +140,7 @@ mod tests {
         // Second step: g = 1.8; m = 0.9·0.2 + 0.1·1.8 = 0.36, v = 0.999·0.004 + 0.001·3.24.
         let loss = x.as_tensor().sqr().expect("sqr").sum_all().expect("sum");
         adam.step(&loss.backward().expect("grads")).expect("step");
-        let (m, v) = (0.36f64, 0.999 * 0.004 + 0.001 * 3.24);
+        let (m, v): (f64, f64) = (0.36, 0.999 * 0.004 + 0.001 * 3.24);
         let expected = 0.9 - 0.1 * (m / (1.0 - 0.81)) / ((v / (1.0 - 0.998001)).sqrt() + 1e-8);
         let after = f64::from(x.as_tensor().to_vec1::<f32>().expect("read")[0]);
         assert!((after - expected).abs() < 1e-5, "{after} vs {expected}");

@@ -222,7 +222,7 @@ pub fn loss(
             let flows = Tensor::cat(&[&flow, &log_reward.sub(&log_pf_stop)?], 0)?;
             let (mut from, mut to, mut from_prefix, mut to_prefix, mut weights) =
                 (vec![], vec![], vec![], vec![], vec![]);
-            for b in 0..trajectories {
+            for (b, base) in bases.iter().enumerate() {
                 let n = batch.starts[b + 1] - batch.starts[b] - 1;
                 let flow_index = |e: usize| {
                     if e <= n {
@@ -251,8 +251,8 @@ pub fn loss(
                 for (i, j, weight) in pairs {
                     from.push(flow_index(i));
                     to.push(flow_index(j));
-                    from_prefix.push((bases[b] + i) as u32);
-                    to_prefix.push((bases[b] + j) as u32);
+                    from_prefix.push((base + i) as u32);
+                    to_prefix.push((base + j) as u32);
                     // DB averages over transitions, SubTB over trajectories of weighted means.
                     weights.push(if objective == Objective::Db {
                         weight

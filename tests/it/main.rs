@@ -6,6 +6,7 @@ mod env;
 mod examples;
 mod fuzz;
 mod roundtrip;
+mod train;
 
 use std::path::{Path, PathBuf};
 
