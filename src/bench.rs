@@ -227,6 +227,45 @@ pub fn phase_costs(env: &Environment, seed: u64) -> Result<[f64; 3], EnvError> {
     Ok([masks, steps, rewards])
 }
 
+/// One training configuration's speed.
+#[derive(Clone, Copy, Debug)]
+pub struct TrainSpeed {
+    pub ms_per_iteration: f64,
+    pub trajectories_per_second: f64,
+    /// Share of the time spent sampling, in the loss, the backward pass and Adam.
+    pub phases: [f64; 4],
+}
+
+/// Time `iterations` TB iterations (after a warm-up) of an MLP 2×256 on `env`.
+pub fn train_speed(
+    env: &Environment,
+    batch: usize,
+    learned_backward: bool,
+    iterations: usize,
+) -> Result<TrainSpeed, crate::train::TrainError> {
+    let config = crate::train::Config {
+        batch,
+        learned_backward,
+        steps: iterations,
+        ..crate::train::Config::default()
+    };
+    let mut trainer = crate::train::Trainer::new(env, config, None)?;
+    for _ in 0..10 {
+        trainer.train_step()?;
+    }
+    let start = Instant::now();
+    for _ in 0..iterations {
+        trainer.train_step()?;
+    }
+    let seconds = start.elapsed().as_secs_f64();
+    let total: f64 = trainer.phase_seconds.iter().sum();
+    Ok(TrainSpeed {
+        ms_per_iteration: 1000.0 * seconds / iterations as f64,
+        trajectories_per_second: (iterations * batch) as f64 / seconds,
+        phases: trainer.phase_seconds.map(|p| p / total.max(1e-12)),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -91,3 +91,64 @@ pub fn env(output: &Output, file: &Path, options: &EnvOptions) -> Result<(), Fai
     println!("  compiled, per call: forward mask {masks:.0} ns, step {steps:.0} ns, reward {rewards:.0} ns");
     Ok(())
 }
+
+/// torchgfn 2.4.1 on this machine (ms per iteration, TB, batch 16, learned P_B), as measured for
+/// the product's issue; torchgfn cannot run here, so these are the reference.
+const TORCHGFN_MS: [((usize, i32), f64); 3] = [((2, 8), 15.0), ((4, 8), 23.0), ((2, 64), 95.0)];
+
+pub struct TrainOptions {
+    pub iterations: usize,
+    pub batches: Vec<usize>,
+}
+
+/// `gfnc bench train`: ms per training iteration across grids, batch sizes and P_B.
+pub fn train(output: &Output, file: &Path, options: &TrainOptions) -> Result<(), Failure> {
+    let source = read_source(file)?;
+    println!(
+        "TB, MLP 2x256, Adam; {} timed iterations after 10 warm-up ones; one thread",
+        options.iterations
+    );
+    println!(
+        "{:<12} {:>6} {:>9} {:>10} {:>10} {:>18}   time: sample/loss/backward/adam",
+        "grid", "batch", "P_B", "ms/iter", "traj/s", "vs torchgfn"
+    );
+    for (dims, side) in [(2usize, 8i32), (4, 8), (2, 64)] {
+        let overrides = [
+            Override {
+                name: "D".to_string(),
+                value: dims.to_string(),
+            },
+            Override {
+                name: "H".to_string(),
+                value: side.to_string(),
+            },
+        ];
+        let env = Environment::from_source(&source, &overrides).map_err(|d| {
+            output.diagnostics(file, &source, &d);
+            Failure::Reported
+        })?;
+        for &batch in &options.batches {
+            for learned in [true, false] {
+                let speed = gfnc::bench::train_speed(&env, batch, learned, options.iterations)
+                    .map_err(|e| Failure::Usage(format!("benchmark failed: {e}")))?;
+                let reference = TORCHGFN_MS
+                    .iter()
+                    .find(|((d, h), _)| *d == dims && *h == side)
+                    .filter(|_| batch == 16 && learned)
+                    .map(|(_, ms)| format!("{:.1}x faster", ms / speed.ms_per_iteration))
+                    .unwrap_or_default();
+                let [sample, loss, backward, adam] = speed.phases.map(|p| 100.0 * p);
+                println!(
+                    "{:<12} {:>6} {:>9} {:>10.2} {:>10.0} {:>18}   {sample:.0}/{loss:.0}/{backward:.0}/{adam:.0} %",
+                    format!("D={dims} H={side}"),
+                    batch,
+                    if learned { "learned" } else { "uniform" },
+                    speed.ms_per_iteration,
+                    speed.trajectories_per_second,
+                    reference
+                );
+            }
+        }
+    }
+    Ok(())
+}

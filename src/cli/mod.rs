@@ -221,6 +221,17 @@ impl RunArgs {
 
 #[derive(Subcommand, Debug)]
 enum BenchCommand {
+    /// Milliseconds per training iteration on hypergrids, by batch size and backward policy.
+    Train {
+        /// The hypergrid .gfn file.
+        #[arg(long, default_value = "examples/hypergrid.gfn")]
+        file: PathBuf,
+        #[arg(long, default_value_t = 100)]
+        iterations: usize,
+        /// Batch sizes to time.
+        #[arg(long, value_delimiter = ',', default_value = "16,128")]
+        batches: Vec<usize>,
+    },
     /// Random trajectories through the compiled hypergrid and a hand-written one.
     Env {
         /// The hypergrid .gfn file.
@@ -336,6 +347,18 @@ pub fn main() -> ExitCode {
             format,
             seed,
         } => run::sample(&output, &dir, count, format, seed),
+        Command::Bench(BenchCommand::Train {
+            file,
+            iterations,
+            batches,
+        }) => bench::train(
+            &output,
+            &file,
+            &bench::TrainOptions {
+                iterations,
+                batches,
+            },
+        ),
         Command::Bench(BenchCommand::Env {
             file,
             dims,

@@ -3,6 +3,27 @@
 
 use candle_core::{Result, Tensor};
 
+/// Inclusive prefix sums of a vector by doubling (Hillis–Steele): log₂ n shifted additions.
+/// candle's `cumsum` multiplies by an n×n triangular matrix, which for the thousands of
+/// transitions of a batch costs more than the whole network.
+pub fn prefix_sums(x: &Tensor) -> Result<Tensor> {
+    let n = x.dim(0)?;
+    let mut sums = x.clone();
+    let mut shift = 1;
+    while shift < n {
+        let shifted = Tensor::cat(
+            &[
+                &Tensor::zeros(shift, x.dtype(), x.device())?,
+                &sums.narrow(0, 0, n - shift)?,
+            ],
+            0,
+        )?;
+        sums = sums.add(&shifted)?;
+        shift *= 2;
+    }
+    Ok(sums)
+}
+
 /// Trajectory balance (Malkin et al., 2022):
 /// mean over trajectories of (log Z + Σ log P_F − Σ log P_B − log R)², where the P_F sum
 /// includes the final `stop`.
@@ -75,6 +96,21 @@ mod tests {
 
     fn scalar(x: &Tensor) -> f32 {
         x.to_scalar::<f32>().expect("scalar")
+    }
+
+    #[test]
+    fn prefix_sums_match_a_running_total() {
+        let values: Vec<f32> = (0..37).map(|k| (k as f32 * 0.37).sin()).collect();
+        let sums = prefix_sums(&t(&values))
+            .expect("sums")
+            .to_vec1::<f32>()
+            .expect("read");
+        let mut running = 0.0;
+        for (k, v) in values.iter().enumerate() {
+            running += v;
+            assert!((sums[k] - running).abs() < 1e-5, "{k}");
+        }
+        assert_eq!(prefix_sums(&t(&[])).expect("sums").dim(0).expect("dim"), 0);
     }
 
     #[test]

@@ -189,6 +189,8 @@ pub struct Trainer<'e> {
     pub seconds: f64,
     losses_since_eval: Vec<f64>,
     last_log_z: f64,
+    /// Seconds spent sampling, computing the loss, in the backward pass, and in Adam.
+    pub phase_seconds: [f64; 4],
 }
 
 impl<'e> Trainer<'e> {
@@ -232,6 +234,7 @@ impl<'e> Trainer<'e> {
             seconds: 0.0,
             losses_since_eval: Vec::new(),
             last_log_z: 0.0,
+            phase_seconds: [0.0; 4],
         })
     }
 
@@ -275,6 +278,7 @@ impl<'e> Trainer<'e> {
                 sample::backward(self.env, &self.policy, &terminals, &mut rng, &mut self.ws)?;
             batch.extend(&backward);
         }
+        let sampled = Instant::now();
         let loss = objective::loss(
             self.env,
             &self.policy,
@@ -290,10 +294,16 @@ impl<'e> Trainer<'e> {
                 loss: value,
             });
         }
+        let computed = Instant::now();
         let grads = loss.value.backward()?;
+        let differentiated = Instant::now();
         self.network_optimiser.step(&grads)?;
         if self.config.objective == Objective::Tb {
             self.log_z_optimiser.step(&grads)?;
+        }
+        let phases = [started, sampled, computed, differentiated, Instant::now()];
+        for (k, seconds) in self.phase_seconds.iter_mut().enumerate() {
+            *seconds += (phases[k + 1] - phases[k]).as_secs_f64();
         }
         self.step += 1;
         self.trajectories += self.config.batch;

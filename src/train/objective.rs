@@ -183,7 +183,7 @@ pub fn loss(
     let prefix = Tensor::cat(
         &[
             &Tensor::zeros(1, DType::F32, &Device::Cpu)?,
-            &delta.cumsum(0)?,
+            &losses::prefix_sums(&delta)?,
         ],
         0,
     )?;
