@@ -236,11 +236,14 @@ pub struct TrainSpeed {
     pub phases: [f64; 4],
 }
 
-/// Time `iterations` TB iterations (after a warm-up) of an MLP 2×256 on `env`.
+/// Time `iterations` TB iterations of an MLP 2×256 on `env`, after `warmup` untimed ones: a
+/// trained policy walks longer trajectories than a fresh one, so timing only the first
+/// iterations would flatter the speed.
 pub fn train_speed(
     env: &Environment,
     batch: usize,
     learned_backward: bool,
+    warmup: usize,
     iterations: usize,
 ) -> Result<TrainSpeed, crate::train::TrainError> {
     let config = crate::train::Config {
@@ -250,9 +253,10 @@ pub fn train_speed(
         ..crate::train::Config::default()
     };
     let mut trainer = crate::train::Trainer::new(env, config, None)?;
-    for _ in 0..10 {
+    for _ in 0..warmup {
         trainer.train_step()?;
     }
+    trainer.phase_seconds = [0.0; 4];
     let start = Instant::now();
     for _ in 0..iterations {
         trainer.train_step()?;

@@ -97,6 +97,7 @@ pub fn env(output: &Output, file: &Path, options: &EnvOptions) -> Result<(), Fai
 const TORCHGFN_MS: [((usize, i32), f64); 3] = [((2, 8), 15.0), ((4, 8), 23.0), ((2, 64), 95.0)];
 
 pub struct TrainOptions {
+    pub warmup: usize,
     pub iterations: usize,
     pub batches: Vec<usize>,
 }
@@ -105,8 +106,10 @@ pub struct TrainOptions {
 pub fn train(output: &Output, file: &Path, options: &TrainOptions) -> Result<(), Failure> {
     let source = read_source(file)?;
     println!(
-        "TB, MLP 2x256, Adam; {} timed iterations after 10 warm-up ones; one thread",
-        options.iterations
+        "TB, MLP 2x256, Adam; {} timed iterations after {} untimed ones; threads: {}",
+        options.iterations,
+        options.warmup,
+        std::env::var("RAYON_NUM_THREADS").unwrap_or_else(|_| "default".to_string())
     );
     println!(
         "{:<12} {:>6} {:>9} {:>10} {:>10} {:>18}   time: sample/loss/backward/adam",
@@ -129,8 +132,14 @@ pub fn train(output: &Output, file: &Path, options: &TrainOptions) -> Result<(),
         })?;
         for &batch in &options.batches {
             for learned in [true, false] {
-                let speed = gfnc::bench::train_speed(&env, batch, learned, options.iterations)
-                    .map_err(|e| Failure::Usage(format!("benchmark failed: {e}")))?;
+                let speed = gfnc::bench::train_speed(
+                    &env,
+                    batch,
+                    learned,
+                    options.warmup,
+                    options.iterations,
+                )
+                .map_err(|e| Failure::Usage(format!("benchmark failed: {e}")))?;
                 let reference = TORCHGFN_MS
                     .iter()
                     .find(|((d, h), _)| *d == dims && *h == side)

@@ -226,6 +226,9 @@ enum BenchCommand {
         /// The hypergrid .gfn file.
         #[arg(long, default_value = "examples/hypergrid.gfn")]
         file: PathBuf,
+        /// Untimed iterations first, so that the policy walks trajectories of trained length.
+        #[arg(long, default_value_t = 500)]
+        warmup: usize,
         #[arg(long, default_value_t = 100)]
         iterations: usize,
         /// Batch sizes to time.
@@ -349,12 +352,14 @@ pub fn main() -> ExitCode {
         } => run::sample(&output, &dir, count, format, seed),
         Command::Bench(BenchCommand::Train {
             file,
+            warmup,
             iterations,
             batches,
         }) => bench::train(
             &output,
             &file,
             &bench::TrainOptions {
+                warmup,
                 iterations,
                 batches,
             },
