@@ -407,18 +407,8 @@ pub fn sample(
     let failure = |e: TrainError| fail(output, &path, &source, e);
     let config = record.config;
     let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(config.seed);
-    let mut policy = Policy::new(
-        PolicyShape {
-            inputs: env.encoding_width(),
-            hidden: config.hidden,
-            layers: config.layers,
-            actions: env.action_count(),
-            learned_backward: config.learned_backward,
-            flows: config.objective.needs_flows(),
-        },
-        &mut rng,
-    )
-    .map_err(|e| failure(e.into()))?;
+    let mut policy = Policy::new(PolicyShape::for_run(&env, &config), &mut rng)
+        .map_err(|e| failure(e.into()))?;
     gfnc::train::checkpoint::load_model(&mut policy, dir).map_err(failure)?;
     let mut ws = Workspace::new();
     let samples =

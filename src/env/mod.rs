@@ -686,6 +686,21 @@ impl Environment {
         }
     }
 
+    /// Apply a per-state function to states back to back, each writing one row of `rows`.
+    fn per_state<T>(
+        &self,
+        states: &[i32],
+        rows: &mut [T],
+        ws: &mut Workspace,
+        f: impl Fn(&Self, &[i32], &mut [T], &mut Workspace) -> Result<(), EnvError>,
+    ) -> Result<(), EnvError> {
+        let (w, a) = (self.width(), self.action_count());
+        for (state, row) in states.chunks_exact(w).zip(rows.chunks_exact_mut(a)) {
+            f(self, state, row, ws)?;
+        }
+        Ok(())
+    }
+
     /// Forward masks of many states (back to back) into rows of [`Environment::action_count`].
     pub fn forward_masks(
         &self,
@@ -693,11 +708,7 @@ impl Environment {
         masks: &mut [bool],
         ws: &mut Workspace,
     ) -> Result<(), EnvError> {
-        let (w, a) = (self.width(), self.action_count());
-        for (state, row) in states.chunks_exact(w).zip(masks.chunks_exact_mut(a)) {
-            self.forward_mask(state, row, ws)?;
-        }
-        Ok(())
+        self.per_state(states, masks, ws, Self::forward_mask)
     }
 
     /// Step many states, each by its action, into `children`.
@@ -726,11 +737,7 @@ impl Environment {
         masks: &mut [bool],
         ws: &mut Workspace,
     ) -> Result<(), EnvError> {
-        let (w, a) = (self.width(), self.action_count());
-        for (state, row) in states.chunks_exact(w).zip(masks.chunks_exact_mut(a)) {
-            self.backward_mask(state, row, ws)?;
-        }
-        Ok(())
+        self.per_state(states, masks, ws, Self::backward_mask)
     }
 
     /// Log rewards of many terminal states.

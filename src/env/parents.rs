@@ -244,14 +244,7 @@ impl Environment {
                 let elements = self.all_values(*element);
                 let mut values = vec![Vec::new()];
                 for _ in 0..*len {
-                    values = values
-                        .iter()
-                        .flat_map(|prefix| {
-                            elements
-                                .iter()
-                                .map(move |e| [prefix.as_slice(), e].concat())
-                        })
-                        .collect();
+                    values = extend_each(&values, &elements);
                 }
                 values
             }
@@ -270,17 +263,22 @@ impl Environment {
                         v[1..1 + body.len()].copy_from_slice(body);
                         values.push(v);
                     }
-                    bodies = bodies
-                        .iter()
-                        .flat_map(|prefix| {
-                            elements
-                                .iter()
-                                .map(move |e| [prefix.as_slice(), e].concat())
-                        })
-                        .collect();
+                    bodies = extend_each(&bodies, &elements);
                 }
                 values
             }
         }
     }
+}
+
+/// Every prefix followed by every element: one more position of a cartesian product.
+fn extend_each(prefixes: &[Vec<i32>], elements: &[Vec<i32>]) -> Vec<Vec<i32>> {
+    prefixes
+        .iter()
+        .flat_map(|prefix| {
+            elements
+                .iter()
+                .map(move |e| [prefix.as_slice(), e].concat())
+        })
+        .collect()
 }

@@ -200,17 +200,7 @@ impl<'e> Trainer<'e> {
         dag: Option<Dag>,
     ) -> Result<Trainer<'e>, TrainError> {
         let mut rng = StdRng::seed_from_u64(config.seed);
-        let policy = Policy::new(
-            PolicyShape {
-                inputs: env.encoding_width(),
-                hidden: config.hidden,
-                layers: config.layers,
-                actions: env.action_count(),
-                learned_backward: config.learned_backward,
-                flows: config.objective.needs_flows(),
-            },
-            &mut rng,
-        )?;
+        let policy = Policy::new(PolicyShape::for_run(env, &config), &mut rng)?;
         let network_optimiser = adam::Adam::new(policy.network_vars(), config.lr)?;
         let log_z_optimiser = adam::Adam::new(vec![policy.log_z.clone()], config.lr_log_z)?;
         Ok(Trainer {

@@ -19,6 +19,20 @@ pub struct PolicyShape {
     pub flows: bool,
 }
 
+impl PolicyShape {
+    /// The network a run of `config` trains on `env`.
+    pub fn for_run(env: &crate::env::Environment, config: &super::Config) -> PolicyShape {
+        PolicyShape {
+            inputs: env.encoding_width(),
+            hidden: config.hidden,
+            layers: config.layers,
+            actions: env.action_count(),
+            learned_backward: config.learned_backward,
+            flows: config.objective.needs_flows(),
+        }
+    }
+}
+
 /// A linear layer `y = x Wᵀ + b` over two variables.
 #[derive(Clone)]
 struct Layer {
