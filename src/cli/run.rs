@@ -364,13 +364,24 @@ fn print_summary(env: &Environment, config: &Config, m: &Metrics, out: &Path, qu
     }
 }
 
+/// A reward read back from its log, shown without the last-digit noise of exp(ln r).
+fn reward_text(reward: f64) -> String {
+    let text = format!("{reward:.10}");
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    if text.is_empty() || text == "-" {
+        "0".to_string()
+    } else {
+        text.to_string()
+    }
+}
+
 fn samples_csv(env: &Environment, samples: &[(Vec<i32>, f64, f64)]) -> String {
     let mut writer = csv::Writer::from_writer(Vec::new());
     let _ = writer.write_record(["state", "reward", "log_probability"]);
     for (state, log_reward, log_p) in samples {
         let _ = writer.write_record([
             env.render(state),
-            format!("{}", log_reward.exp()),
+            reward_text(log_reward.exp()),
             format!("{log_p}"),
         ]);
     }

@@ -440,3 +440,14 @@ fn the_enumeration_limit_is_a_clear_error() {
     let error = dag::enumerate(&env, 1000).err().expect("over the limit");
     assert_eq!(error.code, "gfn::env::too_many_states");
 }
+
+#[test]
+fn stepping_by_stop_is_an_error_not_a_panic() {
+    let (env, _) = build("hypergrid", &[]);
+    let mut ws = Workspace::default();
+    let mut child = vec![0; env.width()];
+    let error = env
+        .step(env.initial_state(), env.stop_action(), &mut child, &mut ws)
+        .expect_err("stop has no child");
+    assert_eq!(error.code, "gfn::env::bad_action");
+}
