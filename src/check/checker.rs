@@ -640,8 +640,10 @@ impl<'a> Checker<'a> {
             }
             seen = true;
             let mut slots = 0.0;
+            let mut all_typed = true;
             for (index, field) in fields.iter().enumerate() {
                 let Some(ty) = self.field_type(&field.ty) else {
+                    all_typed = false;
                     continue;
                 };
                 slots += slot_count(&ty);
@@ -683,6 +685,13 @@ impl<'a> Checker<'a> {
                         span: field.name.span,
                     });
                 }
+            }
+            if all_typed && slots == 0.0 {
+                self.error(
+                    Diagnostic::new("gfn::check::empty_state", "the state holds no values")
+                        .label(item.keyword, "every state would be the same")
+                        .help(self.range_help("declare at least one field with at least one element, e.g. `state { x: 0..N }`")),
+                );
             }
         }
     }

@@ -16,7 +16,10 @@ impl Environment {
         ws: &mut Workspace,
     ) -> Result<usize, EnvError> {
         let w = self.width();
-        let flat = &self.compiled.actions[action];
+        // `stop` leads out of the DAG, to no state: nothing is its child.
+        let Some(flat) = self.compiled.actions.get(action) else {
+            return Ok(0);
+        };
         let family = &self.compiled.families[flat.family];
         let machine = self.machine();
         let mut candidates = std::mem::take(&mut ws.candidates);

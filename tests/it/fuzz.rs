@@ -87,6 +87,35 @@ const TOKENS: &[&str] = &[
     " ",
 ];
 
+/// Replace, insert or delete a few whitespace-separated tokens, keeping line breaks (so that
+/// comments stay comments and the mutant stays close to a real program).
+fn mutate(source: &str, rng: &mut StdRng, edits: usize) -> String {
+    let mut lines: Vec<Vec<&str>> = source
+        .lines()
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    for _ in 0..edits {
+        let line = rng.random_range(0..lines.len());
+        let words = &mut lines[line];
+        let token = TOKENS[rng.random_range(0..TOKENS.len())];
+        match (rng.random_range(0..3), words.len()) {
+            (_, 0) | (0, _) => {
+                let at = rng.random_range(0..=words.len());
+                words.insert(at, token);
+            }
+            (1, n) => {
+                words.remove(rng.random_range(0..n));
+            }
+            (_, n) => words[rng.random_range(0..n)] = token,
+        }
+    }
+    lines
+        .iter()
+        .map(|l| l.join(" "))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 fn front_end_survives(source: &str) {
     let result = std::panic::catch_unwind(|| {
         let _ = gfnc::load(source, &[]);
@@ -121,20 +150,9 @@ fn mutated_examples_never_panic() {
     let mut rng = StdRng::seed_from_u64(3);
     for path in crate::gfn_files("examples") {
         let source = std::fs::read_to_string(&path).expect("readable");
-        let words: Vec<&str> = source.split_whitespace().collect();
         for _ in 0..300 {
-            let mut mutated = words.clone();
-            for _ in 0..rng.random_range(1..4) {
-                let at = rng.random_range(0..mutated.len());
-                match rng.random_range(0..3) {
-                    0 => {
-                        mutated.remove(at);
-                    }
-                    1 => mutated.insert(at, TOKENS[rng.random_range(0..TOKENS.len())]),
-                    _ => mutated[at] = TOKENS[rng.random_range(0..TOKENS.len())],
-                }
-            }
-            front_end_survives(&mutated.join(" "));
+            let edits = rng.random_range(1..4);
+            front_end_survives(&mutate(&source, &mut rng, edits));
         }
     }
 }
@@ -164,4 +182,88 @@ fn deep_ifs_on_a_test_thread() {
         "env t\nconst a = {}0",
         "if true then 1 else ".repeat(40_000)
     ));
+}
+
+/// Mutated examples that still compile are walked through the whole environment API: no
+/// input may make masks, steps, parents, rewards, encodings or rendering panic.
+#[test]
+fn mutated_environments_never_panic() {
+    use gfnc::env::{dag, Environment, Workspace};
+    let mut rng = StdRng::seed_from_u64(4);
+    let mut compiled = 0;
+    for path in crate::gfn_files("examples") {
+        let source = std::fs::read_to_string(&path).expect("readable");
+        for _ in 0..150 {
+            let text = mutate(&source, &mut rng, 1);
+            let walk_seed = rng.random::<u64>();
+            let result = std::panic::catch_unwind(|| {
+                let Ok(env) = Environment::from_source(&text, &[]) else {
+                    return false;
+                };
+                let small = dag::enumerate(&env, 2000).is_ok();
+                if small {
+                    // A few training steps on a small network: the trainer must not panic either.
+                    let config = gfnc::train::Config {
+                        hidden: 8,
+                        batch: 4,
+                        steps: 2,
+                        replay: 8,
+                        ..Default::default()
+                    };
+                    if let Ok(mut trainer) = gfnc::train::Trainer::new(&env, config, None) {
+                        for _ in 0..3 {
+                            if trainer.train_step().is_err() {
+                                break;
+                            }
+                        }
+                    }
+                }
+                let mut rng = StdRng::seed_from_u64(walk_seed);
+                let mut ws = Workspace::new();
+                let (w, a) = (env.width(), env.action_count());
+                let mut state = env.initial_state().to_vec();
+                let mut child = vec![0; w];
+                let mut mask = vec![false; a];
+                let mut features = vec![0.0; env.encoding_width()];
+                let mut parents = Vec::new();
+                for _ in 0..30 {
+                    env.encode(&state, &mut features);
+                    let _ = env.parse_state(&env.render(&state));
+                    let _ = env.backward_mask(&state, &mut mask, &mut ws);
+                    let _ = env.parents(&state, rng.random_range(0..a), &mut parents, &mut ws);
+                    let _ = env.log_reward(&state, &mut ws);
+                    let _ = env.is_mode(&state, &mut ws);
+                    if env.forward_mask(&state, &mut mask, &mut ws).is_err() {
+                        break;
+                    }
+                    let allowed: Vec<usize> = (0..a - 1).filter(|k| mask[*k]).collect();
+                    if allowed.is_empty() {
+                        break;
+                    }
+                    if env
+                        .step(
+                            &state,
+                            allowed[rng.random_range(0..allowed.len())],
+                            &mut child,
+                            &mut ws,
+                        )
+                        .is_err()
+                    {
+                        break;
+                    }
+                    state.copy_from_slice(&child);
+                }
+                true
+            });
+            match result {
+                Ok(true) => compiled += 1,
+                Ok(false) => {}
+                Err(_) => panic!("the environment panicked on:\n{text}"),
+            }
+        }
+    }
+    assert!(
+        compiled > 50,
+        "too few mutants compiled ({compiled}) for the test to mean much"
+    );
 }
