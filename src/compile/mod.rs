@@ -65,6 +65,70 @@ pub struct ActionCode {
     /// The action's name where it is defined.
     pub span: Span,
     pub parents: ParentPlan,
+    /// The guard as `field[arg] op k`, when it has that shape (see [`SlotTest`]).
+    pub fast_guard: Option<SlotTest>,
+    /// The only effect as `field[arg] += k` or `field += k`, when it has that shape.
+    pub fast_effect: Option<SlotShift>,
+}
+
+/// `state[base + arg·stride] op rhs` for the family's first argument `arg` with `0 <= arg < len`:
+/// the commonest guard, evaluated without the interpreter.
+#[derive(Clone, Copy, Debug)]
+pub struct SlotTest {
+    pub base: u32,
+    pub stride: u32,
+    pub len: u32,
+    pub op: hir::CompareOp,
+    pub rhs: i64,
+}
+
+impl SlotTest {
+    /// The guard's value, or `None` where the interpreter must decide (and report errors).
+    #[inline]
+    pub fn holds(&self, state: &[i32], arg: i64) -> Option<bool> {
+        if arg < 0 || arg >= i64::from(self.len) {
+            return None;
+        }
+        let x = i64::from(*state.get(self.base as usize + arg as usize * self.stride as usize)?);
+        Some(match self.op {
+            hir::CompareOp::Eq => x == self.rhs,
+            hir::CompareOp::Ne => x != self.rhs,
+            hir::CompareOp::Lt => x < self.rhs,
+            hir::CompareOp::Le => x <= self.rhs,
+            hir::CompareOp::Gt => x > self.rhs,
+            hir::CompareOp::Ge => x >= self.rhs,
+            hir::CompareOp::In | hir::CompareOp::NotIn => return None,
+        })
+    }
+}
+
+/// `state[base + arg·stride] += delta` (`stride` 0 for an unindexed int field), kept inside
+/// `lo..hi`: the commonest effect, applied without the interpreter.
+#[derive(Clone, Copy, Debug)]
+pub struct SlotShift {
+    pub base: u32,
+    pub stride: u32,
+    pub len: u32,
+    pub delta: i64,
+    pub lo: i32,
+    pub hi: i32,
+}
+
+impl SlotShift {
+    /// Apply to `child` (a copy of the state); `None` where the interpreter must decide.
+    #[inline]
+    pub fn apply(&self, state: &[i32], arg: i64, child: &mut [i32]) -> Option<()> {
+        if arg < 0 || arg >= i64::from(self.len) {
+            return None;
+        }
+        let slot = self.base as usize + arg as usize * self.stride as usize;
+        let new = i64::from(*state.get(slot)?) + self.delta;
+        if new < i64::from(self.lo) || new >= i64::from(self.hi) {
+            return None;
+        }
+        *child.get_mut(slot)? = new as i32;
+        Some(())
+    }
 }
 
 /// One action of the flat action space: a family and the values of its arguments.
@@ -72,6 +136,8 @@ pub struct ActionCode {
 pub struct FlatAction {
     pub family: usize,
     pub args: Vec<Val>,
+    /// The first argument when it is an int (what the fast guard and effect index with).
+    pub first_int: Option<i64>,
     /// `step(i=1)`: for display.
     pub name: String,
 }
@@ -135,12 +201,19 @@ pub fn compile(model: &Model) -> Result<Compiled, Vec<Diagnostic>> {
             effects.push(compile_effect(&mut compiler, &layout, effect).map_err(errors)?);
         }
         let parents = inverse::plan(model, action, &effects, &mut compiler, &layout)?;
+        let fast_guard = guard.and_then(|g| slot_test(&compiler.code, g));
+        let fast_effect = match effects.as_slice() {
+            [only] => slot_shift(&compiler.code, &layout, only),
+            _ => None,
+        };
         families.push(ActionCode {
             name: action.name.clone(),
             guard,
             effects,
             span: action.name_span,
             parents,
+            fast_guard,
+            fast_effect,
         });
         for values in argument_combinations(&action.args) {
             let args: Vec<Val> = values.iter().map(|v| compiler.code.constant(v)).collect();
@@ -155,9 +228,14 @@ pub fn compile(model: &Model) -> Result<Compiled, Vec<Diagnostic>> {
             } else {
                 format!("{}({})", action.name, shown.join(", "))
             };
+            let first_int = match args.first() {
+                Some(Val::Int(i)) => Some(*i),
+                _ => None,
+            };
             actions.push(FlatAction {
                 family: index,
                 args,
+                first_int,
                 name,
             });
         }
@@ -269,5 +347,63 @@ fn compile_place(
         steps,
         shape,
         span: place.span,
+    })
+}
+
+/// A guard node `field[local 0] op k` as a [`SlotTest`].
+fn slot_test(code: &code::Code, guard: NodeId) -> Option<SlotTest> {
+    match code.node(guard) {
+        code::Node::SlotCompare {
+            base,
+            stride,
+            len,
+            slot: 0,
+            op,
+            rhs,
+            ..
+        } => Some(SlotTest {
+            base: *base,
+            stride: *stride,
+            len: *len,
+            op: *op,
+            rhs: *rhs,
+        }),
+        _ => None,
+    }
+}
+
+/// An effect `field[local 0] += k`, `-= k`, or `field += k` on an int place, as a [`SlotShift`].
+fn slot_shift(code: &code::Code, layout: &Layout, effect: &EffectCode) -> Option<SlotShift> {
+    let delta = match effect.op {
+        EffectOp::Add(node) | EffectOp::Sub(node) => match code.node(node) {
+            code::Node::Const(Val::Int(k)) => {
+                if matches!(effect.op, EffectOp::Sub(_)) {
+                    k.checked_neg()?
+                } else {
+                    *k
+                }
+            }
+            _ => return None,
+        },
+        _ => return None,
+    };
+    let Shape::Int { lo, hi } = *layout.shape(effect.place.shape) else {
+        return None;
+    };
+    let (stride, len) = match effect.place.steps.as_slice() {
+        [] => (0, u32::MAX),
+        [step] => match (code.node(step.index), step.len) {
+            (code::Node::Local(0), Some(len)) => (step.stride, len),
+            _ => return None,
+        },
+        _ => return None,
+    };
+    Some(SlotShift {
+        base: effect.place.base,
+        stride,
+        len,
+        delta,
+        lo,
+        hi,
     })
 }

@@ -16,13 +16,7 @@ pub struct RewardCache {
 }
 
 fn slot_of(state: &[i32]) -> usize {
-    let mut h: u64 = 0x9e37_79b9_7f4a_7c15;
-    for &v in state {
-        h = (h ^ (v as u32 as u64))
-            .wrapping_mul(0x100_0000_01b3)
-            .rotate_left(17);
-    }
-    (h ^ (h >> 31)) as usize & (ENTRIES - 1)
+    super::table::hash(state) as usize & (ENTRIES - 1)
 }
 
 impl RewardCache {

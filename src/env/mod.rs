@@ -215,6 +215,11 @@ impl Environment {
     ) -> Result<bool, EnvError> {
         let flat = &self.compiled.actions[action];
         let family = &self.compiled.families[flat.family];
+        if let (Some(test), Some(arg)) = (&family.fast_guard, flat.first_int) {
+            if let Some(holds) = test.holds(state, arg) {
+                return Ok(holds);
+            }
+        }
         let Some(guard) = family.guard else {
             return Ok(true);
         };
@@ -275,6 +280,18 @@ impl Environment {
         };
         let family = &self.compiled.families[flat.family];
         child.copy_from_slice(state);
+        // An unindexed shift ignores its argument; an indexed one needs it.
+        if let Some(shift) = &family.fast_effect {
+            let arg = if shift.stride == 0 {
+                Some(0)
+            } else {
+                flat.first_int
+            };
+            if arg.and_then(|arg| shift.apply(state, arg, child)).is_some() {
+                return Ok(());
+            }
+            child.copy_from_slice(state);
+        }
         ws.written.clear();
         let machine = self.machine();
         for effect in &family.effects {
