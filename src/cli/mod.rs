@@ -4,6 +4,7 @@
 mod bench;
 mod check;
 mod enumerate;
+mod inspect;
 mod run;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -68,6 +69,17 @@ enum Command {
         /// Stop with an error past this many states.
         #[arg(long, default_value_t = gfnc::env::dag::DEFAULT_LIMIT)]
         limit: usize,
+    },
+    /// Show one state: its kind, reward, children and derived parents.
+    Inspect {
+        /// The .gfn file.
+        file: PathBuf,
+        /// Override a param: --set NAME=VALUE (repeatable).
+        #[arg(long = "set", value_name = "NAME=VALUE", value_parser = parse_override)]
+        overrides: Vec<Override>,
+        /// The state, as rendered by gfnc: `x=[3, 5]` (default: the initial state).
+        #[arg(long)]
+        state: Option<String>,
     },
     /// Train a sampler whose terminal distribution is proportional to the reward.
     Run(Box<RunArgs>),
@@ -288,6 +300,17 @@ pub enum Failure {
     Interrupted,
 }
 
+/// A reward read back from its log, shown without the last-digit noise of exp(ln r).
+pub fn reward_text(reward: f64) -> String {
+    let text = format!("{reward:.10}");
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    if text.is_empty() || text == "-" {
+        "0".to_string()
+    } else {
+        text.to_string()
+    }
+}
+
 /// Read a source file; unreadable files are a usage error, non-UTF-8 ones a diagnostic.
 pub fn read_source(path: &Path) -> Result<String, Failure> {
     let bytes = std::fs::read(path)
@@ -344,6 +367,11 @@ pub fn main() -> ExitCode {
             args.options()
                 .and_then(|options| run::run(&output, options, interrupted))
         }
+        Command::Inspect {
+            file,
+            overrides,
+            state,
+        } => inspect::run(&output, &file, &overrides, state.as_deref()),
         Command::Sample {
             dir,
             count,

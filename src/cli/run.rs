@@ -234,9 +234,10 @@ pub fn run(
             }
         };
         bar.set_position(trainer.step as u64);
+        let rate = trainer.trajectories as f64 / trainer.seconds.max(1e-9);
         if trainer.step % config.eval_every == 0 || trainer.step == config.steps {
             let metrics = trainer.evaluate().map_err(failure)?;
-            bar.set_message(progress_message(&metrics, loss));
+            bar.set_message(progress_message(&metrics, loss, rate));
             rows.push(metrics.clone());
             trainer.save(&out).map_err(failure)?;
             write_text(&out.join("metrics.csv"), &metrics_csv(&rows)).map_err(failure)?;
@@ -293,16 +294,15 @@ fn progress_bar(hidden: bool, steps: usize, at: usize) -> ProgressBar {
         return ProgressBar::hidden();
     }
     let bar = ProgressBar::new(steps as u64);
-    if let Ok(style) = ProgressStyle::with_template("{bar:30} {pos}/{len} steps  {per_sec}  {msg}")
-    {
+    if let Ok(style) = ProgressStyle::with_template("{bar:30} step {pos}/{len}  {msg}") {
         bar.set_style(style);
     }
     bar.set_position(at as u64);
     bar
 }
 
-fn progress_message(m: &Metrics, loss: f64) -> String {
-    let mut text = format!("loss {loss:.4}  log Z {:.4}", m.log_z);
+fn progress_message(m: &Metrics, loss: f64, rate: f64) -> String {
+    let mut text = format!("{rate:.0} traj/s  loss {loss:.4}  log Z {:.4}", m.log_z);
     if let Some(truth) = m.log_z_true {
         text.push_str(&format!(" (exact {truth:.4})"));
     }
@@ -364,24 +364,13 @@ fn print_summary(env: &Environment, config: &Config, m: &Metrics, out: &Path, qu
     }
 }
 
-/// A reward read back from its log, shown without the last-digit noise of exp(ln r).
-fn reward_text(reward: f64) -> String {
-    let text = format!("{reward:.10}");
-    let text = text.trim_end_matches('0').trim_end_matches('.');
-    if text.is_empty() || text == "-" {
-        "0".to_string()
-    } else {
-        text.to_string()
-    }
-}
-
 fn samples_csv(env: &Environment, samples: &[(Vec<i32>, f64, f64)]) -> String {
     let mut writer = csv::Writer::from_writer(Vec::new());
     let _ = writer.write_record(["state", "reward", "log_probability"]);
     for (state, log_reward, log_p) in samples {
         let _ = writer.write_record([
             env.render(state),
-            reward_text(log_reward.exp()),
+            super::reward_text(log_reward.exp()),
             format!("{log_p}"),
         ]);
     }

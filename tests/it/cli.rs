@@ -215,3 +215,13 @@ fn enumerate_over_the_limit_exits_1() {
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("gfn::env::too_many_states"));
 }
+
+#[test]
+fn inspect_shows_children_and_parents() {
+    let out = gfnc(&["inspect", "examples/hypergrid.gfn", "--state", "x=[3, 5]"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    insta::assert_snapshot!(text(&out.stdout));
+    let bad = gfnc(&["inspect", "examples/hypergrid.gfn", "--state", "x=[9, 1]"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(text(&bad.stderr).contains("9 is outside 0..8"));
+}
