@@ -92,6 +92,21 @@ impl<'a> Machine<'a> {
         fault(self.code.span(node), EvalErrorKind::Internal(what))
     }
 
+    /// Evaluate and convert, reporting a value of the wrong kind (a checker bug) as internal.
+    fn eval_as<T>(
+        &self,
+        node: NodeId,
+        state: &[i32],
+        scratch: &mut Scratch,
+        convert: fn(Val) -> Option<T>,
+        what: &'static str,
+    ) -> Result<T, Fault> {
+        match convert(self.eval(node, state, scratch)?) {
+            Some(value) => Ok(value),
+            None => self.internal(node, what),
+        }
+    }
+
     /// Evaluate to a bool.
     pub fn eval_bool(
         &self,
@@ -99,10 +114,17 @@ impl<'a> Machine<'a> {
         state: &[i32],
         scratch: &mut Scratch,
     ) -> Result<bool, Fault> {
-        match self.eval(node, state, scratch)? {
-            Val::Bool(b) => Ok(b),
-            _ => self.internal(node, "a condition that is not a bool"),
-        }
+        let bool_of = |v| match v {
+            Val::Bool(b) => Some(b),
+            _ => None,
+        };
+        self.eval_as(
+            node,
+            state,
+            scratch,
+            bool_of,
+            "a condition that is not a bool",
+        )
     }
 
     /// Evaluate to an int.
@@ -112,10 +134,11 @@ impl<'a> Machine<'a> {
         state: &[i32],
         scratch: &mut Scratch,
     ) -> Result<i64, Fault> {
-        match self.eval(node, state, scratch)? {
-            Val::Int(i) => Ok(i),
-            _ => self.internal(node, "an int was expected"),
-        }
+        let int_of = |v| match v {
+            Val::Int(i) => Some(i),
+            _ => None,
+        };
+        self.eval_as(node, state, scratch, int_of, "an int was expected")
     }
 
     /// Evaluate to a number (ints promote).
@@ -125,11 +148,12 @@ impl<'a> Machine<'a> {
         state: &[i32],
         scratch: &mut Scratch,
     ) -> Result<Number, Fault> {
-        match self.eval(node, state, scratch)? {
-            Val::Int(i) => Ok(Number::from(i)),
-            Val::Num(n) => Ok(n),
-            _ => self.internal(node, "a number was expected"),
-        }
+        let number_of = |v| match v {
+            Val::Int(i) => Some(Number::from(i)),
+            Val::Num(n) => Some(n),
+            _ => None,
+        };
+        self.eval_as(node, state, scratch, number_of, "a number was expected")
     }
 
     fn read_slot(

@@ -12,6 +12,7 @@ pub mod table;
 
 use crate::check::eval::EvalErrorKind;
 use crate::check::Model;
+use crate::compile::code::NodeId;
 use crate::compile::layout::{Shape, ShapeId};
 use crate::compile::vm::{Fault, Machine, Scratch, Val};
 use crate::compile::{self, Compiled, EffectOp, PlaceCode};
@@ -171,15 +172,26 @@ impl Environment {
         }
     }
 
+    /// A condition over the state alone (`stop`, `done`, `mode`).
+    fn condition(
+        &self,
+        node: NodeId,
+        state: &[i32],
+        ws: &mut Workspace,
+        context: Context,
+    ) -> Result<bool, EnvError> {
+        ws.scratch.start(&[]);
+        self.machine()
+            .eval_bool(node, state, &mut ws.scratch)
+            .map_err(|f| self.fault(f, state, context))
+    }
+
     /// Whether the state is `done` (terminal, no action allowed).
     pub fn is_done(&self, state: &[i32], ws: &mut Workspace) -> Result<bool, EnvError> {
         let Some(done) = self.compiled.done else {
             return Ok(false);
         };
-        ws.scratch.start(&[]);
-        self.machine()
-            .eval_bool(done, state, &mut ws.scratch)
-            .map_err(|f| self.fault(f, state, Context::Done))
+        self.condition(done, state, ws, Context::Done)
     }
 
     /// Whether `stop` is allowed (the trajectory may end here). Never in a `done` state.
@@ -192,12 +204,7 @@ impl Environment {
         }
         match guard {
             None => Ok(true),
-            Some(guard) => {
-                ws.scratch.start(&[]);
-                self.machine()
-                    .eval_bool(guard, state, &mut ws.scratch)
-                    .map_err(|f| self.fault(f, state, Context::Stop))
-            }
+            Some(guard) => self.condition(guard, state, ws, Context::Stop),
         }
     }
 
@@ -246,12 +253,7 @@ impl Environment {
         mask[self.stop_action()] = match self.compiled.stop {
             None => false,
             Some(None) => true,
-            Some(Some(guard)) => {
-                ws.scratch.start(&[]);
-                self.machine()
-                    .eval_bool(guard, state, &mut ws.scratch)
-                    .map_err(|f| self.fault(f, state, Context::Stop))?
-            }
+            Some(Some(guard)) => self.condition(guard, state, ws, Context::Stop)?,
         };
         Ok(())
     }
@@ -669,10 +671,7 @@ impl Environment {
         let Some(mode) = self.compiled.mode else {
             return Ok(false);
         };
-        ws.scratch.start(&[]);
-        self.machine()
-            .eval_bool(mode, state, &mut ws.scratch)
-            .map_err(|f| self.fault(f, state, Context::Mode))
+        self.condition(mode, state, ws, Context::Mode)
     }
 
     /// Features per state in [`Environment::encode`].
