@@ -28,6 +28,9 @@ pub use diagnostic::Diagnostic;
 /// State spaces up to this bound are enumerated and checked exhaustively by [`validate`].
 pub const EXHAUSTIVE_LIMIT: usize = 1_000_000;
 
+/// The most (state, action) pairs [`validate`] examines exhaustively.
+pub const EXHAUSTIVE_WORK: f64 = 5e7;
+
 /// A program that passed every check `gfnc check` runs.
 pub struct Validated {
     pub model: Env,
@@ -37,11 +40,15 @@ pub struct Validated {
 }
 
 /// Everything `gfnc check` does: parse, check, compile, and when the state-space bound is at
-/// most [`EXHAUSTIVE_LIMIT`], enumerate the DAG and run every validity check of the spec.
+/// most [`EXHAUSTIVE_LIMIT`] (and states × actions at most [`EXHAUSTIVE_WORK`]), enumerate the
+/// DAG and run every validity check of the spec.
 pub fn validate(source: &str, overrides: &[Override]) -> Result<Validated, Vec<Diagnostic>> {
     let model = load(source, overrides)?;
     let env = env::Environment::new(&model)?;
-    let dag = if model.state_count_bound() <= EXHAUSTIVE_LIMIT as f64 {
+    let bound = model.state_count_bound();
+    // Every state tries every action: bound the work as well as the states.
+    let work = bound * env.action_count() as f64;
+    let dag = if bound <= EXHAUSTIVE_LIMIT as f64 && work <= EXHAUSTIVE_WORK {
         Some(
             env::dag::check_exhaustively(&env, EXHAUSTIVE_LIMIT)
                 .map_err(|e| vec![e.to_diagnostic()])?,

@@ -21,9 +21,11 @@ pub fn run(output: &Output, path: &Path, overrides: &[Override]) -> Result<(), F
             dag.terminal_count()
         ),
         None => format!(
-            "    exhaustive checks skipped: up to {} states (more than {}); run-time checks remain",
+            "    exhaustive checks skipped: up to {} states × {} actions (limits {} states, {:.0e} pairs); run-time checks remain",
             count_text(model.state_count_bound()),
-            gfnc::EXHAUSTIVE_LIMIT
+            validated.env.action_count(),
+            gfnc::EXHAUSTIVE_LIMIT,
+            gfnc::EXHAUSTIVE_WORK
         ),
     };
     println!("ok  {}\n{dag_line}", summary(model));

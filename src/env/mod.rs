@@ -214,6 +214,7 @@ impl Environment {
     }
 
     /// Whether flat action `action` (not `stop`) is allowed, ignoring `done`.
+    #[inline]
     fn guard_holds(
         &self,
         state: &[i32],
