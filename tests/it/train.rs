@@ -273,3 +273,72 @@ fn a_non_finite_loss_stops_with_a_diagnostic() {
         other => panic!("expected a non-finite loss, got {other:?}"),
     }
 }
+
+#[test]
+fn ctrl_c_stops_after_a_step_and_keeps_a_checkpoint() {
+    let dir = std::env::temp_dir().join(format!("gfnc-interrupt-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let out = dir.display().to_string();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gfnc"))
+        .args([
+            "run",
+            "examples/hypergrid.gfn",
+            "--steps",
+            "100000000",
+            "--hidden",
+            "32",
+            "--eval-every",
+            "20",
+            "--quiet",
+            "--samples",
+            "10",
+            "--out",
+            &out,
+        ])
+        .current_dir(crate::root())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("gfnc starts");
+    // Wait for the first checkpoint, then interrupt as a terminal's Ctrl-C would.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while !dir.join("progress.json").exists() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    // SAFETY: kill only sends a signal to the child we started.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGINT);
+    }
+    let status = child.wait().expect("gfnc exits");
+    assert_eq!(status.code(), Some(130));
+    let progress: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("progress.json")).expect("checkpoint"),
+    )
+    .expect("JSON");
+    let step = progress["step"].as_u64().expect("a step");
+    assert!(step >= 20);
+    let metrics = std::fs::read_to_string(dir.join("metrics.csv")).expect("metrics");
+    assert!(
+        metrics
+            .lines()
+            .last()
+            .unwrap_or("")
+            .starts_with(&format!("{step},")),
+        "the last row is the stopping step"
+    );
+    let resumed = gfnc(&[
+        "run",
+        "--resume",
+        &out,
+        "--steps",
+        &(step + 5).to_string(),
+        "--quiet",
+    ]);
+    assert_eq!(
+        resumed.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&resumed.stderr)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
