@@ -166,11 +166,16 @@ pub fn forward(
 ) -> Result<Batch, TrainError> {
     let (w, a) = (env.width(), env.action_count());
     let mut running: Vec<Running> = (0..count)
-        .map(|_| Running {
-            states: env.initial_state().to_vec(),
-            masks: Vec::new(),
-            actions: Vec::new(),
-            end: None,
+        .map(|_| {
+            let mut seen = crate::env::table::StateTable::new(w);
+            seen.insert(env.initial_state());
+            Running {
+                seen,
+                states: env.initial_state().to_vec(),
+                masks: Vec::new(),
+                actions: Vec::new(),
+                end: None,
+            }
         })
         .collect();
     let mut child = vec![0; w];
@@ -219,6 +224,9 @@ pub fn forward(
             }
             let state = run.states[run.states.len() - w..].to_vec();
             env.step(&state, action, &mut child, ws)?;
+            if !run.seen.insert(&child).1 {
+                return Err(TrainError::Env(cycle(env, &state, action, &child)));
+            }
             run.states.extend_from_slice(&child);
             run.actions.push(action);
         }
@@ -238,8 +246,27 @@ pub fn forward(
     Ok(batch)
 }
 
+/// A trajectory came back to a state it had visited: the environment has a cycle.
+fn cycle(env: &Environment, state: &[i32], action: usize, child: &[i32]) -> crate::env::EnvError {
+    let family = &env.compiled.families[env.compiled.actions[action].family];
+    crate::env::EnvError {
+        code: "gfn::env::cycle",
+        message: format!(
+            "the environment has a cycle: a sampled trajectory went from {} by `{}` back to {}, which it had visited",
+            env.render(state),
+            env.action_name(action),
+            env.render(child)
+        ),
+        span: Some(family.guard.map(|g| env.compiled.code.span(g)).unwrap_or(family.span)),
+        label: "allows an action that leads back to an earlier state".to_string(),
+        help: "every action must make progress: add a `when` or an effect so that no state can be reached again".to_string(),
+    }
+}
+
 struct Running {
     states: Vec<i32>,
+    /// The states visited, to catch a cycle that exhaustive checks could not (large spaces).
+    seen: crate::env::table::StateTable,
     masks: Vec<bool>,
     actions: Vec<usize>,
     /// `Some(true)` stopped, `Some(false)` reached a `done` state.

@@ -342,3 +342,19 @@ fn ctrl_c_stops_after_a_step_and_keeps_a_checkpoint() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_cycle_in_a_space_too_large_to_check_is_caught_while_sampling() {
+    let source = std::fs::read_to_string(crate::root().join("examples/spins_with_a_bug.gfn"))
+        .expect("example");
+    let overrides = [gfnc::Override::parse("N=11").expect("valid")];
+    let validated = gfnc::validate(&source, &overrides).expect("too large to check exhaustively");
+    assert!(validated.dag.is_none());
+    let mut trainer =
+        Trainer::new(&validated.env, short(Objective::Tb, 20), None).expect("trainer");
+    let error = (0..20).find_map(|_| trainer.train_step().err());
+    match error {
+        Some(gfnc::train::TrainError::Env(e)) => assert_eq!(e.code, "gfn::env::cycle"),
+        other => panic!("expected the cycle to be caught, got {other:?}"),
+    }
+}
