@@ -42,11 +42,11 @@ fn l1_before_and_after(name: &str, config: Config) -> (f64, f64) {
 fn every_example_learns_with_tb() {
     for (name, steps) in [
         ("hypergrid", 300),
-        ("subsets", 200),
-        ("bitseq", 200),
+        ("subsets", 300),
+        ("bitseq", 300),
         ("ising", 400),
-        ("graphs", 200),
-        ("knapsack", 200),
+        ("graphs", 300),
+        ("knapsack", 300),
     ] {
         let (before, after) = l1_before_and_after(name, short(Objective::Tb, steps));
         assert!(
