@@ -227,6 +227,16 @@ pub fn phase_costs(env: &Environment, seed: u64) -> Result<[f64; 3], EnvError> {
     Ok([masks, steps, rewards])
 }
 
+/// The backward policies timed by [`train_speed`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backward {
+    Uniform,
+    /// A head on the shared trunk.
+    Head,
+    /// An MLP of its own, as torchgfn's reference run.
+    Separate,
+}
+
 /// One training configuration's speed.
 #[derive(Clone, Copy, Debug)]
 pub struct TrainSpeed {
@@ -242,13 +252,14 @@ pub struct TrainSpeed {
 pub fn train_speed(
     env: &Environment,
     batch: usize,
-    learned_backward: bool,
+    backward: Backward,
     warmup: usize,
     iterations: usize,
 ) -> Result<TrainSpeed, crate::train::TrainError> {
     let config = crate::train::Config {
         batch,
-        learned_backward,
+        learned_backward: backward != Backward::Uniform,
+        separate_backward: backward == Backward::Separate,
         steps: iterations,
         ..crate::train::Config::default()
     };

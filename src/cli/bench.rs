@@ -1,7 +1,7 @@
 //! `gfnc bench env`: the compiled environment against a hand-written hypergrid, in one run.
 
 use super::{read_source, Failure, Output};
-use gfnc::bench::{run_compiled, run_reference, ReferenceHypergrid};
+use gfnc::bench::{run_compiled, run_reference, Backward, ReferenceHypergrid};
 use gfnc::env::Environment;
 use gfnc::Override;
 use std::path::Path;
@@ -131,11 +131,11 @@ pub fn train(output: &Output, file: &Path, options: &TrainOptions) -> Result<(),
             Failure::Reported
         })?;
         for &batch in &options.batches {
-            for learned in [true, false] {
+            for backward in [Backward::Separate, Backward::Head, Backward::Uniform] {
                 let speed = gfnc::bench::train_speed(
                     &env,
                     batch,
-                    learned,
+                    backward,
                     options.warmup,
                     options.iterations,
                 )
@@ -143,15 +143,19 @@ pub fn train(output: &Output, file: &Path, options: &TrainOptions) -> Result<(),
                 let reference = TORCHGFN_MS
                     .iter()
                     .find(|((d, h), _)| *d == dims && *h == side)
-                    .filter(|_| batch == 16 && learned)
+                    .filter(|_| batch == 16 && backward == Backward::Separate)
                     .map(|(_, ms)| format!("{:.1}x faster", ms / speed.ms_per_iteration))
                     .unwrap_or_default();
-                let [sample, loss, backward, adam] = speed.phases.map(|p| 100.0 * p);
+                let [sample, loss, backprop, adam] = speed.phases.map(|p| 100.0 * p);
                 println!(
-                    "{:<12} {:>6} {:>9} {:>10.2} {:>10.0} {:>18}   {sample:.0}/{loss:.0}/{backward:.0}/{adam:.0} %",
+                    "{:<12} {:>6} {:>9} {:>10.2} {:>10.0} {:>18}   {sample:.0}/{loss:.0}/{backprop:.0}/{adam:.0} %",
                     format!("D={dims} H={side}"),
                     batch,
-                    if learned { "learned" } else { "uniform" },
+                    match backward {
+                        Backward::Separate => "separate",
+                        Backward::Head => "head",
+                        Backward::Uniform => "uniform",
+                    },
                     speed.ms_per_iteration,
                     speed.trajectories_per_second,
                     reference

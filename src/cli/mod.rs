@@ -110,8 +110,12 @@ enum ObjectiveChoice {
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
 enum BackwardChoice {
+    /// Uniform over the derived parents.
     Uniform,
+    /// A learned head on the shared trunk.
     Learned,
+    /// A learned P_B with an MLP of its own (as torchgfn's examples).
+    Separate,
 }
 
 #[derive(clap::Args, Debug)]
@@ -140,7 +144,8 @@ struct RunArgs {
     lr: f64,
     #[arg(long = "lr-logz", default_value_t = 1e-1)]
     lr_log_z: f64,
-    /// The backward policy: uniform over the derived parents, or learned.
+    /// The backward policy: uniform over the derived parents, a learned head on the shared
+    /// trunk, or a learned MLP of its own.
     #[arg(long, value_enum, default_value_t = BackwardChoice::Uniform)]
     pb: BackwardChoice,
     /// SubTB's λ.
@@ -209,7 +214,8 @@ impl RunArgs {
             layers: self.layers,
             lr: self.lr,
             lr_log_z: self.lr_log_z,
-            learned_backward: self.pb == BackwardChoice::Learned,
+            learned_backward: self.pb != BackwardChoice::Uniform,
+            separate_backward: self.pb == BackwardChoice::Separate,
             lambda: self.lambda,
             explore: self.explore,
             temperature: self.temperature,

@@ -37,6 +37,9 @@ pub struct Config {
     pub lr_log_z: f64,
     /// A learned backward policy instead of the uniform one over derived parents.
     pub learned_backward: bool,
+    /// With a learned P_B: give it an MLP of its own instead of a head on the shared trunk.
+    #[serde(default)]
+    pub separate_backward: bool,
     /// SubTB's λ.
     pub lambda: f64,
     /// ε of the ε-uniform exploration.
@@ -60,6 +63,7 @@ impl Default for Config {
             lr: 1e-3,
             lr_log_z: 1e-1,
             learned_backward: false,
+            separate_backward: false,
             lambda: 0.9,
             explore: 0.0,
             temperature: 1.0,

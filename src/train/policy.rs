@@ -16,6 +16,9 @@ pub struct PolicyShape {
     pub layers: usize,
     pub actions: usize,
     pub learned_backward: bool,
+    /// The backward head sits on a trunk of its own (torchgfn's separate P_B network) rather
+    /// than on the forward policy's.
+    pub separate_backward: bool,
     pub flows: bool,
 }
 
@@ -28,6 +31,7 @@ impl PolicyShape {
             layers: config.layers,
             actions: env.action_count(),
             learned_backward: config.learned_backward,
+            separate_backward: config.learned_backward && config.separate_backward,
             flows: config.objective.needs_flows(),
         }
     }
@@ -96,6 +100,8 @@ pub struct Policy {
     pub shape: PolicyShape,
     pub varmap: VarMap,
     trunk: Vec<Layer>,
+    /// Empty unless the backward policy has its own trunk.
+    backward_trunk: Vec<Layer>,
     forward_head: Layer,
     backward_head: Option<Layer>,
     flow_head: Option<Layer>,
@@ -106,18 +112,31 @@ pub struct Policy {
 impl Policy {
     pub fn new(shape: PolicyShape, rng: &mut StdRng) -> Result<Policy> {
         let varmap = VarMap::new();
-        let mut trunk = Vec::new();
-        let mut width = shape.inputs;
-        for k in 0..shape.layers {
-            trunk.push(Layer::new(
-                &varmap,
-                &format!("trunk.{k}"),
-                width,
-                shape.hidden,
-                rng,
-            )?);
-            width = shape.hidden;
-        }
+        let mlp = |name: &str, rng: &mut StdRng| -> Result<Vec<Layer>> {
+            let mut layers = Vec::new();
+            let mut width = shape.inputs;
+            for k in 0..shape.layers {
+                layers.push(Layer::new(
+                    &varmap,
+                    &format!("{name}.{k}"),
+                    width,
+                    shape.hidden,
+                    rng,
+                )?);
+                width = shape.hidden;
+            }
+            Ok(layers)
+        };
+        let trunk = mlp("trunk", rng)?;
+        let backward_trunk = match shape.separate_backward {
+            true => mlp("backward_trunk", rng)?,
+            false => Vec::new(),
+        };
+        let width = if shape.layers == 0 {
+            shape.inputs
+        } else {
+            shape.hidden
+        };
         let forward_head = Layer::new(&varmap, "forward", width, shape.actions, rng)?;
         let backward_head = match shape.learned_backward {
             true => Some(Layer::new(&varmap, "backward", width, shape.actions, rng)?),
@@ -137,6 +156,7 @@ impl Policy {
             shape,
             varmap,
             trunk,
+            backward_trunk,
             forward_head,
             backward_head,
             flow_head,
@@ -147,15 +167,9 @@ impl Policy {
     /// Run the network on `[n, inputs]` features. With `track` false no autograd graph is
     /// built (sampling); with it true the outputs can be differentiated (the loss).
     pub fn forward(&self, x: &Tensor, track: bool) -> Result<Outputs> {
-        let mut h = x.clone();
-        for layer in &self.trunk {
-            h = layer.forward(&h, track)?.relu()?;
-        }
+        let h = run(&self.trunk, x, track)?;
         let forward = self.forward_head.forward(&h, track)?;
-        let backward = match &self.backward_head {
-            Some(head) => Some(head.forward(&h, track)?),
-            None => None,
-        };
+        let backward = self.backward_from(x, &h, track)?;
         let flow = match &self.flow_head {
             Some(head) => Some(head.forward(&h, track)?.squeeze(1)?),
             None => None,
@@ -165,6 +179,33 @@ impl Policy {
             backward,
             flow,
         })
+    }
+
+    /// Forward logits only: what sampling needs.
+    pub fn forward_logits(&self, x: &Tensor) -> Result<Tensor> {
+        self.forward_head
+            .forward(&run(&self.trunk, x, false)?, false)
+    }
+
+    /// Backward logits only (backward sampling), when P_B is learned.
+    pub fn backward_logits(&self, x: &Tensor) -> Result<Option<Tensor>> {
+        let h = match self.backward_trunk.is_empty() {
+            true => run(&self.trunk, x, false)?,
+            false => x.clone(),
+        };
+        self.backward_from(x, &h, false)
+    }
+
+    /// The backward head on its own trunk, or on the shared trunk's output `h`.
+    fn backward_from(&self, x: &Tensor, h: &Tensor, track: bool) -> Result<Option<Tensor>> {
+        let Some(head) = &self.backward_head else {
+            return Ok(None);
+        };
+        let h = match self.backward_trunk.is_empty() {
+            true => h.clone(),
+            false => run(&self.backward_trunk, x, track)?,
+        };
+        Ok(Some(head.forward(&h, track)?))
     }
 
     /// The learned log Z as a number.
@@ -178,6 +219,7 @@ impl Policy {
         let layers = self
             .trunk
             .iter()
+            .chain(&self.backward_trunk)
             .chain(std::iter::once(&self.forward_head))
             .chain(&self.backward_head)
             .chain(&self.flow_head);
@@ -187,4 +229,13 @@ impl Policy {
         }
         vars
     }
+}
+
+/// Layers with ReLU after each.
+fn run(layers: &[Layer], x: &Tensor, track: bool) -> Result<Tensor> {
+    let mut h = x.clone();
+    for layer in layers {
+        h = layer.forward(&h, track)?.relu()?;
+    }
+    Ok(h)
 }

@@ -205,8 +205,7 @@ pub fn forward(
             current.extend_from_slice(&run.states[run.states.len() - w..]);
         }
         let logits = policy
-            .forward(&encode(env, &current)?, false)?
-            .forward
+            .forward_logits(&encode(env, &current)?)?
             .flatten_all()?
             .to_vec1::<f32>()?;
         for (row, &index) in active.iter().enumerate() {
@@ -313,8 +312,7 @@ pub fn backward(
         let logits = match policy.shape.learned_backward {
             true => Some(
                 policy
-                    .forward(&encode(env, &current)?, false)?
-                    .backward
+                    .backward_logits(&encode(env, &current)?)?
                     .ok_or_else(|| TrainError::Internal("no backward head".to_string()))?
                     .flatten_all()?
                     .to_vec1::<f32>()?,

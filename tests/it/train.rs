@@ -358,3 +358,14 @@ fn a_cycle_in_a_space_too_large_to_check_is_caught_while_sampling() {
         other => panic!("expected the cycle to be caught, got {other:?}"),
     }
 }
+
+#[test]
+fn a_separate_backward_network_trains() {
+    let config = Config {
+        learned_backward: true,
+        separate_backward: true,
+        ..short(Objective::Tb, 300)
+    };
+    let (before, after) = l1_before_and_after("hypergrid", config);
+    assert!(after < 0.5 * before, "exact L1 {before:.4} → {after:.4}");
+}
