@@ -73,6 +73,17 @@ fn masked_log_softmax(
     )?)
 }
 
+/// The distinct states among `states` (back to back), and for each state its row among them.
+pub fn distinct_states(env: &Environment, states: &[i32]) -> (Vec<i32>, Vec<u32>) {
+    let w = env.width();
+    let mut table = crate::env::table::StateTable::new(w);
+    let visits = states
+        .chunks_exact(w)
+        .map(|s| table.insert(s).0 as u32)
+        .collect();
+    (table.slots().to_vec(), visits)
+}
+
 /// Backward masks of every state of a batch (rows of s0 are empty).
 fn backward_masks(
     env: &Environment,
@@ -101,7 +112,22 @@ pub fn loss(
     }
     let a = env.action_count();
     let stop = a - 1;
-    let outputs = policy.forward(&encode(env, &batch.states)?, true)?;
+    // Trajectories share states (every one starts at s0): the network runs once per distinct
+    // state, and rows are gathered back per visit, with gradients summed over the visits.
+    let (distinct, visits) = distinct_states(env, &batch.states);
+    let outputs = policy.forward(&encode(env, &distinct)?, true)?;
+    let visits = indices(&visits)?;
+    let outputs = super::policy::Outputs {
+        forward: outputs.forward.index_select(&visits, 0)?,
+        backward: outputs
+            .backward
+            .map(|b| b.index_select(&visits, 0))
+            .transpose()?,
+        flow: outputs
+            .flow
+            .map(|f| f.index_select(&visits, 0))
+            .transpose()?,
+    };
     let log_pf_all =
         masked_log_softmax(&outputs.forward, &batch.forward_masks, a)?.flatten_all()?;
     let trajectories = batch.trajectories();

@@ -204,10 +204,20 @@ pub fn forward(
             let run = &running[index];
             current.extend_from_slice(&run.states[run.states.len() - w..]);
         }
-        let logits = policy
-            .forward_logits(&encode(env, &current)?)?
+        // One row per distinct state: early in a batch most trajectories stand on the same ones.
+        let (distinct, rows) = super::objective::distinct_states(env, &current);
+        let distinct_logits = policy
+            .forward_logits(&encode(env, &distinct)?)?
             .flatten_all()?
             .to_vec1::<f32>()?;
+        let logits: Vec<f32> = rows
+            .iter()
+            .flat_map(|r| {
+                distinct_logits[*r as usize * a..(*r as usize + 1) * a]
+                    .iter()
+                    .copied()
+            })
+            .collect();
         for (row, &index) in active.iter().enumerate() {
             let run = &mut running[index];
             let allowed = &run.masks[run.masks.len() - a..];
