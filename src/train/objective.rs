@@ -84,20 +84,6 @@ pub fn distinct_states(env: &Environment, states: &[i32]) -> (Vec<i32>, Vec<u32>
     (table.slots().to_vec(), visits)
 }
 
-/// Backward masks of every state of a batch (rows of s0 are empty).
-fn backward_masks(
-    env: &Environment,
-    batch: &Batch,
-    ws: &mut Workspace,
-) -> Result<Vec<bool>, TrainError> {
-    let a = env.action_count();
-    let mut masks = vec![false; batch.state_count() * a];
-    for (index, row) in masks.chunks_exact_mut(a).enumerate() {
-        env.backward_mask(batch.state(index), row, ws)?;
-    }
-    Ok(masks)
-}
-
 /// The loss of `objective` on a batch.
 pub fn loss(
     env: &Environment,
@@ -112,24 +98,37 @@ pub fn loss(
     }
     let a = env.action_count();
     let stop = a - 1;
-    // Trajectories share states (every one starts at s0): the network runs once per distinct
-    // state, and rows are gathered back per visit, with gradients summed over the visits.
+    // Trajectories share states (every one starts at s0): the network, the softmaxes and the
+    // parent derivations run once per distinct state, and rows are gathered back per visit,
+    // with gradients summed over the visits.
     let (distinct, visits) = distinct_states(env, &batch.states);
+    let n = distinct.len() / env.width().max(1);
+    let mut first_visit = vec![0usize; n];
+    for (visit, row) in visits.iter().enumerate().rev() {
+        first_visit[*row as usize] = visit;
+    }
+    let forward_masks: Vec<bool> = first_visit
+        .iter()
+        .flat_map(|v| batch.forward_masks[v * a..(v + 1) * a].iter().copied())
+        .collect();
+    let mut backward = vec![false; n * a];
+    for (row, mask) in backward.chunks_exact_mut(a).enumerate() {
+        env.backward_mask(
+            &distinct[row * env.width()..(row + 1) * env.width()],
+            mask,
+            ws,
+        )?;
+    }
     let outputs = policy.forward(&encode(env, &distinct)?, true)?;
-    let visits = indices(&visits)?;
-    let outputs = super::policy::Outputs {
-        forward: outputs.forward.index_select(&visits, 0)?,
-        backward: outputs
-            .backward
-            .map(|b| b.index_select(&visits, 0))
-            .transpose()?,
-        flow: outputs
-            .flow
-            .map(|f| f.index_select(&visits, 0))
-            .transpose()?,
-    };
+    let visits_tensor = indices(&visits)?;
+    let per_visit = |t: &Tensor| t.index_select(&visits_tensor, 0);
     let log_pf_all =
-        masked_log_softmax(&outputs.forward, &batch.forward_masks, a)?.flatten_all()?;
+        per_visit(&masked_log_softmax(&outputs.forward, &forward_masks, a)?)?.flatten_all()?;
+    let log_pb_all = match &outputs.backward {
+        Some(logits) => Some(per_visit(&masked_log_softmax(logits, &backward, a)?)?.flatten_all()?),
+        None => None,
+    };
+    let flow = outputs.flow.as_ref().map(per_visit).transpose()?;
     let trajectories = batch.trajectories();
     // Per transition: the state it leaves and enters, and its action.
     let mut leave = Vec::new();
@@ -146,10 +145,8 @@ pub fn loss(
         .map(|(s, act)| (s * a + act) as u32)
         .collect();
     let log_pf = log_pf_all.index_select(&indices(&pf_index)?, 0)?;
-    let backward = backward_masks(env, batch, ws)?;
-    let log_pb = match &outputs.backward {
-        Some(logits) => {
-            let all = masked_log_softmax(logits, &backward, a)?.flatten_all()?;
+    let log_pb = match &log_pb_all {
+        Some(all) => {
             let index: Vec<u32> = enter
                 .iter()
                 .zip(&batch.actions)
@@ -162,7 +159,8 @@ pub fn loss(
             let values: Vec<f32> = enter
                 .iter()
                 .map(|s| {
-                    -(backward[s * a..(s + 1) * a]
+                    let row = visits[*s] as usize;
+                    -(backward[row * a..(row + 1) * a]
                         .iter()
                         .filter(|m| **m)
                         .count()
@@ -240,9 +238,7 @@ pub fn loss(
             })
         }
         Objective::Db | Objective::Subtb => {
-            let flow = outputs
-                .flow
-                .ok_or_else(|| TrainError::Internal("no flow head".to_string()))?;
+            let flow = flow.ok_or_else(|| TrainError::Internal("no flow head".to_string()))?;
             let states = batch.state_count();
             // Positions 0..=n are the states, n + 1 is s_f with flow log R − log P_F(stop).
             let flows = Tensor::cat(&[&flow, &log_reward.sub(&log_pf_stop)?], 0)?;
