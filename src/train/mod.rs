@@ -136,7 +136,8 @@ pub struct Metrics {
     pub modes_total: Option<usize>,
 }
 
-/// Terminal objects seen, for backward replay: a ring of states with their rewards.
+/// Terminal objects seen, for backward replay: a ring of states.
+#[derive(Serialize, Deserialize)]
 struct Replay {
     capacity: usize,
     width: usize,
@@ -381,9 +382,12 @@ impl<'e> Trainer<'e> {
         )
     }
 
-    /// Write the model and optimiser state (atomically) to `dir`.
+    /// Write the model, optimiser state and replay buffer (each atomically) to `dir`.
     pub fn save(&self, dir: &std::path::Path) -> Result<(), TrainError> {
         checkpoint::save_model(&self.policy, dir)?;
+        let replay =
+            serde_json::to_string(&self.replay).map_err(|e| TrainError::Io(e.to_string()))?;
+        checkpoint::write_text(&dir.join("replay.json"), &replay)?;
         checkpoint::save_optimiser(
             &[&self.network_optimiser, &self.log_z_optimiser],
             self.step,
@@ -403,6 +407,14 @@ impl<'e> Trainer<'e> {
         self.step = step;
         self.trajectories = trajectories;
         self.seconds = seconds;
+        let path = dir.join("replay.json");
+        if let Ok(text) = std::fs::read_to_string(&path) {
+            let replay: Replay = serde_json::from_str(&text)
+                .map_err(|e| TrainError::Io(format!("cannot parse {}: {e}", path.display())))?;
+            if replay.width == self.replay.width && replay.capacity == self.replay.capacity {
+                self.replay = replay;
+            }
+        }
         Ok(())
     }
 }

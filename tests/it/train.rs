@@ -108,7 +108,12 @@ fn a_seed_repeats_a_run_exactly() {
 #[test]
 fn resuming_continues_exactly() {
     let env = environment("hypergrid");
-    let config = short(Objective::Tb, 40);
+    // Replay and exploration included: the buffer is part of the checkpoint.
+    let config = Config {
+        replay: 64,
+        explore: 0.1,
+        ..short(Objective::Tb, 40)
+    };
     let straight = losses(&env, config.clone(), 40);
     let dir = std::env::temp_dir().join(format!("gfnc-resume-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
