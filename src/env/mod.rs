@@ -248,8 +248,17 @@ impl Environment {
         if self.is_done(state, ws)? {
             return Ok(());
         }
-        for (action, allowed) in mask[..self.compiled.actions.len()].iter_mut().enumerate() {
-            *allowed = self.guard_holds(state, action, ws)?;
+        for (action, (allowed, flat)) in mask.iter_mut().zip(&self.compiled.actions).enumerate() {
+            // The fast guard inline, the general path (and its errors) otherwise.
+            let family = &self.compiled.families[flat.family];
+            let fast = match (&family.fast_guard, flat.first_int) {
+                (Some(test), Some(arg)) => test.holds(state, arg),
+                _ => None,
+            };
+            *allowed = match fast {
+                Some(holds) => holds,
+                None => self.guard_holds(state, action, ws)?,
+            };
         }
         mask[self.stop_action()] = match self.compiled.stop {
             None => false,
