@@ -251,24 +251,11 @@ fn topological_order(env: &Environment, dag: &Dag) -> Result<Vec<u32>, EnvError>
             )
         })
         .collect();
-    let family_span = cycle.last().map(|(_, action)| {
-        let family = &env.compiled.families[env.compiled.actions[*action].family];
-        family
-            .guard
-            .map(|g| env.compiled.code.span(g))
-            .unwrap_or(family.span)
-    });
-    Err(EnvError {
-        code: "gfn::env::cycle",
-        message: format!(
-            "the environment has a cycle: {} {}",
-            shown.join(" "),
-            env.render(dag.states.get(s))
-        ),
-        span: family_span,
-        label: "allows an action that leads back to an earlier state".to_string(),
-        help: "every action must make progress: add a `when` or an effect so that no state can be reached again".to_string(),
-    })
+    let closing = cycle.last().map(|(_, action)| *action).unwrap_or(0);
+    Err(env.cycle_error(
+        closing,
+        format!("{} {}", shown.join(" "), env.render(dag.states.get(s))),
+    ))
 }
 
 /// Two parents may not share one action into one child (found from the forward edges).
@@ -348,7 +335,6 @@ pub fn check_parents(env: &Environment, dag: &Dag) -> Result<(), EnvError> {
 }
 
 fn orphan(env: &Environment, parent: &[i32], child: &[i32], action: usize) -> EnvError {
-    let family = &env.compiled.families[env.compiled.actions[action].family];
     EnvError {
         code: "gfn::env::orphan_parent",
         message: format!(
@@ -357,7 +343,7 @@ fn orphan(env: &Environment, parent: &[i32], child: &[i32], action: usize) -> En
             env.render(child),
             env.action_name(action)
         ),
-        span: Some(family.guard.map(|g| env.compiled.code.span(g)).unwrap_or(family.span)),
+        span: Some(env.guard_span(action)),
         label: "allowed in the unreachable parent".to_string(),
         help: "backward trajectories would leave the DAG: tighten the field's range or this action's `when` so that the parent is not a valid state where the action is allowed".to_string(),
     }

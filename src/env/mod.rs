@@ -15,7 +15,7 @@ use crate::check::Model;
 use crate::compile::code::NodeId;
 use crate::compile::layout::{Shape, ShapeId};
 use crate::compile::vm::{Fault, Machine, Scratch, Val};
-use crate::compile::{self, Compiled, EffectOp, PlaceCode};
+use crate::compile::{self, Compiled, EffectOp, FlatAction, PlaceCode};
 use crate::diagnostic::Diagnostic;
 use crate::number::ArithError;
 use crate::span::Span;
@@ -222,19 +222,58 @@ impl Environment {
         ws: &mut Workspace,
     ) -> Result<bool, EnvError> {
         let flat = &self.compiled.actions[action];
-        let family = &self.compiled.families[flat.family];
-        if let (Some(test), Some(arg)) = (&family.fast_guard, flat.first_int) {
-            if let Some(holds) = test.holds(state, arg) {
-                return Ok(holds);
-            }
+        match self.fast_guard(flat, state) {
+            Some(holds) => Ok(holds),
+            None => self.interpreted_guard(flat, state, ws),
         }
-        let Some(guard) = family.guard else {
+    }
+
+    /// The guard by its [`SlotTest`](crate::compile::SlotTest), where it has one and decides.
+    #[inline]
+    fn fast_guard(&self, flat: &FlatAction, state: &[i32]) -> Option<bool> {
+        match (
+            &self.compiled.families[flat.family].fast_guard,
+            flat.first_int,
+        ) {
+            (Some(test), Some(arg)) => test.holds(state, arg),
+            _ => None,
+        }
+    }
+
+    /// The guard by the interpreter (which also reports its errors).
+    fn interpreted_guard(
+        &self,
+        flat: &FlatAction,
+        state: &[i32],
+        ws: &mut Workspace,
+    ) -> Result<bool, EnvError> {
+        let Some(guard) = self.compiled.families[flat.family].guard else {
             return Ok(true);
         };
         ws.scratch.start(&flat.args);
         self.machine()
             .eval_bool(guard, state, &mut ws.scratch)
             .map_err(|f| self.fault(f, state, Context::Guard(flat.family)))
+    }
+
+    /// The span to point at for an action's allowed-ness: its `when`, or else its name.
+    pub(crate) fn guard_span(&self, action: usize) -> Span {
+        let family = &self.compiled.families[self.compiled.actions[action].family];
+        family
+            .guard
+            .map(|g| self.compiled.code.span(g))
+            .unwrap_or(family.span)
+    }
+
+    /// The environment has a cycle, last closed by `action`; `path` shows it.
+    pub(crate) fn cycle_error(&self, action: usize, path: String) -> EnvError {
+        EnvError {
+            code: "gfn::env::cycle",
+            message: format!("the environment has a cycle: {path}"),
+            span: Some(self.guard_span(action)),
+            label: "allows an action that leads back to an earlier state".to_string(),
+            help: "every action must make progress: add a `when` or an effect so that no state can be reached again".to_string(),
+        }
     }
 
     /// The forward mask over the flat action space (`stop` last). All false in a `done` state.
@@ -248,16 +287,10 @@ impl Environment {
         if self.is_done(state, ws)? {
             return Ok(());
         }
-        for (action, (allowed, flat)) in mask.iter_mut().zip(&self.compiled.actions).enumerate() {
-            // The fast guard inline, the general path (and its errors) otherwise.
-            let family = &self.compiled.families[flat.family];
-            let fast = match (&family.fast_guard, flat.first_int) {
-                (Some(test), Some(arg)) => test.holds(state, arg),
-                _ => None,
-            };
-            *allowed = match fast {
+        for (allowed, flat) in mask.iter_mut().zip(&self.compiled.actions) {
+            *allowed = match self.fast_guard(flat, state) {
                 Some(holds) => holds,
-                None => self.guard_holds(state, action, ws)?,
+                None => self.interpreted_guard(flat, state, ws)?,
             };
         }
         mask[self.stop_action()] = match self.compiled.stop {

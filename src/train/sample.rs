@@ -257,19 +257,13 @@ pub fn forward(
 
 /// A trajectory came back to a state it had visited: the environment has a cycle.
 fn cycle(env: &Environment, state: &[i32], action: usize, child: &[i32]) -> crate::env::EnvError {
-    let family = &env.compiled.families[env.compiled.actions[action].family];
-    crate::env::EnvError {
-        code: "gfn::env::cycle",
-        message: format!(
-            "the environment has a cycle: a sampled trajectory went from {} by `{}` back to {}, which it had visited",
-            env.render(state),
-            env.action_name(action),
-            env.render(child)
-        ),
-        span: Some(family.guard.map(|g| env.compiled.code.span(g)).unwrap_or(family.span)),
-        label: "allows an action that leads back to an earlier state".to_string(),
-        help: "every action must make progress: add a `when` or an effect so that no state can be reached again".to_string(),
-    }
+    let path = format!(
+        "a sampled trajectory went from {} by `{}` back to {}, which it had visited",
+        env.render(state),
+        env.action_name(action),
+        env.render(child)
+    );
+    env.cycle_error(action, path)
 }
 
 struct Running {
