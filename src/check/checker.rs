@@ -670,17 +670,11 @@ impl<'a> Checker<'a> {
                     self.globals.get(field.name.name.as_str()),
                     Some((Global::Field(i), _)) if *i == index
                 );
-                if let (Some(init), true) = (init, is_registered) {
+                // A bad initial value was reported; the default keeps later checks going.
+                if is_registered {
                     self.fields[index] = Some(hir::Field {
                         name: field.name.name.clone(),
-                        ty,
-                        init,
-                        span: field.name.span,
-                    });
-                } else if is_registered {
-                    self.fields[index] = Some(hir::Field {
-                        name: field.name.name.clone(),
-                        init: ty.default_value(),
+                        init: init.unwrap_or_else(|| ty.default_value()),
                         ty,
                         span: field.name.span,
                     });
