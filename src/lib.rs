@@ -25,38 +25,88 @@ pub mod train;
 pub use check::{Env, Override};
 pub use diagnostic::Diagnostic;
 
-/// State spaces up to this bound are enumerated and checked exhaustively by [`validate`].
-pub const EXHAUSTIVE_LIMIT: usize = 1_000_000;
+/// How thoroughly [`validate_with`] checks the environment.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Checks {
+    /// The reachable graph is explored and checked exhaustively within this budget.
+    pub budget: env::dag::Budget,
+    /// Beyond the budget: forward trajectories of the seeded probe (0: none).
+    pub probe: usize,
+    /// The probe's seed.
+    pub seed: u64,
+}
 
-/// The most (state, action) pairs [`validate`] examines exhaustively.
-pub const EXHAUSTIVE_WORK: f64 = 5e7;
+/// Forward trajectories of the probe when the reachable graph does not fit.
+pub const DEFAULT_PROBE: usize = 2000;
+
+impl Default for Checks {
+    fn default() -> Checks {
+        Checks {
+            budget: env::dag::Budget::default(),
+            probe: DEFAULT_PROBE,
+            seed: 0,
+        }
+    }
+}
+
+/// What was checked of a reachable graph too large to explore.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Partial {
+    /// Why the exploration stopped (`reachable states > 1000000`).
+    pub overflow: env::dag::Overflow,
+    /// What the probe saw, when one ran.
+    pub probe: Option<env::probe::ProbeReport>,
+}
 
 /// A program that passed every check `gfnc check` runs.
 pub struct Validated {
     pub model: Env,
     pub env: env::Environment,
-    /// The enumerated DAG, when the state space was small enough to check exhaustively.
+    /// The whole reachable DAG, checked exhaustively, when it fit the budget.
     pub dag: Option<env::dag::Dag>,
+    /// Otherwise what stopped the exploration and what the partial checks saw.
+    pub partial: Option<Partial>,
 }
 
-/// Everything `gfnc check` does: parse, check, compile, and when the state-space bound is at
-/// most [`EXHAUSTIVE_LIMIT`] (and states × actions at most [`EXHAUSTIVE_WORK`]), enumerate the
-/// DAG and run every validity check of the spec.
+/// [`validate_with`] with the default budget (10⁶ reachable states, 2 GB) and probe.
 pub fn validate(source: &str, overrides: &[Override]) -> Result<Validated, Vec<Diagnostic>> {
+    validate_with(source, overrides, &Checks::default(), &mut |_, _| {})
+}
+
+/// Everything `gfnc check` does: parse, check, compile, explore the graph reachable from s0
+/// and, when it fits `checks.budget`, run every validity check of the spec on it; otherwise run
+/// the partial checks (a seeded probe of forward trajectories and backward walks).
+/// `progress` hears of long explorations (states expanded, states discovered).
+pub fn validate_with(
+    source: &str,
+    overrides: &[Override],
+    checks: &Checks,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<Validated, Vec<Diagnostic>> {
     let model = load(source, overrides)?;
     let env = env::Environment::new(&model)?;
-    let bound = model.state_count_bound();
-    // Every state tries every action: bound the work as well as the states.
-    let work = bound * env.action_count() as f64;
-    let dag = if bound <= EXHAUSTIVE_LIMIT as f64 && work <= EXHAUSTIVE_WORK {
-        Some(
-            env::dag::check_exhaustively(&env, EXHAUSTIVE_LIMIT)
-                .map_err(|e| vec![e.to_diagnostic()])?,
-        )
-    } else {
-        None
+    let fail = |e: env::EnvError| vec![e.to_diagnostic()];
+    let explored = env::dag::explore(&env, checks.budget, progress).map_err(fail)?;
+    let (dag, partial) = match explored {
+        env::dag::Explored::Complete(dag) => {
+            env::dag::check_parents(&env, &dag).map_err(fail)?;
+            (Some(dag), None)
+        }
+        env::dag::Explored::TooLarge(overflow) => {
+            let probe = if checks.probe > 0 {
+                Some(env::probe::probe(&env, checks.probe, checks.seed).map_err(fail)?)
+            } else {
+                None
+            };
+            (None, Some(Partial { overflow, probe }))
+        }
     };
-    Ok(Validated { model, env, dag })
+    Ok(Validated {
+        model,
+        env,
+        dag,
+        partial,
+    })
 }
 
 /// Parse and check a program with `--set` overrides; all problems come back sorted by position.

@@ -1,35 +1,75 @@
-//! `gfnc check FILE`: parse, check, compile, and on small state spaces enumerate the DAG and run
-//! every validity check; print a summary.
+//! `gfnc check FILE`: parse, check, compile, explore the reachable graph and run every validity
+//! check on it when it fits the budget, else the partial checks; print what was checked.
 
 use super::{read_source, Failure, Output};
 use gfnc::check::Model;
 use gfnc::Override;
 use std::path::Path;
 
-pub fn run(output: &Output, path: &Path, overrides: &[Override]) -> Result<(), Failure> {
+pub fn run(
+    output: &Output,
+    path: &Path,
+    overrides: &[Override],
+    checks: &gfnc::Checks,
+    json: bool,
+) -> Result<(), Failure> {
     let source = read_source(path)?;
-    let report = |diagnostics: &[gfnc::Diagnostic]| {
-        output.diagnostics(path, &source, diagnostics);
-        Failure::Reported
-    };
-    let validated = gfnc::validate(&source, overrides).map_err(|d| report(&d))?;
+    let validated = super::validate(output, path, &source, overrides, checks)?;
     let model = &validated.model;
-    let dag_line = match &validated.dag {
-        Some(dag) => format!(
-            "    DAG checked: {} reachable states, {} terminal; no cycle, dead end, bad reward or orphan parent",
+    if json {
+        println!("{}", json_summary(&validated));
+        return Ok(());
+    }
+    let dag_line = match (&validated.dag, &validated.partial) {
+        (Some(dag), _) => format!(
+            "    DAG checked exhaustively: {} reachable states, {} terminal; no cycle, dead end, bad reward, non-injective action or orphan parent",
             dag.len(),
             dag.terminal_count()
         ),
-        None => format!(
-            "    exhaustive checks skipped: up to {} states × {} actions (limits {} states, {:.0e} pairs); run-time checks remain",
-            count_text(model.state_count_bound()),
-            validated.env.action_count(),
-            gfnc::EXHAUSTIVE_LIMIT,
-            gfnc::EXHAUSTIVE_WORK
-        ),
+        (None, Some(partial)) => {
+            let mut text = format!(
+                "    partial check (exact: false): {}; the exploration met {} states without error",
+                partial.overflow.reason, partial.overflow.states
+            );
+            match &partial.probe {
+                Some(probe) => text.push_str(&format!(
+                    "\n    probe: {} random trajectories (longest {} actions) and {} backward walks through {} states: no cycle, dead end, bad reward, non-injective action or unreachable parent met",
+                    probe.trajectories, probe.longest, probe.backward_walks, probe.states
+                )),
+                None => text.push_str("\n    no probe (--probe 0)"),
+            }
+            text.push_str("\n    raise --max-states to check exhaustively; training keeps checking the states it visits");
+            text
+        }
+        (None, None) => String::new(),
     };
     println!("ok  {}\n{dag_line}", summary(model));
     Ok(())
+}
+
+/// `gfnc check --json`: what was checked, and whether exhaustively.
+fn json_summary(validated: &gfnc::Validated) -> serde_json::Value {
+    let model = &validated.model;
+    let mut value = serde_json::json!({
+        "env": model.name,
+        "ok": true,
+        "fields": model.fields.len(),
+        "actions": validated.env.action_count(),
+        "type_bound": model.state_count_bound(),
+        "exact": validated.dag.is_some(),
+    });
+    if let Some(dag) = &validated.dag {
+        value["states"] = dag.len().into();
+        value["terminal"] = dag.terminal_count().into();
+        value["edges"] = dag.edge_count().into();
+        value["log_z"] = dag.log_z.into();
+    }
+    if let Some(partial) = &validated.partial {
+        value["reason"] = partial.overflow.reason.clone().into();
+        value["states_met"] = partial.overflow.states.into();
+        value["probe"] = serde_json::to_value(&partial.probe).unwrap_or_default();
+    }
+    value
 }
 
 fn plural(n: usize, one: &str, many: &str) -> String {
@@ -52,7 +92,7 @@ pub fn summary(model: &Model) -> String {
         exits.push_str(" + done");
     }
     format!(
-        "{}: {} ({}), {} ({}){}, ≤ {} states",
+        "{}: {} ({}), {} ({}){}, ≤ {} states by type",
         model.name,
         plural(fields.len(), "field", "fields"),
         fields.join(", "),

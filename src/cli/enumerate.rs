@@ -10,7 +10,7 @@ use std::time::Instant;
 pub struct Options {
     pub json: bool,
     pub top: usize,
-    pub limit: usize,
+    pub checks: gfnc::Checks,
 }
 
 /// Load and compile a file, printing diagnostics on failure.
@@ -33,34 +33,53 @@ pub fn run(
     options: &Options,
 ) -> Result<(), Failure> {
     let source = read_source(path)?;
-    let env = environment(output, path, &source, overrides)?;
     let started = Instant::now();
-    let dag = dag::enumerate(&env, options.limit).map_err(|e| {
-        output.diagnostics(path, &source, &[e.to_diagnostic()]);
-        Failure::Reported
-    })?;
+    // Enumeration needs the whole graph: no probe when it does not fit.
+    let checks = gfnc::Checks {
+        probe: 0,
+        ..options.checks
+    };
+    let validated = super::validate(output, path, &source, overrides, &checks)?;
+    let env = validated.env;
+    let dag = match (validated.dag, validated.partial) {
+        (Some(dag), _) => dag,
+        (None, partial) => {
+            let overflow = partial.map(|p| p.overflow).unwrap_or(dag::Overflow {
+                reason: "unknown".to_string(),
+                states: 0,
+            });
+            output.diagnostics(path, &source, &[dag::too_large(&overflow).to_diagnostic()]);
+            return Err(Failure::Reported);
+        }
+    };
     let seconds = started.elapsed().as_secs_f64();
     let top = top_objects(&env, &dag, options.top);
     if options.json {
         let value = serde_json::json!({
             "env": env.name(),
+            "exact": true,
             "states": dag.len(),
             "terminal": dag.terminal_count(),
             "edges": dag.edge_count(),
             "max_len": dag.max_len,
             "log_z": dag.log_z,
             "modes": dag.mode_count(),
-            "top": top.iter().map(|(state, reward)| serde_json::json!({"state": state, "reward": reward})).collect::<Vec<_>>(),
+            "top": top.iter().map(|(state, log_reward)| serde_json::json!({
+                "state": state,
+                "reward": finite(log_reward.exp()),
+                "log_reward": log_reward,
+            })).collect::<Vec<_>>(),
             "seconds": seconds,
         });
         println!("{value}");
     } else {
         println!(
-            "{} states · {} terminal · {} edges · longest trajectory {} actions (+ stop)",
+            "{} states · {} terminal · {} edges · longest trajectory {} actions{}",
             dag.len(),
             dag.terminal_count(),
             dag.edge_count(),
-            dag.max_len
+            dag.max_len,
+            if env.has_stop() { " (+ stop)" } else { "" }
         );
         println!(
             "log Z = {:.6}  (exact)    modes: {} states",
@@ -69,8 +88,8 @@ pub fn run(
         );
         if !top.is_empty() {
             println!("top terminal objects by reward:");
-            for (state, reward) in &top {
-                println!("  {reward:>12.6}  {state}");
+            for (state, log_reward) in &top {
+                println!("  {:>12}  {state}", super::reward_text(*log_reward));
             }
         }
         println!(
@@ -81,9 +100,14 @@ pub fn run(
     Ok(())
 }
 
+/// A number for JSON: `null` when it overflows (the log beside it still says it).
+fn finite(value: f64) -> Option<f64> {
+    value.is_finite().then_some(value)
+}
+
 fn top_objects(env: &Environment, dag: &Dag, k: usize) -> Vec<(String, f64)> {
     dag.top(k)
         .into_iter()
-        .map(|s| (env.render(dag.states.get(s)), dag.log_reward[s].exp()))
+        .map(|s| (env.render(dag.states.get(s)), dag.log_reward[s]))
         .collect()
 }

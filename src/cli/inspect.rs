@@ -13,9 +13,13 @@ pub fn run(
     path: &Path,
     overrides: &[Override],
     state: Option<&str>,
+    checks: &gfnc::Checks,
 ) -> Result<(), Failure> {
     let source = read_source(path)?;
     let env = environment(output, path, &source, overrides)?;
+    // Reachability needs the whole graph; its exploration must not hide the state asked about,
+    // so a failing check is reported after the state is shown.
+    let explored = gfnc::env::dag::explore(&env, checks.budget, &mut |_, _| {});
     let state = match state {
         Some(text) => env
             .parse_state(text)
@@ -30,7 +34,31 @@ pub fn run(
     let a = env.action_count();
     let mut mask = vec![false; a];
     let mut child = vec![0; env.width()];
+    let reachable = |s: &[i32]| match &explored {
+        Ok(gfnc::env::dag::Explored::Complete(dag)) => Some(dag.states.find(s).is_some()),
+        _ => None,
+    };
+    let reach_text = |s: &[i32]| match reachable(s) {
+        Some(true) => "reachable",
+        Some(false) => "NOT reachable from the initial state",
+        None => "reachability unknown",
+    };
     println!("state     {}", env.render(&state));
+    match &explored {
+        Ok(gfnc::env::dag::Explored::Complete(dag)) => println!(
+            "reach     {} (the reachable graph has {} states)",
+            reach_text(&state),
+            dag.len()
+        ),
+        Ok(gfnc::env::dag::Explored::TooLarge(overflow)) => println!(
+            "reach     unknown: {} (raise --max-states)",
+            overflow.reason
+        ),
+        Err(e) => println!(
+            "reach     unknown: the reachable graph has an error ({})",
+            e.code
+        ),
+    }
     let done = env.is_done(&state, &mut ws).map_err(report)?;
     let stop = env.can_stop(&state, &mut ws).map_err(report)?;
     println!(
@@ -44,8 +72,9 @@ pub fn run(
     if done || stop {
         let log_reward = env.log_reward(&state, &mut ws).map_err(report)?;
         println!(
-            "reward    {}   (log {log_reward:.6})",
-            super::reward_text(log_reward.exp())
+            "reward    {}   (log {})",
+            super::reward_text(log_reward),
+            super::number_text(log_reward)
         );
         println!(
             "mode      {}",
@@ -67,20 +96,29 @@ pub fn run(
     if mask[a - 1] {
         println!("  {:<24} -> (end)", "stop");
     }
-    env.backward_mask(&state, &mut mask, &mut ws)
-        .map_err(report)?;
     println!("backward:");
-    for action in (0..a - 1).filter(|k| mask[*k]) {
-        if env
-            .parent(&state, action, &mut child, &mut ws)
-            .map_err(report)?
-        {
+    let w = env.width();
+    let mut found = Vec::new();
+    for action in 0..a - 1 {
+        found.clear();
+        let count = env
+            .parents(&state, action, &mut found, &mut ws)
+            .map_err(report)?;
+        for parent in found.chunks_exact(w) {
             println!(
-                "  {:<24} <- {}",
+                "  {:<24} <- {}   ({})",
                 env.action_name(action),
-                env.render(&child)
+                env.render(parent),
+                reach_text(parent)
             );
         }
+        if count > 1 {
+            println!("  (two parents by one action: the environment is not injective here)");
+        }
+    }
+    if let Err(e) = explored {
+        output.diagnostics(path, &source, &[e.to_diagnostic()]);
+        return Err(Failure::Reported);
     }
     Ok(())
 }

@@ -36,6 +36,35 @@ struct Cli {
     command: Command,
 }
 
+/// How much of the reachable graph to explore and check (every command that loads a file).
+#[derive(clap::Args, Debug, Clone, Copy)]
+struct ExploreArgs {
+    /// Explore and check at most this many reachable states; beyond, checks are partial and
+    /// exact metrics are off.
+    #[arg(long = "max-states", default_value_t = gfnc::env::dag::DEFAULT_MAX_STATES, value_name = "N")]
+    max_states: usize,
+    /// Memory the exploration may hold, in MB.
+    #[arg(long = "max-memory", default_value_t = gfnc::env::dag::DEFAULT_MAX_BYTES / 1_000_000, value_name = "MB")]
+    max_memory: usize,
+    /// When the graph does not fit: forward trajectories (and backward walks) of the seeded
+    /// probe that checks what it meets (0: none).
+    #[arg(long, default_value_t = gfnc::DEFAULT_PROBE, value_name = "K")]
+    probe: usize,
+}
+
+impl ExploreArgs {
+    fn checks(self) -> gfnc::Checks {
+        gfnc::Checks {
+            budget: gfnc::env::dag::Budget {
+                max_states: self.max_states,
+                max_bytes: self.max_memory.saturating_mul(1_000_000),
+            },
+            probe: self.probe,
+            seed: 0,
+        }
+    }
+}
+
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
 enum ColorChoice {
     Auto,
@@ -52,6 +81,11 @@ enum Command {
         /// Override a param: --set NAME=VALUE (repeatable).
         #[arg(long = "set", value_name = "NAME=VALUE", value_parser = parse_override)]
         overrides: Vec<Override>,
+        #[command(flatten)]
+        explore: ExploreArgs,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
     },
     /// Enumerate the reachable DAG: states, edges, exact log Z, modes, top objects.
     Enumerate {
@@ -66,9 +100,8 @@ enum Command {
         /// How many terminal objects to list, by reward.
         #[arg(long, default_value_t = 5)]
         top: usize,
-        /// Stop with an error past this many states.
-        #[arg(long, default_value_t = gfnc::env::dag::DEFAULT_LIMIT)]
-        limit: usize,
+        #[command(flatten)]
+        explore: ExploreArgs,
     },
     /// Show one state: its kind, reward, children and derived parents.
     Inspect {
@@ -80,6 +113,8 @@ enum Command {
         /// The state, as rendered by gfnc: `x=[3, 5]` (default: the initial state).
         #[arg(long)]
         state: Option<String>,
+        #[command(flatten)]
+        explore: ExploreArgs,
     },
     /// Train a sampler whose terminal distribution is proportional to the reward.
     Run(Box<RunArgs>),
@@ -94,6 +129,8 @@ enum Command {
         format: run::SampleFormat,
         #[arg(long, default_value_t = 0)]
         seed: u64,
+        #[command(flatten)]
+        explore: ExploreArgs,
     },
     /// Benchmarks that print ratios against a reference measured in the same run.
     #[command(subcommand)]
@@ -180,6 +217,8 @@ struct RunArgs {
     /// Objects drawn into samples.csv at the end.
     #[arg(long, default_value_t = 1000)]
     samples: usize,
+    #[command(flatten)]
+    exploration: ExploreArgs,
 }
 
 impl RunArgs {
@@ -233,6 +272,7 @@ impl RunArgs {
             json: self.json,
             quiet: self.quiet,
             samples: self.samples,
+            checks: self.exploration.checks(),
         })
     }
 }
@@ -306,15 +346,70 @@ pub enum Failure {
     Interrupted,
 }
 
-/// A reward read back from its log, shown without the last-digit noise of exp(ln r).
-pub fn reward_text(reward: f64) -> String {
-    let text = format!("{reward:.10}");
-    let text = text.trim_end_matches('0').trim_end_matches('.');
-    if text.is_empty() || text == "-" {
-        "0".to_string()
-    } else {
-        text.to_string()
+/// A reward given by its log, readable at any magnitude: ten significant digits at most, exact
+/// integers as integers (`11`, not `11.000000000000002`), scientific form when tiny or huge
+/// (`3.2e-12`), and `e^710.3` past what a 64-bit float holds.
+pub fn reward_text(log_reward: f64) -> String {
+    let reward = log_reward.exp();
+    if log_reward.is_nan() {
+        return "NaN".to_string();
     }
+    if !reward.is_finite() || (reward == 0.0 && log_reward.is_finite()) {
+        return format!("e^{log_reward:.4}");
+    }
+    number_text(reward)
+}
+
+/// A float at ten significant digits, without the noise of its last bits.
+pub fn number_text(value: f64) -> String {
+    if !value.is_finite() {
+        return format!("{value}");
+    }
+    // Round to ten significant digits, then print the shortest form that reads back as that.
+    let rounded: f64 = format!("{value:.9e}").parse().unwrap_or(value);
+    let magnitude = rounded.abs();
+    if rounded != 0.0 && !(1e-4..1e15).contains(&magnitude) {
+        format!("{rounded:e}")
+    } else {
+        format!("{rounded}")
+    }
+}
+
+/// Load, check and explore a file as `gfnc check` does, printing its diagnostics on failure
+/// and a progress line on long explorations (when stderr is a terminal).
+pub fn validate(
+    output: &Output,
+    path: &Path,
+    source: &str,
+    overrides: &[Override],
+    checks: &gfnc::Checks,
+) -> Result<gfnc::Validated, Failure> {
+    let mut bar: Option<indicatif::ProgressBar> = None;
+    let interactive = std::io::stderr().is_terminal();
+    let mut progress = |expanded: usize, discovered: usize| {
+        if !interactive {
+            return;
+        }
+        let bar = bar.get_or_insert_with(|| {
+            let bar = indicatif::ProgressBar::new(checks.budget.max_states as u64);
+            if let Ok(style) = indicatif::ProgressStyle::with_template(
+                "exploring {bar:30} {pos}/{len} states  {msg}",
+            ) {
+                bar.set_style(style);
+            }
+            bar
+        });
+        bar.set_position(discovered as u64);
+        bar.set_message(format!("{expanded} expanded"));
+    };
+    let result = gfnc::validate_with(source, overrides, checks, &mut progress);
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    result.map_err(|diagnostics| {
+        output.diagnostics(path, source, &diagnostics);
+        Failure::Reported
+    })
 }
 
 /// Read a source file; unreadable files are a usage error, non-UTF-8 ones a diagnostic.
@@ -348,18 +443,27 @@ pub fn main() -> ExitCode {
     };
     let output = Output { color };
     let result = match cli.command {
-        Command::Check { file, overrides } => check::run(&output, &file, &overrides),
+        Command::Check {
+            file,
+            overrides,
+            explore,
+            json,
+        } => check::run(&output, &file, &overrides, &explore.checks(), json),
         Command::Enumerate {
             file,
             overrides,
             json,
             top,
-            limit,
+            explore,
         } => enumerate::run(
             &output,
             &file,
             &overrides,
-            &enumerate::Options { json, top, limit },
+            &enumerate::Options {
+                json,
+                top,
+                checks: explore.checks(),
+            },
         ),
         Command::Run(args) => {
             let interrupted = Arc::new(AtomicBool::new(false));
@@ -377,13 +481,21 @@ pub fn main() -> ExitCode {
             file,
             overrides,
             state,
-        } => inspect::run(&output, &file, &overrides, state.as_deref()),
+            explore,
+        } => inspect::run(
+            &output,
+            &file,
+            &overrides,
+            state.as_deref(),
+            &explore.checks(),
+        ),
         Command::Sample {
             dir,
             count,
             format,
             seed,
-        } => run::sample(&output, &dir, count, format, seed),
+            explore,
+        } => run::sample(&output, &dir, count, format, seed, &explore.checks()),
         Command::Bench(BenchCommand::Train {
             file,
             warmup,

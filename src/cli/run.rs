@@ -14,9 +14,6 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-/// Exact metrics are computed when the reachable DAG has at most this many states.
-pub const EXACT_LIMIT: usize = 1_000_000;
-
 pub struct RunOptions {
     pub file: Option<PathBuf>,
     pub overrides: Vec<Override>,
@@ -27,6 +24,7 @@ pub struct RunOptions {
     pub json: bool,
     pub quiet: bool,
     pub samples: usize,
+    pub checks: gfnc::Checks,
 }
 
 /// `run.json`: what rebuilds the run (the environment's source is saved beside it as `env.gfn`).
@@ -38,6 +36,12 @@ struct RunRecord {
     overrides: Vec<String>,
     params: serde_json::Map<String, serde_json::Value>,
     config: Config,
+    /// Whether the reachable graph was explored whole (exact metrics, exhaustive checks).
+    #[serde(default)]
+    exact: bool,
+    /// Why not, when it was not (`reachable states > 1000000`).
+    #[serde(default)]
+    exact_reason: Option<String>,
     #[serde(default)]
     final_metrics: Option<Metrics>,
 }
@@ -123,19 +127,27 @@ fn read_metrics_csv(path: &Path) -> Vec<Metrics> {
         .collect()
 }
 
-/// Check the environment as `gfnc check` does, keeping the DAG for exact metrics.
+/// The environment, checked as `gfnc check` does: its DAG when the reachable graph fits the
+/// budget (exact metrics), else why not.
+struct Checked {
+    env: Environment,
+    dag: Option<Dag>,
+    partial_reason: Option<String>,
+}
+
 fn environment(
     output: &Output,
     path: &Path,
     source: &str,
     overrides: &[Override],
-) -> Result<(Environment, Option<Dag>), Failure> {
-    let validated = gfnc::validate(source, overrides).map_err(|d| {
-        output.diagnostics(path, source, &d);
-        Failure::Reported
-    })?;
-    let dag = validated.dag.filter(|d| d.len() <= EXACT_LIMIT);
-    Ok((validated.env, dag))
+    checks: &gfnc::Checks,
+) -> Result<Checked, Failure> {
+    let validated = super::validate(output, path, source, overrides, checks)?;
+    Ok(Checked {
+        env: validated.env,
+        dag: validated.dag,
+        partial_reason: validated.partial.map(|p| p.overflow.reason),
+    })
 }
 
 pub fn run(
@@ -188,7 +200,16 @@ pub fn run(
         ));
     }
     config.eval_every = config.eval_every.max(1);
-    let (env, dag) = environment(output, &path, &source, &overrides)?;
+    let Checked {
+        env,
+        dag,
+        partial_reason,
+    } = environment(output, &path, &source, &overrides, &options.checks)?;
+    if let (Some(reason), false) = (&partial_reason, options.json || options.quiet) {
+        eprintln!(
+            "note: no exact metrics ({reason}); the states training visits are checked as it goes (raise --max-states for exact figures)"
+        );
+    }
     let out = match (&options.resume, &options.out) {
         (Some(_), _) => out,
         (None, Some(dir)) => dir.clone(),
@@ -215,6 +236,8 @@ pub fn run(
             .collect(),
         params: param_values(&env),
         config: config.clone(),
+        exact: partial_reason.is_none(),
+        exact_reason: partial_reason.clone(),
         final_metrics,
     };
     write_record(&out, &record(None)).map_err(failure)?;
@@ -258,10 +281,17 @@ pub fn run(
     let samples = trainer
         .draw(options.samples, config.seed ^ 0x5a5a)
         .map_err(failure)?;
-    write_text(&out.join("samples.csv"), &samples_csv(&env, &samples)).map_err(failure)?;
+    write_text(
+        &out.join("samples.csv"),
+        &samples_csv(&env, &samples, partial_reason.is_none()),
+    )
+    .map_err(failure)?;
     write_record(&out, &record(Some(final_metrics.clone()))).map_err(failure)?;
     if options.json {
-        println!("{}", final_json(&final_metrics, &config, &out));
+        println!(
+            "{}",
+            final_json(&final_metrics, &config, &out, partial_reason.as_deref())
+        );
     } else {
         print_summary(&env, &config, &final_metrics, &out, options.quiet);
     }
@@ -316,8 +346,15 @@ fn progress_message(m: &Metrics, loss: f64, rate: f64) -> String {
     text
 }
 
-fn final_json(m: &Metrics, config: &Config, out: &Path) -> serde_json::Value {
+fn final_json(
+    m: &Metrics,
+    config: &Config,
+    out: &Path,
+    partial_reason: Option<&str>,
+) -> serde_json::Value {
     serde_json::json!({
+        "exact": partial_reason.is_none(),
+        "exact_reason": partial_reason,
         "steps": m.step,
         "trajectories": m.trajectories,
         "seconds": m.seconds,
@@ -364,13 +401,23 @@ fn print_summary(env: &Environment, config: &Config, m: &Metrics, out: &Path, qu
     }
 }
 
-fn samples_csv(env: &Environment, samples: &[(Vec<i32>, f64, f64)]) -> String {
+/// The name of the probability column: the exact log P_T(x) of the object when the graph was
+/// explored whole, else the log probability of the trajectory that drew it.
+fn probability_column(exact: bool) -> &'static str {
+    if exact {
+        "log_probability"
+    } else {
+        "log_p_trajectory"
+    }
+}
+
+fn samples_csv(env: &Environment, samples: &[(Vec<i32>, f64, f64)], exact: bool) -> String {
     let mut writer = csv::Writer::from_writer(Vec::new());
-    let _ = writer.write_record(["state", "reward", "log_probability"]);
+    let _ = writer.write_record(["state", "reward", probability_column(exact)]);
     for (state, log_reward, log_p) in samples {
         let _ = writer.write_record([
             env.render(state),
-            super::reward_text(log_reward.exp()),
+            super::reward_text(*log_reward),
             format!("{log_p}"),
         ]);
     }
@@ -394,6 +441,7 @@ pub fn sample(
     count: usize,
     format: SampleFormat,
     seed: u64,
+    checks: &gfnc::Checks,
 ) -> Result<(), Failure> {
     let record = read_record(dir)?;
     let path = dir.join("env.gfn");
@@ -403,7 +451,8 @@ pub fn sample(
         .iter()
         .filter_map(|o| Override::parse(o))
         .collect();
-    let (env, dag) = environment(output, &path, &source, &overrides)?;
+    let Checked { env, dag, .. } = environment(output, &path, &source, &overrides, checks)?;
+    let exact = dag.is_some();
     let failure = |e: TrainError| fail(output, &path, &source, e);
     let config = record.config;
     let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(config.seed);
@@ -414,13 +463,16 @@ pub fn sample(
     let samples =
         gfnc::train::draw(&env, &policy, dag.as_ref(), count, seed, &mut ws).map_err(failure)?;
     match format {
-        SampleFormat::Csv => print!("{}", samples_csv(&env, &samples)),
+        SampleFormat::Csv => print!("{}", samples_csv(&env, &samples, exact)),
         SampleFormat::Jsonl => {
             for (state, log_reward, log_p) in &samples {
-                println!(
-                    "{}",
-                    serde_json::json!({"state": env.render(state), "reward": log_reward.exp(), "log_probability": log_p})
-                );
+                let mut line = serde_json::json!({
+                    "state": env.render(state),
+                    "reward": Some(log_reward.exp()).filter(|r| r.is_finite()),
+                    "log_reward": log_reward,
+                });
+                line[probability_column(exact)] = serde_json::json!(log_p);
+                println!("{line}");
             }
         }
     }

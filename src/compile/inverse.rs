@@ -9,8 +9,9 @@ use super::EffectCode;
 use crate::check::hir::{self, CompareOp, ExprKind, Model};
 use crate::diagnostic::Diagnostic;
 
-/// Candidate parents beyond this many per effect are refused at compile time.
-pub const MAX_CANDIDATES: f64 = 65_536.0;
+/// Candidate parents beyond this many per state and action are refused at compile time: each is
+/// verified by re-stepping, so more would make every backward step, check and loss crawl.
+pub const MAX_CANDIDATES: f64 = 1024.0;
 
 /// What an effect's place held before the action, given the child.
 #[derive(Clone, Copy, Debug)]
@@ -134,25 +135,37 @@ fn conjuncts<'e>(expr: &'e hir::Expr, out: &mut Vec<&'e hir::Expr>) {
     }
 }
 
-/// A guard conjunct `place == e` (or `e == place`) whose `e` reads nothing the action writes.
-fn pinned_value<'e>(
-    guard: Option<&'e hir::Expr>,
+/// A guard conjunct that pins the place's old value: `place == e` (or `e == place`) whose `e`
+/// reads nothing the action writes, or a bool place tested bare (`place`, `not place`).
+fn pinned_value(
+    guard: Option<&hir::Expr>,
     place: &hir::Place,
     model: &Model,
     written: &[bool],
-) -> Option<&'e hir::Expr> {
+) -> Option<hir::Expr> {
     let mut parts = Vec::new();
     conjuncts(guard?, &mut parts);
+    let constant = |value: bool, span| hir::Expr {
+        kind: ExprKind::Const(crate::check::types::Value::Bool(value)),
+        ty: crate::check::types::Type::Bool,
+        span,
+    };
     parts.into_iter().find_map(|part| match &part.kind {
         ExprKind::Compare(first, rest) if rest.len() == 1 && rest[0].0 == CompareOp::Eq => {
             let second = &rest[0].1;
             if is_place(first, place) && !reads_any(second, model, written) {
-                Some(second)
+                Some(second.clone())
             } else if is_place(second, place) && !reads_any(first, model, written) {
-                Some(first.as_ref())
+                Some(first.as_ref().clone())
             } else {
                 None
             }
+        }
+        ExprKind::Unary(hir::UnaryOp::Not, inner) if is_place(inner, place) => {
+            Some(constant(false, part.span))
+        }
+        _ if part.ty == crate::check::types::Type::Bool && is_place(part, place) => {
+            Some(constant(true, part.span))
         }
         _ => None,
     })
@@ -186,6 +199,8 @@ pub fn plan(
     }
     let mut old = Vec::new();
     let mut errors = Vec::new();
+    // Places whose old value is not known, and how many values each could have held.
+    let mut unknown = Vec::new();
     for (effect, checked) in effects.iter().zip(&action.effects) {
         let place = match &checked.kind {
             hir::EffectKind::Assign { place, .. }
@@ -214,7 +229,7 @@ pub fn plan(
                 },
                 hir::AssignOp::Set => {
                     match pinned_value(action.guard.as_ref(), place, model, &written) {
-                        Some(pin) => OldValues::Pinned(node(compiler, pin, &mut errors)),
+                        Some(pin) => OldValues::Pinned(node(compiler, &pin, &mut errors)),
                         None => OldValues::Any,
                     }
                 }
@@ -238,25 +253,49 @@ pub fn plan(
             },
             _ => 1.0,
         };
-        if candidates > MAX_CANDIDATES {
-            errors.push(
-                Diagnostic::new(
-                    "gfn::compile::parents",
-                    format!(
-                        "cannot derive the parents of action `{}`: the old value of this place could be any of {candidates} values",
-                        action.name
-                    ),
-                )
-                .label(effect.place.span, "its old value is not known")
-                .help("pin the old value in the action's `when`, e.g. `when x[i] == 0 { x[i] = v }`"),
-            );
+        if candidates > 1.0 {
+            unknown.push((effect.place.span, candidates));
         }
         old.push(plan);
+    }
+    let product: f64 = unknown.iter().map(|(_, c)| c).product();
+    if product > MAX_CANDIDATES {
+        let (first, _) = unknown[0];
+        let places = if unknown.len() == 1 {
+            "the old value of this place is not known".to_string()
+        } else {
+            format!("the old values of {} places are not known", unknown.len())
+        };
+        let mut diagnostic = Diagnostic::new(
+            "gfn::compile::parents",
+            format!(
+                "deriving the parents of action `{}` would try {} candidate states per state (at most {} are allowed): {places}",
+                action.name,
+                count_text(product),
+                MAX_CANDIDATES
+            ),
+        )
+        .label(first, "its old value is not known");
+        for (span, _) in unknown.iter().skip(1).take(3) {
+            diagnostic = diagnostic.label(*span, "and this one's");
+        }
+        errors.push(diagnostic.help(
+            "pin each old value in the action's `when` (e.g. `when x[i] == 0 { x[i] = v }`), or compute the field with a `let` instead of storing it",
+        ));
     }
     if errors.is_empty() {
         Ok(ParentPlan { old })
     } else {
         Err(errors)
+    }
+}
+
+/// A count exactly below 2^53, in scientific form above.
+fn count_text(count: f64) -> String {
+    if count < 9.0e15 {
+        format!("{}", count as u64)
+    } else {
+        format!("{count:.3e}")
     }
 }
 

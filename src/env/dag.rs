@@ -5,9 +5,6 @@
 use super::table::StateTable;
 use super::{EnvError, Environment, Workspace};
 
-/// The states beyond which enumeration stops by default.
-pub const DEFAULT_LIMIT: usize = 10_000_000;
-
 /// The whole reachable DAG.
 pub struct Dag {
     pub states: StateTable,
@@ -93,9 +90,92 @@ fn log_sum_exp(values: impl Iterator<Item = f64> + Clone) -> f64 {
     max + values.map(|v| (v - max).exp()).sum::<f64>().ln()
 }
 
-/// Enumerate the reachable DAG, checking it on the way. More than `limit` states is an error
-/// that says so, rather than running out of memory.
-pub fn enumerate(env: &Environment, limit: usize) -> Result<Dag, EnvError> {
+/// How much of the reachable graph exploration may store before it gives up on exactness.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Budget {
+    /// Reachable states (`--max-states`).
+    pub max_states: usize,
+    /// Bytes held by the exploration (`--max-memory`, in MB on the command line).
+    pub max_bytes: usize,
+}
+
+impl Default for Budget {
+    fn default() -> Budget {
+        Budget {
+            max_states: DEFAULT_MAX_STATES,
+            max_bytes: DEFAULT_MAX_BYTES,
+        }
+    }
+}
+
+impl Budget {
+    /// A budget of `max_states` states and the default memory.
+    pub fn states(max_states: usize) -> Budget {
+        Budget {
+            max_states,
+            ..Budget::default()
+        }
+    }
+}
+
+/// The default budget of reachable states.
+pub const DEFAULT_MAX_STATES: usize = 1_000_000;
+
+/// The default memory budget of an exploration: 2 GB.
+pub const DEFAULT_MAX_BYTES: usize = 2_000_000_000;
+
+/// What an exploration found: the whole reachable DAG, or the reason it stopped short.
+pub enum Explored {
+    Complete(Dag),
+    /// The reachable graph did not fit the budget; checks on it were partial.
+    TooLarge(Overflow),
+}
+
+/// Why an exploration stopped before it saw every reachable state.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Overflow {
+    /// `reachable states > 1000000`, or the memory figure.
+    pub reason: String,
+    /// States discovered before stopping.
+    pub states: usize,
+}
+
+/// The forward edges found so far: states below `expanded` have all their edges in
+/// `offsets`/`targets`/`actions`; the others (the frontier) none yet.
+struct Edges<'a> {
+    states: &'a StateTable,
+    offsets: &'a [u32],
+    targets: &'a [u32],
+    actions: &'a [u32],
+}
+
+impl Edges<'_> {
+    fn expanded(&self) -> usize {
+        self.offsets.len() - 1
+    }
+
+    fn of(&self, state: usize) -> impl Iterator<Item = (usize, usize)> + '_ {
+        let range = if state < self.expanded() {
+            self.offsets[state] as usize..self.offsets[state + 1] as usize
+        } else {
+            0..0
+        };
+        range.map(move |e| (self.actions[e] as usize, self.targets[e] as usize))
+    }
+}
+
+/// The first cycle check runs at this many expanded states, the next ones at each doubling:
+/// a cycle among the states met so far is reported early, for a constant factor of work.
+const FIRST_CYCLE_CHECK: usize = 4096;
+
+/// Explore the graph reachable from s0 breadth-first, checking it on the way (dead ends,
+/// steps, rewards, cycles among the states met), within `budget`. `progress` is told the
+/// states expanded and discovered every 65,536 expansions.
+pub fn explore(
+    env: &Environment,
+    budget: Budget,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<Explored, EnvError> {
     let w = env.width();
     let a = env.action_count();
     let mut ws = Workspace::default();
@@ -110,7 +190,33 @@ pub fn enumerate(env: &Environment, limit: usize) -> Result<Dag, EnvError> {
     let mut state = vec![0; w];
     let mut child = vec![0; w];
     let mut next = 0;
+    let mut next_cycle_check = FIRST_CYCLE_CHECK;
+    let held = |states: &StateTable, edges: usize, expanded: usize| {
+        states.memory_bytes() + edges * 8 + expanded * (4 + 3 + 8 + 4)
+    };
     while next < states.len() {
+        if next % 1024 == 0 && held(&states, targets.len(), next) > budget.max_bytes {
+            return Ok(Explored::TooLarge(Overflow {
+                reason: format!(
+                    "the reachable graph needs more than {} MB (--max-memory)",
+                    budget.max_bytes / 1_000_000
+                ),
+                states: states.len(),
+            }));
+        }
+        if next == next_cycle_check {
+            let edges = Edges {
+                states: &states,
+                offsets: &offsets,
+                targets: &targets,
+                actions: &actions,
+            };
+            topological_order(env, &edges)?;
+            next_cycle_check *= 2;
+        }
+        if next % 65_536 == 0 && next > 0 {
+            progress(next, states.len());
+        }
         state.copy_from_slice(states.get(next));
         let is_done = env.is_done(&state, &mut ws)?;
         env.forward_mask(&state, &mut mask, &mut ws)?;
@@ -124,17 +230,30 @@ pub fn enumerate(env: &Environment, limit: usize) -> Result<Dag, EnvError> {
             .filter(|(_, allowed)| **allowed)
         {
             env.step(&state, action, &mut child, &mut ws)?;
-            let (id, _) = states.insert(&child);
-            if states.len() > limit {
-                return Err(EnvError {
-                    code: "gfn::env::too_many_states",
-                    message: format!(
-                        "enumeration stopped after {limit} states; the environment has more"
+            if child == state {
+                return Err(env.cycle_error(
+                    action,
+                    format!(
+                        "{} --{}--> itself",
+                        env.render(&state),
+                        env.action_name(action)
                     ),
-                    span: None,
-                    label: String::new(),
-                    help: "raise --limit, or make the environment smaller with --set".to_string(),
-                });
+                ));
+            }
+            let (id, _) = states.insert(&child);
+            if states.len() > budget.max_states {
+                // The states met so far may already close a cycle: say so rather than "too large".
+                let edges = Edges {
+                    states: &states,
+                    offsets: &offsets,
+                    targets: &targets,
+                    actions: &actions,
+                };
+                topological_order(env, &edges)?;
+                return Ok(Explored::TooLarge(Overflow {
+                    reason: format!("reachable states > {}", budget.max_states),
+                    states: states.len(),
+                }));
             }
             targets.push(id as u32);
             actions.push(action as u32);
@@ -151,6 +270,15 @@ pub fn enumerate(env: &Environment, limit: usize) -> Result<Dag, EnvError> {
         mode.push(terminal && env.is_mode(&state, &mut ws)?);
         next += 1;
     }
+    let order = topological_order(
+        env,
+        &Edges {
+            states: &states,
+            offsets: &offsets,
+            targets: &targets,
+            actions: &actions,
+        },
+    )?;
     let mut dag = Dag {
         states,
         offsets,
@@ -160,11 +288,10 @@ pub fn enumerate(env: &Environment, limit: usize) -> Result<Dag, EnvError> {
         done,
         log_reward,
         mode,
-        order: Vec::new(),
+        order,
         max_len: 0,
         log_z: 0.0,
     };
-    dag.order = topological_order(env, &dag)?;
     check_injective(env, &dag)?;
     let mut longest = vec![0u32; dag.len()];
     for &s in &dag.order {
@@ -180,10 +307,34 @@ pub fn enumerate(env: &Environment, limit: usize) -> Result<Dag, EnvError> {
         .unwrap_or(0);
     let terminal_rewards = dag.log_reward.iter().copied().filter(|r| !r.is_nan());
     dag.log_z = log_sum_exp(terminal_rewards);
-    Ok(dag)
+    Ok(Explored::Complete(dag))
 }
 
-fn dead_end(env: &Environment, state: &[i32]) -> EnvError {
+/// Enumerate the reachable DAG, checking it on the way. More than `limit` states is an error
+/// that says so, rather than running out of memory.
+pub fn enumerate(env: &Environment, limit: usize) -> Result<Dag, EnvError> {
+    match explore(env, Budget::states(limit), &mut |_, _| {})? {
+        Explored::Complete(dag) => Ok(dag),
+        Explored::TooLarge(overflow) => Err(too_large(&overflow)),
+    }
+}
+
+/// The error for a reachable graph beyond the budget, where a whole DAG is required.
+pub fn too_large(overflow: &Overflow) -> EnvError {
+    EnvError {
+        code: "gfn::env::too_many_states",
+        message: format!(
+            "exploration stopped: {} ({} states met); the whole reachable graph is needed here",
+            overflow.reason, overflow.states
+        ),
+        span: None,
+        label: String::new(),
+        help: "raise --max-states (or --max-memory), or make the environment smaller with --set"
+            .to_string(),
+    }
+}
+
+pub(crate) fn dead_end(env: &Environment, state: &[i32]) -> EnvError {
     let compiled = &env.compiled;
     let span = compiled
         .stop
@@ -203,11 +354,14 @@ fn dead_end(env: &Environment, state: &[i32]) -> EnvError {
     }
 }
 
-/// Kahn's algorithm; a leftover state lies on or behind a cycle, which is then found and shown.
-fn topological_order(env: &Environment, dag: &Dag) -> Result<Vec<u32>, EnvError> {
-    let n = dag.len();
+/// Kahn's algorithm over the edges found so far; a leftover state lies on or behind a cycle,
+/// which is then found and shown. Frontier states have no edges yet, so a leftover is always a
+/// true cycle.
+fn topological_order(env: &Environment, edges: &Edges) -> Result<Vec<u32>, EnvError> {
+    let n = edges.states.len();
     let mut in_degree = vec![0u32; n];
-    for &t in &dag.targets {
+    let complete = edges.offsets.last().map_or(0, |e| *e as usize);
+    for &t in &edges.targets[..complete] {
         in_degree[t as usize] += 1;
     }
     let mut order: Vec<u32> = (0..n as u32)
@@ -217,7 +371,7 @@ fn topological_order(env: &Environment, dag: &Dag) -> Result<Vec<u32>, EnvError>
     while head < order.len() {
         let s = order[head] as usize;
         head += 1;
-        for (_, c) in dag.edges(s) {
+        for (_, c) in edges.of(s) {
             in_degree[c] -= 1;
             if in_degree[c] == 0 {
                 order.push(c as u32);
@@ -234,7 +388,7 @@ fn topological_order(env: &Environment, dag: &Dag) -> Result<Vec<u32>, EnvError>
     let mut s = start;
     while seen[s] == usize::MAX {
         seen[s] = path.len();
-        let Some((action, c)) = dag.edges(s).find(|(_, c)| in_degree[*c] > 0) else {
+        let Some((action, c)) = edges.of(s).find(|(_, c)| in_degree[*c] > 0) else {
             break;
         };
         path.push((s, action));
@@ -246,7 +400,7 @@ fn topological_order(env: &Environment, dag: &Dag) -> Result<Vec<u32>, EnvError>
         .map(|(state, action)| {
             format!(
                 "{} --{}-->",
-                env.render(dag.states.get(*state)),
+                env.render(edges.states.get(*state)),
                 env.action_name(*action)
             )
         })
@@ -254,7 +408,7 @@ fn topological_order(env: &Environment, dag: &Dag) -> Result<Vec<u32>, EnvError>
     let closing = cycle.last().map(|(_, action)| *action).unwrap_or(0);
     Err(env.cycle_error(
         closing,
-        format!("{} {}", shown.join(" "), env.render(dag.states.get(s))),
+        format!("{} {}", shown.join(" "), env.render(edges.states.get(s))),
     ))
 }
 
@@ -314,19 +468,7 @@ pub fn check_parents(env: &Environment, dag: &Dag) -> Result<(), EnvError> {
                 found.clear();
                 env.parents(dag.states.get(c), action, &mut found, &mut ws)?;
                 if !found.chunks_exact(w).any(|p| p == dag.states.get(s)) {
-                    return Err(EnvError {
-                        code: "gfn::env::underived_parent",
-                        message: format!(
-                            "the parent {} of state {} by action `{}` could not be derived",
-                            env.render(dag.states.get(s)),
-                            env.render(dag.states.get(c)),
-                            env.action_name(action)
-                        ),
-                        span: Some(env.compiled.families[env.compiled.actions[action].family].span),
-                        label: "its effects could not be inverted".to_string(),
-                        help: "pin overwritten values in the `when` (e.g. `when x == 0 { x = v }`)"
-                            .to_string(),
-                    });
+                    return Err(env.underived_parent(dag.states.get(s), dag.states.get(c), action));
                 }
             }
         }

@@ -7,6 +7,7 @@ mod cache;
 pub mod dag;
 pub mod exact;
 mod parents;
+pub mod probe;
 mod render;
 pub mod table;
 

@@ -191,6 +191,27 @@ impl Environment {
         }
     }
 
+    /// A forward edge whose parent the inversion plan did not find.
+    pub(super) fn underived_parent(
+        &self,
+        parent: &[i32],
+        child: &[i32],
+        action: usize,
+    ) -> EnvError {
+        EnvError {
+            code: "gfn::env::underived_parent",
+            message: format!(
+                "the parent {} of state {} by action `{}` could not be derived",
+                self.render(parent),
+                self.render(child),
+                self.action_name(action)
+            ),
+            span: Some(self.compiled.families[self.compiled.actions[action].family].span),
+            label: "its effects could not be inverted".to_string(),
+            help: "pin overwritten values in the `when` (e.g. `when x == 0 { x = v }`)".to_string(),
+        }
+    }
+
     pub(super) fn non_injective(&self, child: &[i32], action: usize, parents: &[i32]) -> EnvError {
         let w = self.width();
         let shown: Vec<String> = parents
@@ -215,7 +236,8 @@ impl Environment {
     }
 
     /// The backward mask over the flat action space: action `a` is allowed at `state` when some
-    /// state steps to it by `a`. `stop` is never allowed backward.
+    /// state steps to it by `a`. `stop` is never allowed backward. Two parents by one action
+    /// are an error (`gfn::env::non_injective`): every caller checks the state it derives.
     pub fn backward_mask(
         &self,
         state: &[i32],
@@ -226,7 +248,11 @@ impl Environment {
         let mut found = Vec::new();
         for (action, allowed) in mask[..self.compiled.actions.len()].iter_mut().enumerate() {
             found.clear();
-            *allowed = self.parents(state, action, &mut found, ws)? > 0;
+            let count = self.parents(state, action, &mut found, ws)?;
+            if count > 1 {
+                return Err(self.non_injective(state, action, &found));
+            }
+            *allowed = count > 0;
         }
         Ok(())
     }

@@ -11,6 +11,7 @@ pub mod policy;
 pub mod sample;
 
 use crate::env::dag::Dag;
+use crate::env::probe::Sentinel;
 use crate::env::{EnvError, Environment, Workspace};
 pub use objective::Objective;
 use policy::{Policy, PolicyShape};
@@ -186,6 +187,9 @@ pub struct Trainer<'e> {
     ws: Workspace,
     /// The enumerated DAG, for exact metrics, when the space is small enough.
     pub dag: Option<Dag>,
+    /// Without the DAG, the local checks of the states training meets: each step walks back
+    /// from one sampled object by uniform P_B, proving any unreachable parent on the way.
+    pub sentinel: Option<Sentinel>,
     replay: Replay,
     modes_found: HashSet<Vec<i32>>,
     recent: VecDeque<usize>,
@@ -221,6 +225,7 @@ impl<'e> Trainer<'e> {
             network_optimiser,
             log_z_optimiser,
             ws: Workspace::new(),
+            sentinel: dag.is_none().then(|| Sentinel::new(env)),
             dag,
             modes_found: HashSet::new(),
             recent: VecDeque::new(),
@@ -267,6 +272,7 @@ impl<'e> Trainer<'e> {
             self.record_sample(&terminal)?;
             self.replay.add(&terminal);
         }
+        self.watch(&batch)?;
         if replayed > 0 {
             let terminals = self.replay.draw(replayed, &mut rng);
             let backward =
@@ -306,6 +312,26 @@ impl<'e> Trainer<'e> {
         self.losses_since_eval.push(value);
         self.last_log_z = loss.log_z;
         Ok(value)
+    }
+
+    /// The sentinel's share of a step: the forward-sampled states are reachable; one walk back
+    /// from one of them (its own RNG stream, so runs repeat with or without it).
+    fn watch(&mut self, batch: &sample::Batch) -> Result<(), TrainError> {
+        let Some(sentinel) = self.sentinel.as_mut() else {
+            return Ok(());
+        };
+        for k in 0..batch.state_count() {
+            sentinel.reached(batch.state(k));
+        }
+        if batch.trajectories() == 0 {
+            return Ok(());
+        }
+        let mut rng = StdRng::seed_from_u64(
+            self.config.seed ^ (self.step as u64 + 1).wrapping_mul(0xd1b5_4a32_d192_ed03),
+        );
+        let b = rng.random_range(0..batch.trajectories());
+        sentinel.walk_back(self.env, batch.terminal(b), &mut rng, &mut self.ws)?;
+        Ok(())
     }
 
     fn record_sample(&mut self, terminal: &[i32]) -> Result<(), TrainError> {

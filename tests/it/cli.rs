@@ -156,7 +156,7 @@ fn binary_and_huge_files_do_not_panic() {
 }
 
 #[test]
-fn check_skips_exhaustive_checks_on_large_spaces() {
+fn check_is_partial_beyond_the_reachable_budget() {
     let out = gfnc(&[
         "check",
         "examples/hypergrid.gfn",
@@ -166,7 +166,15 @@ fn check_skips_exhaustive_checks_on_large_spaces() {
         "H=40",
     ]);
     assert_eq!(out.status.code(), Some(0));
-    assert!(text(&out.stdout).contains("exhaustive checks skipped"));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("partial check (exact: false): reachable states > 1000000"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("probe: 2000 random trajectories"),
+        "{stdout}"
+    );
 }
 
 #[test]
@@ -209,7 +217,7 @@ fn enumerate_over_the_limit_exits_1() {
         "examples/hypergrid.gfn",
         "--set",
         "D=4",
-        "--limit",
+        "--max-states",
         "100",
     ]);
     assert_eq!(out.status.code(), Some(1));
