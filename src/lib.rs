@@ -90,7 +90,7 @@ pub fn validate_with(
     let (dag, partial) = match explored {
         env::dag::Explored::Complete(dag) => {
             env::dag::check_parents(&env, &dag).map_err(fail)?;
-            (Some(dag), None)
+            (Some(*dag), None)
         }
         env::dag::Explored::TooLarge(overflow) => {
             let probe = if checks.probe > 0 {

@@ -126,7 +126,7 @@ pub const DEFAULT_MAX_BYTES: usize = 2_000_000_000;
 
 /// What an exploration found: the whole reachable DAG, or the reason it stopped short.
 pub enum Explored {
-    Complete(Dag),
+    Complete(Box<Dag>),
     /// The reachable graph did not fit the budget; checks on it were partial.
     TooLarge(Overflow),
 }
@@ -307,14 +307,14 @@ pub fn explore(
         .unwrap_or(0);
     let terminal_rewards = dag.log_reward.iter().copied().filter(|r| !r.is_nan());
     dag.log_z = log_sum_exp(terminal_rewards);
-    Ok(Explored::Complete(dag))
+    Ok(Explored::Complete(Box::new(dag)))
 }
 
 /// Enumerate the reachable DAG, checking it on the way. More than `limit` states is an error
 /// that says so, rather than running out of memory.
 pub fn enumerate(env: &Environment, limit: usize) -> Result<Dag, EnvError> {
     match explore(env, Budget::states(limit), &mut |_, _| {})? {
-        Explored::Complete(dag) => Ok(dag),
+        Explored::Complete(dag) => Ok(*dag),
         Explored::TooLarge(overflow) => Err(too_large(&overflow)),
     }
 }
