@@ -20,6 +20,10 @@ pub fn run(
     // Reachability needs the whole graph; its exploration must not hide the state asked about,
     // so a failing check is reported after the state is shown.
     let explored = gfnc::env::dag::explore(&env, checks.budget, &mut |_, _| {});
+    let parents_checked = match &explored {
+        Ok(gfnc::env::dag::Explored::Complete(dag)) => gfnc::env::dag::check_parents(&env, dag),
+        _ => Ok(()),
+    };
     let state = match state {
         Some(text) => env
             .parse_state(text)
@@ -116,7 +120,7 @@ pub fn run(
             println!("  (two parents by one action: the environment is not injective here)");
         }
     }
-    if let Err(e) = explored {
+    if let Err(e) = explored.and(parents_checked) {
         output.diagnostics(path, &source, &[e.to_diagnostic()]);
         return Err(Failure::Reported);
     }

@@ -346,7 +346,7 @@ pub enum Failure {
     Interrupted,
 }
 
-/// A reward given by its log, readable at any magnitude: ten significant digits at most, exact
+/// A reward given by its log, readable at any magnitude: twelve significant digits at most, exact
 /// integers as integers (`11`, not `11.000000000000002`), scientific form when tiny or huge
 /// (`3.2e-12`), and `e^710.3` past what a 64-bit float holds.
 pub fn reward_text(log_reward: f64) -> String {
@@ -360,13 +360,13 @@ pub fn reward_text(log_reward: f64) -> String {
     number_text(reward)
 }
 
-/// A float at ten significant digits, without the noise of its last bits.
+/// A float at twelve significant digits, without the noise of its last bits.
 pub fn number_text(value: f64) -> String {
     if !value.is_finite() {
         return format!("{value}");
     }
-    // Round to ten significant digits, then print the shortest form that reads back as that.
-    let rounded: f64 = format!("{value:.9e}").parse().unwrap_or(value);
+    // Round to twelve significant digits, then print the shortest form that reads back as that.
+    let rounded: f64 = format!("{value:.11e}").parse().unwrap_or(value);
     let magnitude = rounded.abs();
     if rounded != 0.0 && !(1e-4..1e15).contains(&magnitude) {
         format!("{rounded:e}")
@@ -537,5 +537,23 @@ pub fn main() -> ExitCode {
             eprintln!("error: {message}");
             ExitCode::from(2)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{number_text, reward_text};
+
+    #[test]
+    fn rewards_read_well_at_any_magnitude() {
+        assert_eq!(reward_text(11f64.ln()), "11");
+        assert_eq!(reward_text(2.6f64.ln()), "2.6");
+        assert_eq!(reward_text(3.2e-12f64.ln()), "3.2e-12");
+        assert_eq!(reward_text(1e300f64.ln()), "1e300");
+        assert_eq!(reward_text(800.0), "e^800.0000");
+        assert_eq!(reward_text(-800.0), "e^-800.0000");
+        assert_eq!(number_text(0.1 + 0.2), "0.3");
+        assert_eq!(number_text(-1.234567890123456), "-1.23456789012");
+        assert_eq!(number_text(123456789012.0), "123456789012");
     }
 }

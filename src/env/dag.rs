@@ -164,12 +164,16 @@ impl Edges<'_> {
     }
 }
 
-/// The first cycle check runs at this many expanded states, the next ones at each doubling:
+/// The first cycle check runs at this many expanded states, the next ones at each quadrupling:
 /// a cycle among the states met so far is reported early, for a constant factor of work.
 const FIRST_CYCLE_CHECK: usize = 4096;
 
+/// Each cycle check comes this many times as many expanded states after the previous one.
+const CYCLE_CHECK_GROWTH: usize = 4;
+
 /// Explore the graph reachable from s0 breadth-first, checking it on the way (dead ends,
-/// steps, rewards, cycles among the states met), within `budget`. `progress` is told the
+/// steps, rewards, cycles among the states met), within `budget`. Injectivity and parents are
+/// checked after, by [`check_parents`] (or [`enumerate`]'s check of the forward edges). `progress` is told the
 /// states expanded and discovered every 65,536 expansions.
 pub fn explore(
     env: &Environment,
@@ -212,7 +216,7 @@ pub fn explore(
                 actions: &actions,
             };
             topological_order(env, &edges)?;
-            next_cycle_check *= 2;
+            next_cycle_check *= CYCLE_CHECK_GROWTH;
         }
         if next % 65_536 == 0 && next > 0 {
             progress(next, states.len());
@@ -292,7 +296,6 @@ pub fn explore(
         max_len: 0,
         log_z: 0.0,
     };
-    check_injective(env, &dag)?;
     let mut longest = vec![0u32; dag.len()];
     for &s in &dag.order {
         let s = s as usize;
@@ -314,7 +317,10 @@ pub fn explore(
 /// that says so, rather than running out of memory.
 pub fn enumerate(env: &Environment, limit: usize) -> Result<Dag, EnvError> {
     match explore(env, Budget::states(limit), &mut |_, _| {})? {
-        Explored::Complete(dag) => Ok(*dag),
+        Explored::Complete(dag) => {
+            check_injective(env, &dag)?;
+            Ok(*dag)
+        }
         Explored::TooLarge(overflow) => Err(too_large(&overflow)),
     }
 }

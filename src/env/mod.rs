@@ -48,6 +48,7 @@ pub struct Workspace {
     scratch: Scratch,
     written: Vec<(usize, usize)>,
     candidates: Vec<i32>,
+    next_candidates: Vec<i32>,
     verify: Vec<i32>,
     /// Recent log rewards; see [`Workspace::without_reward_cache`].
     pub reward_cache: Option<cache::RewardCache>,
@@ -701,12 +702,24 @@ impl Environment {
         } else {
             "finite and > 0"
         };
+        let help = if value.is_nan() {
+            "the expression is undefined here (NaN); guard it with `if` so that it has a value in every terminal state"
+        } else if value == f64::INFINITY && !self.compiled.reward_is_log {
+            "the reward overflows a 64-bit float: write `log_reward` with the log of this expression (e.g. `log_reward 800 * x` for `reward exp(800 * x)`)"
+        } else if value.is_infinite() {
+            "log rewards must be finite: a log reward of -inf is a reward of 0; keep it above a floor"
+        } else {
+            "rewards are unnormalised probabilities: add a small positive floor, e.g. `reward 0.01 + ...`"
+        };
         Err(EnvError {
             code: "gfn::env::bad_reward",
-            message: format!("the {word} of state {} is {value}; it must be {must}", self.render(state)),
+            message: format!(
+                "the {word} of state {} is {value}; it must be {must}",
+                self.render(state)
+            ),
             span,
             label: format!("{value} here"),
-            help: "rewards are unnormalised probabilities: add a small positive floor, e.g. `reward 0.01 + ...`".to_string(),
+            help: help.to_string(),
         })
     }
 

@@ -38,9 +38,14 @@ impl Environment {
                 }
             };
             let shape = effect.place.shape;
-            let mut next = Vec::with_capacity(candidates.len());
+            let mut next = std::mem::take(&mut ws.next_candidates);
+            next.clear();
             for candidate in candidates.chunks_exact(w) {
-                let mut c = candidate.to_vec();
+                // Each way out writes a copy of the candidate, then changes the copy in place.
+                let copy = |next: &mut Vec<i32>| {
+                    next.extend_from_slice(candidate);
+                    next.len() - w
+                };
                 match *old {
                     OldValues::Shift { delta, sign } => {
                         ws.scratch.start(&flat.args);
@@ -49,18 +54,18 @@ impl Environment {
                             .map_err(fault)?;
                         let old = i64::from(state[slot]) - sign * d;
                         if let Ok(old) = i32::try_from(old) {
-                            c[slot] = old;
-                            next.extend_from_slice(&c);
+                            let at = copy(&mut next);
+                            next[at + slot] = old;
                         }
                     }
                     OldValues::Pinned(node) => {
                         ws.scratch.start(&flat.args);
                         let value = machine.eval(node, state, &mut ws.scratch).map_err(fault)?;
-                        if self
-                            .write_val(shape, slot, value, state, &mut c, &ws.scratch)
-                            .is_ok()
-                        {
-                            next.extend_from_slice(&c);
+                        let at = copy(&mut next);
+                        let written =
+                            self.write_val(shape, slot, value, state, &mut next[at..], &ws.scratch);
+                        if written.is_err() {
+                            next.truncate(at);
                         }
                     }
                     OldValues::Inserted(node) | OldValues::Removed(node) => {
@@ -78,8 +83,8 @@ impl Environment {
                         let inserted = matches!(old, OldValues::Inserted(_));
                         // insert(e) leaves e in the child; remove(e) leaves it out.
                         if (state[bit] != 0) == inserted {
-                            c[bit] = i32::from(!inserted);
-                            next.extend_from_slice(&c);
+                            let at = copy(&mut next);
+                            next[at + bit] = i32::from(!inserted);
                         }
                     }
                     OldValues::Pushed => {
@@ -88,10 +93,10 @@ impl Environment {
                         };
                         let len = state[slot];
                         if len > 0 {
-                            c[slot] = len - 1;
-                            let at = slot + 1 + (len - 1) as usize * stride as usize;
-                            c[at..at + stride as usize].fill(0);
-                            next.extend_from_slice(&c);
+                            let at = copy(&mut next);
+                            next[at + slot] = len - 1;
+                            let from = at + slot + 1 + (len - 1) as usize * stride as usize;
+                            next[from..from + stride as usize].fill(0);
                         }
                     }
                     OldValues::Popped => {
@@ -105,24 +110,25 @@ impl Environment {
                         };
                         let len = state[slot];
                         if len >= 0 && (len as u32) < max {
-                            let at = slot + 1 + len as usize * stride as usize;
+                            let from = slot + 1 + len as usize * stride as usize;
                             for value in self.all_values(element) {
-                                c[slot] = len + 1;
-                                c[at..at + stride as usize].copy_from_slice(&value);
-                                next.extend_from_slice(&c);
+                                let at = copy(&mut next);
+                                next[at + slot] = len + 1;
+                                next[at + from..at + from + stride as usize]
+                                    .copy_from_slice(&value);
                             }
                         }
                     }
                     OldValues::Any => {
                         let size = self.compiled.layout.size(shape) as usize;
                         for value in self.all_values(shape) {
-                            c[slot..slot + size].copy_from_slice(&value);
-                            next.extend_from_slice(&c);
+                            let at = copy(&mut next);
+                            next[at + slot..at + slot + size].copy_from_slice(&value);
                         }
                     }
                 }
             }
-            candidates = next;
+            ws.next_candidates = std::mem::replace(&mut candidates, next);
         }
         let mut found = 0;
         let start = out.len();

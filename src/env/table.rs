@@ -12,6 +12,13 @@ pub struct StateTable {
 
 const EMPTY: u32 = u32::MAX;
 
+/// Slice equality without a call to `memcmp`, which costs more than the comparison itself for
+/// the few slots most states have.
+#[inline]
+fn same(a: &[i32], b: &[i32]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
+}
+
 /// A hash of a state. Multiply-xorshift per slot and a final mix: states of small integers
 /// that differ in one slot land far apart (a weaker hash cost the reward memo 40 % misses).
 pub fn hash(state: &[i32]) -> u64 {
@@ -62,7 +69,7 @@ impl StateTable {
         loop {
             match self.index[at] {
                 EMPTY => return (at, None),
-                id if self.get(id as usize) == state => return (at, Some(id)),
+                id if same(self.get(id as usize), state) => return (at, Some(id)),
                 _ => at = (at + 1) & mask,
             }
         }

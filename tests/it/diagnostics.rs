@@ -94,3 +94,20 @@ fn every_code_is_namespaced_and_every_diagnostic_has_help() {
         }
     }
 }
+
+/// The checks of the DAG run on the reachable graph, whatever the type's bound: each program in
+/// `tests/reachable/` reaches few states, but its type allows more than the budget of 10⁶.
+#[test]
+fn reachable_graph_errors() {
+    insta::glob!("../reachable", "*.gfn", |path| {
+        let source = std::fs::read_to_string(path).expect("readable");
+        if let Ok(model) = gfnc::load(&source, &overrides_of(&source)) {
+            assert!(
+                model.state_count_bound() > 1e6,
+                "{}: the type's bound should exceed the budget",
+                path.display()
+            );
+        }
+        insta::assert_snapshot!(pinned(path))
+    });
+}

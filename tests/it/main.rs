@@ -7,6 +7,7 @@ mod examples;
 mod fuzz;
 mod roundtrip;
 mod train;
+mod trust;
 
 use std::path::{Path, PathBuf};
 
