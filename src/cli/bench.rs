@@ -34,7 +34,7 @@ pub fn env(output: &Output, file: &Path, options: &EnvOptions) -> Result<(), Fai
         dims: options.dims,
         side: options.side,
     };
-    println!(
+    say!(
         "random forward trajectories on hypergrid D={} H={}, batches of {}, {} trajectories per run (best of {})",
         options.dims, options.side, options.batch, options.trajectories, options.repeats
     );
@@ -70,16 +70,16 @@ pub fn env(output: &Output, file: &Path, options: &EnvOptions) -> Result<(), Fai
         }
         best_reference = best_reference.max(reference.per_second());
     }
-    println!(
+    say!(
         "  hand-written Rust           {:>12.0} transitions/s",
         best_reference
     );
-    println!(
+    say!(
         "  compiled .gfn               {:>12.0} transitions/s   ratio {:.2}x",
         best_cached,
         best_reference / best_cached
     );
-    println!(
+    say!(
         "  compiled, no reward memo    {:>12.0} transitions/s   ratio {:.2}x",
         best_uncached,
         best_reference / best_uncached
@@ -88,7 +88,7 @@ pub fn env(output: &Output, file: &Path, options: &EnvOptions) -> Result<(), Fai
         output.diagnostics(file, &source, &[e.to_diagnostic()]);
         Failure::Reported
     })?;
-    println!("  compiled, per call: forward mask {masks:.0} ns, step {steps:.0} ns, reward {rewards:.0} ns");
+    say!("  compiled, per call: forward mask {masks:.0} ns, step {steps:.0} ns, reward {rewards:.0} ns");
     Ok(())
 }
 
@@ -105,15 +105,20 @@ pub struct TrainOptions {
 /// `gfnc bench train`: ms per training iteration across grids, batch sizes and P_B.
 pub fn train(output: &Output, file: &Path, options: &TrainOptions) -> Result<(), Failure> {
     let source = read_source(file)?;
-    println!(
+    say!(
         "TB, MLP 2x256, Adam; {} timed iterations after {} untimed ones; threads: {}",
         options.iterations,
         options.warmup,
         std::env::var("RAYON_NUM_THREADS").unwrap_or_else(|_| "default".to_string())
     );
-    println!(
+    say!(
         "{:<12} {:>6} {:>9} {:>10} {:>10} {:>18}   time: sample/loss/backward/adam",
-        "grid", "batch", "P_B", "ms/iter", "traj/s", "vs torchgfn"
+        "grid",
+        "batch",
+        "P_B",
+        "ms/iter",
+        "traj/s",
+        "vs torchgfn"
     );
     for (dims, side) in [(2usize, 8i32), (4, 8), (2, 64)] {
         let overrides = [
@@ -147,7 +152,7 @@ pub fn train(output: &Output, file: &Path, options: &TrainOptions) -> Result<(),
                     .map(|(_, ms)| format!("{:.1}x faster", ms / speed.ms_per_iteration))
                     .unwrap_or_default();
                 let [sample, loss, backprop, adam] = speed.phases.map(|p| 100.0 * p);
-                println!(
+                say!(
                     "{:<12} {:>6} {:>9} {:>10.2} {:>10.0} {:>18}   {sample:.0}/{loss:.0}/{backprop:.0}/{adam:.0} %",
                     format!("D={dims} H={side}"),
                     batch,

@@ -17,7 +17,7 @@ pub fn run(
     let validated = super::validate(output, path, &source, overrides, checks)?;
     let model = &validated.model;
     if json {
-        println!("{}", json_summary(&validated));
+        say!("{}", json_summary(&validated));
         return Ok(());
     }
     let dag_line = match (&validated.dag, &validated.partial) {
@@ -43,7 +43,7 @@ pub fn run(
         }
         (None, None) => String::new(),
     };
-    println!("ok  {}\n{dag_line}", summary(model));
+    say!("ok  {}\n{dag_line}", summary(model));
     Ok(())
 }
 

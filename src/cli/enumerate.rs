@@ -71,9 +71,9 @@ pub fn run(
             })).collect::<Vec<_>>(),
             "seconds": seconds,
         });
-        println!("{value}");
+        say!("{value}");
     } else {
-        println!(
+        say!(
             "{} states · {} terminal · {} edges · longest trajectory {} actions{}",
             dag.len(),
             dag.terminal_count(),
@@ -81,18 +81,18 @@ pub fn run(
             dag.max_len,
             if env.has_stop() { " (+ stop)" } else { "" }
         );
-        println!(
+        say!(
             "log Z = {:.6}  (exact)    modes: {} states",
             dag.log_z,
             dag.mode_count()
         );
         if !top.is_empty() {
-            println!("top terminal objects by reward:");
+            say!("top terminal objects by reward:");
             for (state, log_reward) in &top {
-                println!("  {:>12}  {state}", super::reward_text(*log_reward));
+                say!("  {:>12}  {state}", super::reward_text(*log_reward));
             }
         }
-        println!(
+        say!(
             "({seconds:.2} s, {:.1} MB)",
             dag.memory_bytes() as f64 / 1e6
         );

@@ -47,25 +47,25 @@ pub fn run(
         Some(false) => "NOT reachable from the initial state",
         None => "reachability unknown",
     };
-    println!("state     {}", env.render(&state));
+    say!("state     {}", env.render(&state));
     match &explored {
-        Ok(gfnc::env::dag::Explored::Complete(dag)) => println!(
+        Ok(gfnc::env::dag::Explored::Complete(dag)) => say!(
             "reach     {} (the reachable graph has {} states)",
             reach_text(&state),
             dag.len()
         ),
-        Ok(gfnc::env::dag::Explored::TooLarge(overflow)) => println!(
+        Ok(gfnc::env::dag::Explored::TooLarge(overflow)) => say!(
             "reach     unknown: {} (raise --max-states)",
             overflow.reason
         ),
-        Err(e) => println!(
+        Err(e) => say!(
             "reach     unknown: the reachable graph has an error ({})",
             e.code
         ),
     }
     let done = env.is_done(&state, &mut ws).map_err(report)?;
     let stop = env.can_stop(&state, &mut ws).map_err(report)?;
-    println!(
+    say!(
         "kind      {}",
         match (done, stop) {
             (true, _) => "done (terminal: the trajectory ends here)",
@@ -75,32 +75,32 @@ pub fn run(
     );
     if done || stop {
         let log_reward = env.log_reward(&state, &mut ws).map_err(report)?;
-        println!(
+        say!(
             "reward    {}   (log {})",
             super::reward_text(log_reward),
             super::number_text(log_reward)
         );
-        println!(
+        say!(
             "mode      {}",
             env.is_mode(&state, &mut ws).map_err(report)?
         );
     }
     env.forward_mask(&state, &mut mask, &mut ws)
         .map_err(report)?;
-    println!("forward:");
+    say!("forward:");
     for action in (0..a - 1).filter(|k| mask[*k]) {
         env.step(&state, action, &mut child, &mut ws)
             .map_err(report)?;
-        println!(
+        say!(
             "  {:<24} -> {}",
             env.action_name(action),
             env.render(&child)
         );
     }
     if mask[a - 1] {
-        println!("  {:<24} -> (end)", "stop");
+        say!("  {:<24} -> (end)", "stop");
     }
-    println!("backward:");
+    say!("backward:");
     let w = env.width();
     let mut found = Vec::new();
     for action in 0..a - 1 {
@@ -109,7 +109,7 @@ pub fn run(
             .parents(&state, action, &mut found, &mut ws)
             .map_err(report)?;
         for parent in found.chunks_exact(w) {
-            println!(
+            say!(
                 "  {:<24} <- {}   ({})",
                 env.action_name(action),
                 env.render(parent),
@@ -117,7 +117,7 @@ pub fn run(
             );
         }
         if count > 1 {
-            println!("  (two parents by one action: the environment is not injective here)");
+            say!("  (two parents by one action: the environment is not injective here)");
         }
     }
     if let Err(e) = explored.and(parents_checked) {

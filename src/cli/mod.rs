@@ -1,6 +1,8 @@
 //! The command line: `gfnc check | ...`. Exit codes: 0 ok, 1 diagnostics or a run-time error
 //! in the model, 2 bad usage (clap's own errors use 2 as well).
 
+#[macro_use]
+mod output;
 mod bench;
 mod check;
 mod enumerate;
@@ -30,7 +32,7 @@ struct Cli {
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true)]
     color: ColorChoice,
     /// Threads for tensor operations (one is fastest for small networks on two cores).
-    #[arg(long, default_value_t = 1, global = true)]
+    #[arg(long, default_value_t = 1, global = true, value_parser = count(1, 256))]
     threads: usize,
     #[command(subcommand)]
     command: Command,
@@ -41,14 +43,14 @@ struct Cli {
 struct ExploreArgs {
     /// Explore and check at most this many reachable states; beyond, checks are partial and
     /// exact metrics are off.
-    #[arg(long = "max-states", default_value_t = gfnc::env::dag::DEFAULT_MAX_STATES, value_name = "N")]
+    #[arg(long = "max-states", default_value_t = gfnc::env::dag::DEFAULT_MAX_STATES, value_name = "N", value_parser = count(1, 1_000_000_000))]
     max_states: usize,
     /// Memory the exploration may hold, in MB.
-    #[arg(long = "max-memory", default_value_t = gfnc::env::dag::DEFAULT_MAX_BYTES / 1_000_000, value_name = "MB")]
+    #[arg(long = "max-memory", default_value_t = gfnc::env::dag::DEFAULT_MAX_BYTES / 1_000_000, value_name = "MB", value_parser = count(1, 1_000_000))]
     max_memory: usize,
     /// When the graph does not fit: forward trajectories (and backward walks) of the seeded
     /// probe that checks what it meets (0: none).
-    #[arg(long, default_value_t = gfnc::DEFAULT_PROBE, value_name = "K")]
+    #[arg(long, default_value_t = gfnc::DEFAULT_PROBE, value_name = "K", value_parser = count(0, 10_000_000))]
     probe: usize,
 }
 
@@ -98,7 +100,7 @@ enum Command {
         #[arg(long)]
         json: bool,
         /// How many terminal objects to list, by reward.
-        #[arg(long, default_value_t = 5)]
+        #[arg(long, default_value_t = 5, value_parser = count(0, 1_000_000))]
         top: usize,
         #[command(flatten)]
         explore: ExploreArgs,
@@ -123,7 +125,7 @@ enum Command {
         /// The run directory (from `gfnc run --out`).
         dir: PathBuf,
         /// How many objects.
-        #[arg(short = 'n', long = "count", default_value_t = 100)]
+        #[arg(short = 'n', long = "count", default_value_t = 100, value_parser = count(0, 10_000_000))]
         count: usize,
         #[arg(long, value_enum, default_value_t = run::SampleFormat::Csv)]
         format: run::SampleFormat,
@@ -155,57 +157,70 @@ enum BackwardChoice {
     Separate,
 }
 
+/// `gfnc run`'s flags. Those that configure the run are options without a default here, so
+/// that `--resume` can tell a flag given from a default and refuse it rather than ignore it;
+/// the defaults are [`gfnc::train::Config::default`]'s.
 #[derive(clap::Args, Debug)]
 struct RunArgs {
-    /// The .gfn file (not needed with --resume).
+    /// The .gfn file (not with --resume).
     file: Option<PathBuf>,
     /// Override a param: --set NAME=VALUE (repeatable).
     #[arg(long = "set", value_name = "NAME=VALUE", value_parser = parse_override)]
     overrides: Vec<Override>,
-    #[arg(long, value_enum, default_value_t = ObjectiveChoice::Tb)]
-    objective: ObjectiveChoice,
-    /// Training iterations.
-    #[arg(long, default_value_t = 1000)]
-    steps: usize,
-    /// Train for this many trajectories instead of --steps.
+    /// The objective [default: tb].
+    #[arg(long, value_enum)]
+    objective: Option<ObjectiveChoice>,
+    /// Training iterations [default: 1000; at most 10^9].
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1_000_000_000))]
+    steps: Option<u64>,
+    /// Train for this many trajectories instead of --steps [at most 10^12].
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1_000_000_000_000))]
+    trajectories: Option<u64>,
+    /// Trajectories per iteration [default: 16; at most 65536].
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=65_536))]
+    batch: Option<u64>,
+    /// Units per hidden layer [default: 256; at most 16384].
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=16_384))]
+    hidden: Option<u64>,
+    /// Hidden layers [default: 2; at most 64].
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=64))]
+    layers: Option<u64>,
+    /// Adam's learning rate [default: 0.001].
     #[arg(long)]
-    trajectories: Option<usize>,
-    /// Trajectories per iteration.
-    #[arg(long, default_value_t = 16)]
-    batch: usize,
-    #[arg(long, default_value_t = 256)]
-    hidden: usize,
-    #[arg(long, default_value_t = 2)]
-    layers: usize,
-    #[arg(long, default_value_t = 1e-3)]
-    lr: f64,
-    #[arg(long = "lr-logz", default_value_t = 1e-1)]
-    lr_log_z: f64,
+    lr: Option<f64>,
+    /// Adam's learning rate for log Z [default: 0.1].
+    #[arg(long = "lr-logz")]
+    lr_log_z: Option<f64>,
     /// The backward policy: uniform over the derived parents, a learned head on the shared
-    /// trunk, or a learned MLP of its own.
-    #[arg(long, value_enum, default_value_t = BackwardChoice::Uniform)]
-    pb: BackwardChoice,
-    /// SubTB's λ.
-    #[arg(long, default_value_t = 0.9)]
-    lambda: f64,
-    /// ε-uniform exploration while sampling.
-    #[arg(long, default_value_t = 0.0)]
-    explore: f64,
-    /// Sampling temperature.
-    #[arg(long, default_value_t = 1.0)]
-    temperature: f64,
-    /// Replay buffer of terminal objects, re-used by backward sampling (0: off).
-    #[arg(long, default_value_t = 0)]
-    replay: usize,
-    #[arg(long, default_value_t = 0)]
-    seed: u64,
-    /// Iterations between evaluations.
-    #[arg(long = "eval-every", default_value_t = 100)]
-    eval_every: usize,
-    /// The run directory (default runs/ENV-N).
+    /// trunk, or a learned MLP of its own [default: uniform].
+    #[arg(long, value_enum)]
+    pb: Option<BackwardChoice>,
+    /// SubTB's λ, above 0 [default: 0.9].
+    #[arg(long)]
+    lambda: Option<f64>,
+    /// ε-uniform exploration while sampling, 0 to 1 [default: 0].
+    #[arg(long)]
+    explore: Option<f64>,
+    /// Sampling temperature [default: 1].
+    #[arg(long)]
+    temperature: Option<f64>,
+    /// Replay buffer of terminal objects, re-used by backward sampling (0: off) [default: 0;
+    /// at most 10^7].
+    #[arg(long, value_parser = clap::value_parser!(u64).range(0..=10_000_000))]
+    replay: Option<u64>,
+    /// The run's seed [default: 0].
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Iterations between evaluations and checkpoints [default: 100].
+    #[arg(long = "eval-every", value_parser = clap::value_parser!(u64).range(1..=1_000_000_000))]
+    eval_every: Option<u64>,
+    /// The run directory (default runs/ENV-N); must be empty or missing.
     #[arg(long)]
     out: Option<PathBuf>,
-    /// Continue the run saved in this directory.
+    /// Write into a non-empty --out, replacing a previous run's files there.
+    #[arg(long)]
+    force: bool,
+    /// Continue the run saved in this directory (with --steps or --trajectories to extend it).
     #[arg(long)]
     resume: Option<PathBuf>,
     /// Print one JSON object at the end instead of the summary.
@@ -214,64 +229,72 @@ struct RunArgs {
     /// No progress bar.
     #[arg(long)]
     quiet: bool,
-    /// Objects drawn into samples.csv at the end.
-    #[arg(long, default_value_t = 1000)]
-    samples: usize,
+    /// Objects drawn into samples.csv at the end [at most 10^7].
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(0..=10_000_000))]
+    samples: u64,
     #[command(flatten)]
     exploration: ExploreArgs,
 }
 
 impl RunArgs {
     fn options(self) -> Result<run::RunOptions, Failure> {
-        let bad = |what: &str| Failure::Usage(what.to_string());
-        if !(0.0..=1.0).contains(&self.explore) {
-            return Err(bad("--explore must be between 0 and 1"));
-        }
-        if self.temperature <= 0.0 || !self.temperature.is_finite() {
-            return Err(bad("--temperature must be positive"));
-        }
-        if self.lr <= 0.0
-            || self.lr_log_z <= 0.0
-            || !self.lr.is_finite()
-            || !self.lr_log_z.is_finite()
-        {
-            return Err(bad("learning rates must be positive"));
-        }
-        if !(0.0..=1e6).contains(&self.lambda) {
-            return Err(bad("--lambda must be positive"));
-        }
+        let defaults = gfnc::train::Config::default();
+        let mut given = Vec::new();
+        let mut note = |name: &'static str, set: bool| {
+            if set {
+                given.push(name);
+            }
+        };
+        note("--objective", self.objective.is_some());
+        note("--batch", self.batch.is_some());
+        note("--hidden", self.hidden.is_some());
+        note("--layers", self.layers.is_some());
+        note("--lr", self.lr.is_some());
+        note("--lr-logz", self.lr_log_z.is_some());
+        note("--pb", self.pb.is_some());
+        note("--lambda", self.lambda.is_some());
+        note("--explore", self.explore.is_some());
+        note("--temperature", self.temperature.is_some());
+        note("--replay", self.replay.is_some());
+        note("--seed", self.seed.is_some());
+        note("--eval-every", self.eval_every.is_some());
+        let count = |v: Option<u64>, default: usize| v.map_or(default, |v| v as usize);
+        let pb = self.pb.unwrap_or(BackwardChoice::Uniform);
         let config = gfnc::train::Config {
-            objective: match self.objective {
+            objective: match self.objective.unwrap_or(ObjectiveChoice::Tb) {
                 ObjectiveChoice::Tb => gfnc::train::Objective::Tb,
                 ObjectiveChoice::Db => gfnc::train::Objective::Db,
                 ObjectiveChoice::Subtb => gfnc::train::Objective::Subtb,
                 ObjectiveChoice::Fm => gfnc::train::Objective::Fm,
             },
-            steps: self.steps,
-            batch: self.batch,
-            hidden: self.hidden,
-            layers: self.layers,
-            lr: self.lr,
-            lr_log_z: self.lr_log_z,
-            learned_backward: self.pb != BackwardChoice::Uniform,
-            separate_backward: self.pb == BackwardChoice::Separate,
-            lambda: self.lambda,
-            explore: self.explore,
-            temperature: self.temperature,
-            replay: self.replay,
-            seed: self.seed,
-            eval_every: self.eval_every,
+            steps: defaults.steps,
+            batch: count(self.batch, defaults.batch),
+            hidden: count(self.hidden, defaults.hidden),
+            layers: count(self.layers, defaults.layers),
+            lr: self.lr.unwrap_or(defaults.lr),
+            lr_log_z: self.lr_log_z.unwrap_or(defaults.lr_log_z),
+            learned_backward: pb != BackwardChoice::Uniform,
+            separate_backward: pb == BackwardChoice::Separate,
+            lambda: self.lambda.unwrap_or(defaults.lambda),
+            explore: self.explore.unwrap_or(defaults.explore),
+            temperature: self.temperature.unwrap_or(defaults.temperature),
+            replay: count(self.replay, defaults.replay),
+            seed: self.seed.unwrap_or(defaults.seed),
+            eval_every: count(self.eval_every, defaults.eval_every),
         };
         Ok(run::RunOptions {
             file: self.file,
             overrides: self.overrides,
             config,
-            trajectories: self.trajectories,
+            config_flags: given,
+            steps: self.steps.map(|s| s as usize),
+            trajectories: self.trajectories.map(|t| t as usize),
             out: self.out,
+            force: self.force,
             resume: self.resume,
             json: self.json,
             quiet: self.quiet,
-            samples: self.samples,
+            samples: self.samples as usize,
             checks: self.exploration.checks(),
         })
     }
@@ -285,12 +308,12 @@ enum BenchCommand {
         #[arg(long, default_value = "examples/hypergrid.gfn")]
         file: PathBuf,
         /// Untimed iterations first, so that the policy walks trajectories of trained length.
-        #[arg(long, default_value_t = 500)]
+        #[arg(long, default_value_t = 500, value_parser = count(0, 1_000_000))]
         warmup: usize,
-        #[arg(long, default_value_t = 100)]
+        #[arg(long, default_value_t = 100, value_parser = count(1, 1_000_000))]
         iterations: usize,
         /// Batch sizes to time.
-        #[arg(long, value_delimiter = ',', default_value = "16,128")]
+        #[arg(long, value_delimiter = ',', default_value = "16,128", value_parser = count(1, 65_536))]
         batches: Vec<usize>,
     },
     /// Random trajectories through the compiled hypergrid and a hand-written one.
@@ -298,17 +321,33 @@ enum BenchCommand {
         /// The hypergrid .gfn file.
         #[arg(long, default_value = "examples/hypergrid.gfn")]
         file: PathBuf,
-        #[arg(long, default_value_t = 4)]
+        #[arg(long, default_value_t = 4, value_parser = count(1, 16))]
         dims: usize,
-        #[arg(long, default_value_t = 8)]
+        #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(i32).range(2..=1000))]
         side: i32,
-        #[arg(long, default_value_t = 256)]
+        #[arg(long, default_value_t = 256, value_parser = count(1, 65_536))]
         batch: usize,
-        #[arg(long, default_value_t = 100_000)]
+        #[arg(long, default_value_t = 100_000, value_parser = count(1, 1_000_000_000))]
         trajectories: usize,
-        #[arg(long, default_value_t = 3)]
+        #[arg(long, default_value_t = 3, value_parser = count(1, 100))]
         repeats: usize,
     },
+}
+
+/// A parser of counts between `lo` and `hi`: every count flag has a documented maximum, so a
+/// huge value is a usage error rather than an allocation that aborts.
+fn count(lo: usize, hi: usize) -> impl Fn(&str) -> Result<usize, String> + Clone + Send + Sync {
+    move |text: &str| {
+        let value: usize =
+            text.trim().replace('_', "").parse().map_err(|_| {
+                format!("expected a whole number from {lo} to {hi}, found `{text}`")
+            })?;
+        if (lo..=hi).contains(&value) {
+            Ok(value)
+        } else {
+            Err(format!("must be from {lo} to {hi}, not {value}"))
+        }
+    }
 }
 
 fn parse_override(text: &str) -> Result<Override, String> {
@@ -324,12 +363,12 @@ impl Output {
     /// Print diagnostics about `source` to stderr.
     pub fn diagnostics(&self, path: &Path, source: &str, diagnostics: &[Diagnostic]) {
         let name = path.display().to_string();
-        eprint!(
+        warn_raw!(
             "{}",
             diagnostic::render(diagnostics, &name, source, self.color, RENDER_WIDTH)
         );
         let errors = diagnostics.len();
-        eprintln!(
+        warn!(
             "{name}: {errors} error{}",
             if errors == 1 { "" } else { "s" }
         );
@@ -412,10 +451,31 @@ pub fn validate(
     })
 }
 
-/// Read a source file; unreadable files are a usage error, non-UTF-8 ones a diagnostic.
+/// The largest source file read (the same limit the parser enforces).
+const MAX_SOURCE_BYTES: u64 = 1 << 20;
+
+/// Read a source file; unreadable or oversized files are a usage error (read through a cap, so
+/// that `/dev/zero` is refused without filling memory), non-UTF-8 ones too.
 pub fn read_source(path: &Path) -> Result<String, Failure> {
-    let bytes = std::fs::read(path)
+    use std::io::Read;
+    let file = std::fs::File::open(path)
         .map_err(|e| Failure::Usage(format!("cannot read {}: {e}", path.display())))?;
+    if file.metadata().is_ok_and(|m| m.is_dir()) {
+        return Err(Failure::Usage(format!(
+            "cannot read {}: it is a directory",
+            path.display()
+        )));
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_SOURCE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Failure::Usage(format!("cannot read {}: {e}", path.display())))?;
+    if bytes.len() as u64 > MAX_SOURCE_BYTES {
+        return Err(Failure::Usage(format!(
+            "{} is larger than 1 MiB: a .gfn file describes an environment; keep data in files the program loads",
+            path.display()
+        )));
+    }
     String::from_utf8(bytes).map_err(|e| {
         Failure::Usage(format!(
             "{} is not UTF-8 text (invalid byte at offset {})",
@@ -534,7 +594,7 @@ pub fn main() -> ExitCode {
         Err(Failure::Reported) => ExitCode::from(1),
         Err(Failure::Interrupted) => ExitCode::from(130),
         Err(Failure::Usage(message)) => {
-            eprintln!("error: {message}");
+            warn!("error: {message}");
             ExitCode::from(2)
         }
     }

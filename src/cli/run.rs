@@ -1,49 +1,37 @@
 //! `gfnc run FILE`: train a sampler, show progress and exact figures, save the run; and
-//! `gfnc sample DIR`: draw objects from a saved run.
+//! `gfnc sample DIR`: draw objects from a saved run. The run directory itself (record,
+//! checkpoints, lock) is the library's [`gfnc::train::rundir`].
 
 use super::{read_source, Failure, Output};
 use gfnc::env::dag::Dag;
 use gfnc::env::{Environment, Workspace};
-use gfnc::train::checkpoint::write_text;
 use gfnc::train::policy::{Policy, PolicyShape};
+use gfnc::train::rundir::{self, RunDir, RunRecord};
 use gfnc::train::{Config, Metrics, TrainError, Trainer};
 use gfnc::Override;
 use indicatif::{ProgressBar, ProgressStyle};
-use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
+/// A run as asked for on the command line.
 pub struct RunOptions {
     pub file: Option<PathBuf>,
     pub overrides: Vec<Override>,
+    /// The configuration of a new run (defaults filled in).
     pub config: Config,
+    /// Flags that set the configuration, named as given: refused with `--resume`.
+    pub config_flags: Vec<&'static str>,
+    /// `--steps`, when given.
+    pub steps: Option<usize>,
     pub trajectories: Option<usize>,
     pub out: Option<PathBuf>,
+    pub force: bool,
     pub resume: Option<PathBuf>,
     pub json: bool,
     pub quiet: bool,
     pub samples: usize,
     pub checks: gfnc::Checks,
-}
-
-/// `run.json`: what rebuilds the run (the environment's source is saved beside it as `env.gfn`).
-#[derive(Serialize, Deserialize)]
-struct RunRecord {
-    gfnc_version: String,
-    env: String,
-    file: String,
-    overrides: Vec<String>,
-    params: serde_json::Map<String, serde_json::Value>,
-    config: Config,
-    /// Whether the reachable graph was explored whole (exact metrics, exhaustive checks).
-    #[serde(default)]
-    exact: bool,
-    /// Why not, when it was not (`reachable states > 1000000`).
-    #[serde(default)]
-    exact_reason: Option<String>,
-    #[serde(default)]
-    final_metrics: Option<Metrics>,
 }
 
 fn fail(output: &Output, path: &Path, source: &str, error: TrainError) -> Failure {
@@ -52,19 +40,35 @@ fn fail(output: &Output, path: &Path, source: &str, error: TrainError) -> Failur
             output.diagnostics(path, source, &[e.to_diagnostic()]);
             Failure::Reported
         }
-        TrainError::Io(message) => Failure::Usage(message),
+        TrainError::Io(message) | TrainError::Usage(message) => Failure::Usage(message),
+        TrainError::Checkpoint(message) => {
+            Failure::Usage(format!("the run directory cannot be used: {message}"))
+        }
         other => {
-            eprintln!("error[gfn::train]: {other}");
+            warn!("error[gfn::train]: {other}");
             Failure::Reported
         }
     }
 }
 
-fn default_out_dir(env: &str) -> PathBuf {
-    (1..)
-        .map(|n| PathBuf::from("runs").join(format!("{env}-{n}")))
-        .find(|p| !p.exists())
-        .unwrap_or_else(|| PathBuf::from("runs").join(env))
+/// `runs/ENV-N` for the first N not taken; created here so that two runs never pick one.
+fn default_out_dir(env: &str) -> Result<PathBuf, Failure> {
+    std::fs::create_dir_all("runs")
+        .map_err(|e| Failure::Usage(format!("cannot create runs/: {e}")))?;
+    for n in 1..100_000 {
+        let dir = PathBuf::from("runs").join(format!("{env}-{n}"));
+        match std::fs::create_dir(&dir) {
+            Ok(()) => return Ok(dir),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => {
+                return Err(Failure::Usage(format!(
+                    "cannot create {}: {e}",
+                    dir.display()
+                )))
+            }
+        }
+    }
+    Err(Failure::Usage("runs/ is full: pass --out".to_string()))
 }
 
 fn param_values(env: &Environment) -> serde_json::Map<String, serde_json::Value> {
@@ -81,58 +85,13 @@ fn param_values(env: &Environment) -> serde_json::Map<String, serde_json::Value>
         .collect()
 }
 
-fn metrics_csv(rows: &[Metrics]) -> String {
-    let mut out =
-        String::from("step,trajectories,seconds,loss,log_z,l1,tv,kl,empirical_l1,modes_found\n");
-    let opt = |v: Option<f64>| v.map(|x| format!("{x:.6}")).unwrap_or_default();
-    for m in rows {
-        out.push_str(&format!(
-            "{},{},{:.3},{:.6},{:.6},{},{},{},{},{}\n",
-            m.step,
-            m.trajectories,
-            m.seconds,
-            m.loss,
-            m.log_z,
-            opt(m.l1),
-            opt(m.tv),
-            opt(m.kl),
-            opt(m.empirical_l1),
-            m.modes_found
-        ));
-    }
-    out
-}
-
-fn read_metrics_csv(path: &Path) -> Vec<Metrics> {
-    let Ok(mut reader) = csv::Reader::from_path(path) else {
-        return Vec::new();
-    };
-    let number = |r: &csv::StringRecord, k: usize| r.get(k).and_then(|v| v.parse::<f64>().ok());
-    reader
-        .records()
-        .filter_map(Result::ok)
-        .map(|r| Metrics {
-            step: number(&r, 0).unwrap_or(0.0) as usize,
-            trajectories: number(&r, 1).unwrap_or(0.0) as usize,
-            seconds: number(&r, 2).unwrap_or(0.0),
-            loss: number(&r, 3).unwrap_or(f64::NAN),
-            log_z: number(&r, 4).unwrap_or(f64::NAN),
-            l1: number(&r, 5),
-            tv: number(&r, 6),
-            kl: number(&r, 7),
-            empirical_l1: number(&r, 8),
-            modes_found: number(&r, 9).unwrap_or(0.0) as usize,
-            ..Metrics::default()
-        })
-        .collect()
-}
-
 /// The environment, checked as `gfnc check` does: its DAG when the reachable graph fits the
-/// budget (exact metrics), else why not.
+/// budget (exact metrics), else why not, and the longest trajectory seen.
 struct Checked {
     env: Environment,
     dag: Option<Dag>,
     partial_reason: Option<String>,
+    longest: usize,
 }
 
 fn environment(
@@ -143,11 +102,38 @@ fn environment(
     checks: &gfnc::Checks,
 ) -> Result<Checked, Failure> {
     let validated = super::validate(output, path, source, overrides, checks)?;
+    let longest = match (&validated.dag, &validated.partial) {
+        (Some(dag), _) => dag.max_len as usize,
+        (None, Some(partial)) => partial.probe.as_ref().map_or(0, |p| p.longest),
+        _ => 0,
+    };
     Ok(Checked {
         env: validated.env,
         dag: validated.dag,
         partial_reason: validated.partial.map(|p| p.overflow.reason),
+        longest,
     })
+}
+
+/// Refuse a run whose memory, estimated from the network and the batch of trajectories, is
+/// beyond `--max-memory`: better a figure and a flag now than an abort later.
+fn check_memory(checked: &Checked, config: &Config, max_bytes: usize) -> Result<(), Failure> {
+    let shape = PolicyShape::for_run(&checked.env, config);
+    let estimate = gfnc::train::estimated_bytes(&shape, config, checked.longest + 1);
+    if estimate > max_bytes as f64 {
+        return Err(Failure::Usage(format!(
+            "this run would need about {:.1} GB (a network of {} inputs × --hidden {} × --layers {} with {} actions, --batch {} trajectories of up to {} states); the limit is {:.1} GB: lower --hidden, --layers or --batch, or raise --max-memory",
+            estimate / 1e9,
+            shape.inputs,
+            config.hidden,
+            config.layers,
+            shape.actions,
+            config.batch,
+            checked.longest + 1,
+            max_bytes as f64 / 1e9
+        )));
+    }
+    Ok(())
 }
 
 pub fn run(
@@ -155,94 +141,189 @@ pub fn run(
     options: RunOptions,
     interrupted: Arc<AtomicBool>,
 ) -> Result<(), Failure> {
-    // Where the environment and the configuration come from: a file, or a run to resume.
-    let (path, source, overrides, mut config, out) = match &options.resume {
-        Some(dir) => {
-            let record: RunRecord = read_record(dir)?;
-            let path = dir.join("env.gfn");
-            let source = read_source(&path)?;
-            let overrides = record
-                .overrides
-                .iter()
-                .filter_map(|o| Override::parse(o))
-                .collect();
-            let mut config = record.config;
-            if options.config.steps != Config::default().steps || options.trajectories.is_some() {
-                config.steps = options
-                    .trajectories
-                    .map(|t| t.div_ceil(config.batch))
-                    .unwrap_or(options.config.steps);
-            }
-            (path, source, overrides, config, dir.clone())
-        }
-        None => {
-            let path = options
-                .file
-                .clone()
-                .ok_or_else(|| Failure::Usage("give a .gfn file or --resume DIR".to_string()))?;
-            let source = read_source(&path)?;
-            let mut config = options.config.clone();
-            if let Some(trajectories) = options.trajectories {
-                config.steps = trajectories.div_ceil(config.batch.max(1));
-            }
-            (
-                path,
-                source,
-                options.overrides.clone(),
-                config,
-                PathBuf::new(),
-            )
-        }
-    };
-    if config.batch == 0 || config.hidden == 0 {
+    if options.steps.is_some() && options.trajectories.is_some() {
         return Err(Failure::Usage(
-            "--batch and --hidden must be at least 1".to_string(),
+            "give --steps or --trajectories, not both".to_string(),
         ));
     }
-    config.eval_every = config.eval_every.max(1);
-    let Checked {
-        env,
-        dag,
-        partial_reason,
-    } = environment(output, &path, &source, &overrides, &options.checks)?;
-    if let (Some(reason), false) = (&partial_reason, options.json || options.quiet) {
-        eprintln!(
+    match &options.resume {
+        Some(dir) => resume(output, &options, dir, interrupted),
+        None => start(output, &options, interrupted),
+    }
+}
+
+/// Iterations for `--trajectories` (at least one whole batch each).
+fn steps_for(trajectories: usize, batch: usize) -> Result<usize, Failure> {
+    if trajectories == 0 {
+        return Err(Failure::Usage(
+            "--trajectories must be at least 1".to_string(),
+        ));
+    }
+    Ok(trajectories.div_ceil(batch.max(1)))
+}
+
+fn start(
+    output: &Output,
+    options: &RunOptions,
+    interrupted: Arc<AtomicBool>,
+) -> Result<(), Failure> {
+    let path = options
+        .file
+        .clone()
+        .ok_or_else(|| Failure::Usage("give a .gfn file or --resume DIR".to_string()))?;
+    let source = read_source(&path)?;
+    let mut config = options.config.clone();
+    if let Some(steps) = options.steps {
+        config.steps = steps;
+    }
+    if let Some(trajectories) = options.trajectories {
+        config.steps = steps_for(trajectories, config.batch)?;
+    }
+    config.validate().map_err(Failure::Usage)?;
+    let checked = environment(output, &path, &source, &options.overrides, &options.checks)?;
+    check_memory(&checked, &config, options.checks.budget.max_bytes)?;
+    let out = match &options.out {
+        Some(dir) => dir.clone(),
+        None => default_out_dir(checked.env.name())?,
+    };
+    let failure = |e: TrainError| fail(output, &path, &source, e);
+    let dir = RunDir::create(&out, options.force).map_err(failure)?;
+    let overrides: Vec<String> = options
+        .overrides
+        .iter()
+        .map(|o| format!("{}={}", o.name, o.value))
+        .collect();
+    let record = RunRecord {
+        gfnc_version: env!("CARGO_PKG_VERSION").to_string(),
+        format: rundir::FORMAT,
+        env: checked.env.name().to_string(),
+        file: path.display().to_string(),
+        source_hash: rundir::source_hash(&source, &overrides),
+        overrides,
+        params: param_values(&checked.env),
+        config: config.clone(),
+        exact: checked.partial_reason.is_none(),
+        exact_reason: checked.partial_reason.clone(),
+        final_metrics: None,
+    };
+    dir.write_file("env.gfn", &source).map_err(failure)?;
+    dir.write_record(&record).map_err(failure)?;
+    let trainer = Trainer::new(&checked.env, config, checked.dag).map_err(failure)?;
+    train(
+        output,
+        options,
+        &dir,
+        record,
+        trainer,
+        Vec::new(),
+        (&path, &source),
+        interrupted,
+    )
+}
+
+fn resume(
+    output: &Output,
+    options: &RunOptions,
+    dir_path: &Path,
+    interrupted: Arc<AtomicBool>,
+) -> Result<(), Failure> {
+    // A resumed run is the saved one: flags that would change it are refused, not ignored.
+    let mut conflicting: Vec<&str> = options.config_flags.clone();
+    if options.file.is_some() {
+        conflicting.push("FILE");
+    }
+    if !options.overrides.is_empty() {
+        conflicting.push("--set");
+    }
+    if options.out.is_some() {
+        conflicting.push("--out");
+    }
+    if options.force {
+        conflicting.push("--force");
+    }
+    if !conflicting.is_empty() {
+        return Err(Failure::Usage(format!(
+            "{} cannot change a run on --resume (it keeps the settings in {}); only --steps or --trajectories extend it. Start a new run to change them",
+            conflicting.join(", "),
+            dir_path.join("run.json").display()
+        )));
+    }
+    let usage = |e: TrainError| match e {
+        TrainError::Checkpoint(m) => {
+            Failure::Usage(format!("the run directory cannot be used: {m}"))
+        }
+        other => Failure::Usage(other.to_string()),
+    };
+    let dir = RunDir::open(dir_path).map_err(usage)?;
+    let mut record = dir.read_record().map_err(usage)?;
+    let path = dir_path.join("env.gfn");
+    let source = read_source(&path)?;
+    let mut config = record.config.clone();
+    if let Some(steps) = options.steps {
+        config.steps = steps;
+    }
+    if let Some(trajectories) = options.trajectories {
+        config.steps = steps_for(trajectories, config.batch)?;
+    }
+    config.validate().map_err(Failure::Usage)?;
+    let overrides: Vec<Override> = record
+        .overrides
+        .iter()
+        .filter_map(|o| Override::parse(o))
+        .collect();
+    let checked = environment(output, &path, &source, &overrides, &options.checks)?;
+    let failure = |e: TrainError| fail(output, &path, &source, e);
+    let mut trainer = Trainer::new(&checked.env, config.clone(), checked.dag).map_err(failure)?;
+    let hash = rundir::source_hash(&source, &record.overrides);
+    let rows = dir.load(&mut trainer, &hash).map_err(failure)?;
+    if trainer.step >= config.steps {
+        warn!(
+            "nothing to do: {} is at step {} and --steps is {}; pass a larger --steps (or --trajectories) to train further",
+            dir_path.display(),
+            trainer.step,
+            config.steps
+        );
+        return Ok(());
+    }
+    record.config = config;
+    record.final_metrics = None;
+    dir.write_record(&record).map_err(failure)?;
+    train(
+        output,
+        options,
+        &dir,
+        record,
+        trainer,
+        rows,
+        (&path, &source),
+        interrupted,
+    )
+}
+
+/// The training loop shared by new and resumed runs: evaluate and checkpoint every
+/// `--eval-every` steps, stop cleanly on Ctrl-C or SIGTERM, write samples and the record.
+#[allow(clippy::too_many_arguments)]
+fn train(
+    output: &Output,
+    options: &RunOptions,
+    dir: &RunDir,
+    mut record: RunRecord,
+    mut trainer: Trainer,
+    mut rows: Vec<Metrics>,
+    (path, source): (&Path, &str),
+    interrupted: Arc<AtomicBool>,
+) -> Result<(), Failure> {
+    let failure = |e: TrainError| fail(output, path, source, e);
+    let config = record.config.clone();
+    let hash = record.source_hash.clone();
+    let env = trainer.env;
+    if let (Some(reason), false) = (&record.exact_reason, options.json || options.quiet) {
+        warn!(
             "note: no exact metrics ({reason}); the states training visits are checked as it goes (raise --max-states for exact figures)"
         );
     }
-    let out = match (&options.resume, &options.out) {
-        (Some(_), _) => out,
-        (None, Some(dir)) => dir.clone(),
-        (None, None) => default_out_dir(env.name()),
-    };
-    std::fs::create_dir_all(&out)
-        .map_err(|e| Failure::Usage(format!("cannot create {}: {e}", out.display())))?;
-    let failure = |e: TrainError| fail(output, &path, &source, e);
-    let mut trainer = Trainer::new(&env, config.clone(), dag).map_err(failure)?;
-    let mut rows = Vec::new();
-    if options.resume.is_some() {
-        trainer.restore(&out).map_err(failure)?;
-        rows = read_metrics_csv(&out.join("metrics.csv"));
-    } else {
-        write_text(&out.join("env.gfn"), &source).map_err(failure)?;
-    }
-    let record = |final_metrics: Option<Metrics>| RunRecord {
-        gfnc_version: env!("CARGO_PKG_VERSION").to_string(),
-        env: env.name().to_string(),
-        file: path.display().to_string(),
-        overrides: overrides
-            .iter()
-            .map(|o| format!("{}={}", o.name, o.value))
-            .collect(),
-        params: param_values(&env),
-        config: config.clone(),
-        exact: partial_reason.is_none(),
-        exact_reason: partial_reason.clone(),
-        final_metrics,
-    };
-    write_record(&out, &record(None)).map_err(failure)?;
     let bar = progress_bar(options.quiet || options.json, config.steps, trainer.step);
-    let mut last = None;
+    let mut last: Option<Metrics> = None;
     let mut stopped_early = false;
     while trainer.step < config.steps {
         if interrupted.load(Ordering::SeqCst) {
@@ -253,7 +334,7 @@ pub fn run(
             Ok(loss) => loss,
             Err(e) => {
                 bar.abandon();
-                return Err(failure(e));
+                return Err(diverged(output, path, source, dir, e));
             }
         };
         bar.set_position(trainer.step as u64);
@@ -262,61 +343,89 @@ pub fn run(
             let metrics = trainer.evaluate().map_err(failure)?;
             bar.set_message(progress_message(&metrics, loss, rate));
             rows.push(metrics.clone());
-            trainer.save(&out).map_err(failure)?;
-            write_text(&out.join("metrics.csv"), &metrics_csv(&rows)).map_err(failure)?;
+            dir.save(&trainer, &rows, &hash).map_err(failure)?;
             last = Some(metrics);
         }
     }
     bar.finish_and_clear();
     let final_metrics = match last {
         Some(m) if m.step == trainer.step => m,
-        _ => {
-            let m = trainer.evaluate().map_err(failure)?;
-            rows.push(m.clone());
-            trainer.save(&out).map_err(failure)?;
-            write_text(&out.join("metrics.csv"), &metrics_csv(&rows)).map_err(failure)?;
-            m
-        }
+        _ => match rows.last() {
+            // Interrupted right after a checkpoint: its figures are the final ones.
+            Some(m) if m.step == trainer.step => m.clone(),
+            _ => {
+                let m = trainer.evaluate().map_err(failure)?;
+                rows.push(m.clone());
+                dir.save(&trainer, &rows, &hash).map_err(failure)?;
+                m
+            }
+        },
     };
     let samples = trainer
         .draw(options.samples, config.seed ^ 0x5a5a)
         .map_err(failure)?;
-    write_text(
-        &out.join("samples.csv"),
-        &samples_csv(&env, &samples, partial_reason.is_none()),
-    )
-    .map_err(failure)?;
-    write_record(&out, &record(Some(final_metrics.clone()))).map_err(failure)?;
+    let exact = record.exact_reason.is_none();
+    dir.write_file("samples.csv", &samples_csv(env, &samples, exact))
+        .map_err(failure)?;
+    record.final_metrics = Some(final_metrics.clone());
+    dir.write_record(&record).map_err(failure)?;
     if options.json {
-        println!(
+        say!(
             "{}",
-            final_json(&final_metrics, &config, &out, partial_reason.as_deref())
+            final_json(
+                &final_metrics,
+                &config,
+                dir.path(),
+                record.exact_reason.as_deref()
+            )
         );
     } else {
-        print_summary(&env, &config, &final_metrics, &out, options.quiet);
+        print_summary(env, &config, &final_metrics, dir.path(), options.quiet);
     }
     if stopped_early {
-        eprintln!(
+        warn!(
             "interrupted after step {}; the checkpoint is saved: gfnc run --resume {}",
             trainer.step,
-            out.display()
+            dir.path().display()
         );
         return Err(Failure::Interrupted);
     }
     Ok(())
 }
 
-fn read_record(dir: &Path) -> Result<RunRecord, Failure> {
-    let path = dir.join("run.json");
-    let text = std::fs::read_to_string(&path)
-        .map_err(|e| Failure::Usage(format!("cannot read {}: {e}", path.display())))?;
-    serde_json::from_str(&text)
-        .map_err(|e| Failure::Usage(format!("{} is not a gfnc run record: {e}", path.display())))
-}
-
-fn write_record(dir: &Path, record: &RunRecord) -> Result<(), TrainError> {
-    let text = serde_json::to_string_pretty(record).map_err(|e| TrainError::Io(e.to_string()))?;
-    write_text(&dir.join("run.json"), &text)
+/// A training step failed: for a non-finite loss, say which quantity, what is likely the
+/// cause, and whether a checkpoint is there to go back to.
+fn diverged(
+    output: &Output,
+    path: &Path,
+    source: &str,
+    dir: &RunDir,
+    error: TrainError,
+) -> Failure {
+    let TrainError::NonFinite {
+        step,
+        loss,
+        max_abs_log_reward,
+    } = error
+    else {
+        return fail(output, path, source, error);
+    };
+    let cause = if max_abs_log_reward > 80.0 {
+        format!(
+            "the batch's log rewards reach {max_abs_log_reward:.1}, beyond what float32 training handles; rescale the reward (e.g. `log_reward (...) / T` with a larger T)"
+        )
+    } else {
+        "try a smaller --lr (or --lr-logz)".to_string()
+    };
+    let saved = match dir.checkpoint_step() {
+        Ok(Some(at)) => format!(
+            "the checkpoint of step {at} is kept (gfnc run --resume {} continues from it)",
+            dir.path().display()
+        ),
+        _ => "no checkpoint was written before it".to_string(),
+    };
+    warn!("error[gfn::train::diverged]: the loss became {loss} at step {step}: {cause}; {saved}");
+    Failure::Reported
 }
 
 fn progress_bar(hidden: bool, steps: usize, at: usize) -> ProgressBar {
@@ -374,30 +483,30 @@ fn final_json(
 
 fn print_summary(env: &Environment, config: &Config, m: &Metrics, out: &Path, quiet: bool) {
     let rate = m.trajectories as f64 / m.seconds.max(1e-9);
-    println!(
-        "{} · {:?} · {} steps · {} trajectories · {:.1} s ({:.0} trajectories/s, {:.2} ms/step)",
+    say!(
+        "{} · {} · {} steps · {} trajectories · {:.1} s ({:.0} trajectories/s, {:.2} ms/step)",
         env.name(),
-        config.objective,
+        config.objective.name(),
         m.step,
         m.trajectories,
         m.seconds,
         rate,
         1000.0 * m.seconds / m.step.max(1) as f64
     );
-    println!("  loss       {:.6}", m.loss);
+    say!("  loss       {:.6}", m.loss);
     match m.log_z_true {
-        Some(truth) => println!("  log Z      {:.4}   (exact {:.4})", m.log_z, truth),
-        None => println!("  log Z      {:.4}", m.log_z),
+        Some(truth) => say!("  log Z      {:.4}   (exact {:.4})", m.log_z, truth),
+        None => say!("  log Z      {:.4}", m.log_z),
     }
     if let (Some(l1), Some(tv), Some(kl)) = (m.l1, m.tv, m.kl) {
-        println!("  exact L1   {l1:.4}   TV {tv:.4}   KL {kl:.4}");
+        say!("  exact L1   {l1:.4}   TV {tv:.4}   KL {kl:.4}");
     }
     match m.modes_total {
-        Some(total) => println!("  modes      {} / {}", m.modes_found, total),
-        None => println!("  modes      {}", m.modes_found),
+        Some(total) => say!("  modes      {} / {}", m.modes_found, total),
+        None => say!("  modes      {}", m.modes_found),
     }
     if !quiet {
-        println!("  saved to   {}", out.display());
+        say!("  saved to   {}", out.display());
     }
 }
 
@@ -434,7 +543,7 @@ pub enum SampleFormat {
     Jsonl,
 }
 
-/// `gfnc sample DIR`: load a run and draw objects.
+/// `gfnc sample DIR`: load a run's checkpoint (verified) and draw objects.
 pub fn sample(
     output: &Output,
     dir: &Path,
@@ -443,7 +552,13 @@ pub fn sample(
     seed: u64,
     checks: &gfnc::Checks,
 ) -> Result<(), Failure> {
-    let record = read_record(dir)?;
+    let usage = |e: TrainError| match e {
+        TrainError::Checkpoint(m) => {
+            Failure::Usage(format!("the run directory cannot be used: {m}"))
+        }
+        other => Failure::Usage(other.to_string()),
+    };
+    let record = rundir::read_record(dir).map_err(usage)?;
     let path = dir.join("env.gfn");
     let source = read_source(&path)?;
     let overrides: Vec<Override> = record
@@ -451,28 +566,35 @@ pub fn sample(
         .iter()
         .filter_map(|o| Override::parse(o))
         .collect();
-    let Checked { env, dag, .. } = environment(output, &path, &source, &overrides, checks)?;
-    let exact = dag.is_some();
+    let checked = environment(output, &path, &source, &overrides, checks)?;
+    let exact = checked.dag.is_some();
     let failure = |e: TrainError| fail(output, &path, &source, e);
-    let config = record.config;
-    let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(config.seed);
-    let mut policy = Policy::new(PolicyShape::for_run(&env, &config), &mut rng)
-        .map_err(|e| failure(e.into()))?;
-    gfnc::train::checkpoint::load_model(&mut policy, dir).map_err(failure)?;
+    let config = record.config.clone();
+    let mut trainer = Trainer::new(&checked.env, config.clone(), checked.dag).map_err(failure)?;
+    let hash = rundir::source_hash(&source, &record.overrides);
+    rundir::read_checkpoint(dir, &mut trainer, &hash).map_err(failure)?;
+    let policy: &Policy = &trainer.policy;
     let mut ws = Workspace::new();
-    let samples =
-        gfnc::train::draw(&env, &policy, dag.as_ref(), count, seed, &mut ws).map_err(failure)?;
+    let samples = gfnc::train::draw(
+        &checked.env,
+        policy,
+        trainer.dag.as_ref(),
+        count,
+        seed,
+        &mut ws,
+    )
+    .map_err(failure)?;
     match format {
-        SampleFormat::Csv => print!("{}", samples_csv(&env, &samples, exact)),
+        SampleFormat::Csv => say_raw!("{}", samples_csv(&checked.env, &samples, exact)),
         SampleFormat::Jsonl => {
             for (state, log_reward, log_p) in &samples {
                 let mut line = serde_json::json!({
-                    "state": env.render(state),
+                    "state": checked.env.render(state),
                     "reward": Some(log_reward.exp()).filter(|r| r.is_finite()),
                     "log_reward": log_reward,
                 });
                 line[probability_column(exact)] = serde_json::json!(log_p);
-                println!("{line}");
+                say!("{line}");
             }
         }
     }

@@ -121,8 +121,8 @@ impl Budget {
 /// The default budget of reachable states.
 pub const DEFAULT_MAX_STATES: usize = 1_000_000;
 
-/// The default memory budget of an exploration: 2 GB.
-pub const DEFAULT_MAX_BYTES: usize = 2_000_000_000;
+/// The default memory budget of an exploration, and of a run's estimated needs: 4 GB.
+pub const DEFAULT_MAX_BYTES: usize = 4_000_000_000;
 
 /// What an exploration found: the whole reachable DAG, or the reason it stopped short.
 pub enum Explored {

@@ -1,6 +1,6 @@
-//! Checkpoints in a run directory, each file written to a temporary name and renamed, so that an
-//! interrupted write never leaves a broken file: `model.safetensors` (the network and log Z),
-//! `optimizer.safetensors` (Adam's moments) and `progress.json` (step counters).
+//! The tensor files of a checkpoint: `model.safetensors` (the network and log Z) and
+//! `optimizer.safetensors` (Adam's moments). How a checkpoint is made atomic is
+//! [`super::rundir`]'s business.
 
 use super::adam::Adam;
 use super::policy::Policy;
@@ -13,54 +13,46 @@ fn io(what: &str, path: &Path, e: impl std::fmt::Display) -> TrainError {
     TrainError::Io(format!("cannot {what} {}: {e}", path.display()))
 }
 
-/// Write `path` by writing a sibling temporary file and renaming it over `path`.
-pub fn write_atomically(
-    path: &Path,
-    write: impl FnOnce(&Path) -> Result<(), TrainError>,
-) -> Result<(), TrainError> {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().to_string())
-        .unwrap_or_default();
-    let temporary = path.with_file_name(format!(".{name}.tmp"));
-    write(&temporary)?;
-    std::fs::rename(&temporary, path).map_err(|e| io("write", path, e))
-}
-
-/// Text files, atomically.
-pub fn write_text(path: &Path, text: &str) -> Result<(), TrainError> {
-    write_atomically(path, |tmp| {
-        std::fs::write(tmp, text).map_err(|e| io("write", tmp, e))
-    })
-}
-
 pub fn save_model(policy: &Policy, dir: &Path) -> Result<(), TrainError> {
     let path = dir.join("model.safetensors");
-    write_atomically(&path, |tmp| {
-        policy.varmap.save(tmp).map_err(|e| io("write", tmp, e))
+    policy.varmap.save(&path).map_err(|e| io("write", &path, e))
+}
+
+/// Load the model's weights; a file whose tensors do not fit this run's network is refused.
+pub fn load_model(policy: &mut Policy, dir: &Path) -> Result<(), TrainError> {
+    let path = dir.join("model.safetensors");
+    policy.varmap.load(&path).map_err(|e| {
+        TrainError::Checkpoint(format!(
+            "{}: does not fit this run's network ({e})",
+            path.display()
+        ))
     })
 }
 
-pub fn load_model(policy: &mut Policy, dir: &Path) -> Result<(), TrainError> {
-    let path = dir.join("model.safetensors");
-    policy.varmap.load(&path).map_err(|e| io("read", &path, e))
+/// Refuse a model with a weight that is NaN or infinite: it samples nonsense.
+pub fn check_finite_model(policy: &Policy) -> Result<(), TrainError> {
+    let mut names: Vec<(String, candle_core::Var)> = policy
+        .varmap
+        .data()
+        .lock()
+        .map_err(|_| TrainError::Internal("the model's variables are poisoned".to_string()))?
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    names.sort_by(|a, b| a.0.cmp(&b.0));
+    for (name, var) in names {
+        let values = var.as_tensor().flatten_all()?.to_vec1::<f32>()?;
+        if let Some(bad) = values.iter().find(|v| !v.is_finite()) {
+            return Err(TrainError::Checkpoint(format!(
+                "model.safetensors: the weight `{name}` holds {bad}; the model is unusable (retrain, or resume from a run saved before it diverged)"
+            )));
+        }
+    }
+    Ok(())
 }
 
-#[derive(serde::Serialize, serde::Deserialize)]
-struct Progress {
-    step: usize,
-    trajectories: usize,
-    seconds: f64,
-    adam_steps: Vec<i32>,
-}
-
-pub fn save_optimiser(
-    optimisers: &[&Adam],
-    step: usize,
-    trajectories: usize,
-    seconds: f64,
-    dir: &Path,
-) -> Result<(), TrainError> {
+/// Write the optimisers' moments to `dir/optimizer.safetensors`; returns their step counts.
+pub fn save_optimiser(optimisers: &[&Adam], dir: &Path) -> Result<Vec<i32>, TrainError> {
     let mut tensors = HashMap::new();
     let mut adam_steps = Vec::new();
     for (o, optimiser) in optimisers.iter().enumerate() {
@@ -78,27 +70,16 @@ pub fn save_optimiser(
         }
     }
     let path = dir.join("optimizer.safetensors");
-    write_atomically(&path, |tmp| {
-        candle_core::safetensors::save(&tensors, tmp).map_err(|e| io("write", tmp, e))
-    })?;
-    let progress = Progress {
-        step,
-        trajectories,
-        seconds,
-        adam_steps,
-    };
-    let text =
-        serde_json::to_string_pretty(&progress).map_err(|e| TrainError::Io(e.to_string()))?;
-    write_text(&dir.join("progress.json"), &text)
+    candle_core::safetensors::save(&tensors, &path).map_err(|e| io("write", &path, e))?;
+    Ok(adam_steps)
 }
 
+/// Restore the optimisers from `dir/optimizer.safetensors` and their step counts.
 pub fn load_optimiser(
     optimisers: &mut [&mut Adam],
+    adam_steps: &[i32],
     dir: &Path,
-) -> Result<(usize, usize, f64), TrainError> {
-    let path = dir.join("progress.json");
-    let text = std::fs::read_to_string(&path).map_err(|e| io("read", &path, e))?;
-    let progress: Progress = serde_json::from_str(&text).map_err(|e| io("parse", &path, e))?;
+) -> Result<(), TrainError> {
     let path = dir.join("optimizer.safetensors");
     let tensors =
         candle_core::safetensors::load(&path, &Device::Cpu).map_err(|e| io("read", &path, e))?;
@@ -109,11 +90,19 @@ pub fn load_optimiser(
             tensors.get(&format!("{o}.{k}.m")),
             tensors.get(&format!("{o}.{k}.v")),
         ) {
-            moments.push((m.to_vec1::<f32>()?, v.to_vec1::<f32>()?));
+            let (m, v) = (m.to_vec1::<f32>()?, v.to_vec1::<f32>()?);
+            if m.iter().chain(&v).any(|x| !x.is_finite()) {
+                return Err(TrainError::Checkpoint(format!(
+                    "optimizer.safetensors: moment {o}.{k} holds a value that is not finite"
+                )));
+            }
+            moments.push((m, v));
             k += 1;
         }
-        let t = progress.adam_steps.get(o).copied().unwrap_or(0);
-        optimiser.set_moments(t, moments)?;
+        let t = adam_steps.get(o).copied().unwrap_or(0);
+        optimiser
+            .set_moments(t, moments)
+            .map_err(|e| TrainError::Checkpoint(format!("optimizer.safetensors: {e}")))?;
     }
-    Ok((progress.step, progress.trajectories, progress.seconds))
+    Ok(())
 }

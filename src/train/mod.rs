@@ -8,6 +8,7 @@ pub mod checkpoint;
 pub mod losses;
 pub mod objective;
 pub mod policy;
+pub mod rundir;
 pub mod sample;
 
 use crate::env::dag::Dag;
@@ -84,10 +85,16 @@ pub enum TrainError {
     NonFinite {
         step: usize,
         loss: f64,
+        /// The largest |log R| of the batch: float32 training fails past about 80.
+        max_abs_log_reward: f64,
     },
     DeadEnd(String),
     NoParent(String),
     Io(String),
+    /// A run directory or checkpoint that cannot be used as it is.
+    Checkpoint(String),
+    /// A request that cannot be carried out as given (a directory in use, not empty, ...).
+    Usage(String),
     Internal(String),
 }
 
@@ -108,13 +115,15 @@ impl std::fmt::Display for TrainError {
         match self {
             TrainError::Env(e) => write!(f, "{}", e.message),
             TrainError::Tensor(e) => write!(f, "tensor error: {e}"),
-            TrainError::NonFinite { step, loss } => write!(
+            TrainError::NonFinite { step, loss, max_abs_log_reward } => write!(
                 f,
-                "the loss became {loss} at step {step}; the last good checkpoint is kept (try a smaller --lr)"
+                "the loss became {loss} at step {step} (largest |log R| in the batch: {max_abs_log_reward:.1})"
             ),
             TrainError::DeadEnd(state) => write!(f, "state {state} is a dead end: no action is allowed"),
             TrainError::NoParent(state) => write!(f, "state {state} has no parent: a backward walk cannot reach s0"),
             TrainError::Io(message) => write!(f, "{message}"),
+            TrainError::Checkpoint(message) => write!(f, "{message}"),
+            TrainError::Usage(message) => write!(f, "{message}"),
             TrainError::Internal(message) => write!(f, "internal error: {message}"),
         }
     }
@@ -126,7 +135,10 @@ pub struct Metrics {
     pub step: usize,
     pub trajectories: usize,
     pub seconds: f64,
+    /// The mean loss since the previous evaluation (NaN, written `null`, when none).
+    #[serde(deserialize_with = "null_as_nan")]
     pub loss: f64,
+    #[serde(deserialize_with = "null_as_nan")]
     pub log_z: f64,
     pub log_z_true: Option<f64>,
     pub l1: Option<f64>,
@@ -135,6 +147,88 @@ pub struct Metrics {
     pub empirical_l1: Option<f64>,
     pub modes_found: usize,
     pub modes_total: Option<usize>,
+}
+
+/// JSON has no NaN: serde_json writes it as `null`, read back here as NaN.
+fn null_as_nan<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<f64, D::Error> {
+    Ok(Option::<f64>::deserialize(deserializer)?.unwrap_or(f64::NAN))
+}
+
+/// The largest values of the count options (`--batch`, `--hidden`, ...): beyond them a run
+/// cannot fit in memory or time anyway, and the allocation would abort rather than refuse.
+pub mod limits {
+    pub const MAX_STEPS: usize = 1_000_000_000;
+    pub const MAX_BATCH: usize = 65_536;
+    pub const MAX_HIDDEN: usize = 16_384;
+    pub const MAX_LAYERS: usize = 64;
+    pub const MAX_REPLAY: usize = 10_000_000;
+}
+
+/// Bytes a run of `config` needs, roughly: the network four times over (weights, gradients,
+/// Adam's two moments) and, per state of a batch of trajectories of `states` states, its
+/// features, the activations and their gradients, and the logits.
+pub fn estimated_bytes(shape: &PolicyShape, config: &Config, states: usize) -> f64 {
+    let (i, h, l, a) = (
+        shape.inputs as f64,
+        shape.hidden as f64,
+        shape.layers as f64,
+        shape.actions as f64,
+    );
+    let trunk = i * h + (l - 1.0).max(0.0) * h * h;
+    let trunks = if shape.separate_backward { 2.0 } else { 1.0 };
+    let parameters = trunks * trunk + 2.0 * h * a + h;
+    let per_state = i + 3.0 * l * h * trunks + 4.0 * a;
+    4.0 * (4.0 * parameters + config.batch as f64 * states as f64 * per_state)
+}
+
+impl Config {
+    /// Why this configuration cannot be trained, if it cannot (the flags' own checks, also
+    /// applied to a `run.json` read back).
+    pub fn validate(&self) -> Result<(), String> {
+        use limits::*;
+        let within = |name: &str, value: usize, lo: usize, hi: usize| {
+            if (lo..=hi).contains(&value) {
+                Ok(())
+            } else {
+                Err(format!("{name} must be between {lo} and {hi}, not {value}"))
+            }
+        };
+        within("--steps", self.steps, 1, MAX_STEPS)?;
+        within("--batch", self.batch, 1, MAX_BATCH)?;
+        within("--hidden", self.hidden, 1, MAX_HIDDEN)?;
+        within("--layers", self.layers, 1, MAX_LAYERS)?;
+        within("--replay", self.replay, 0, MAX_REPLAY)?;
+        within("--eval-every", self.eval_every, 1, MAX_STEPS)?;
+        let positive = |name: &str, value: f64| {
+            if value > 0.0 && value.is_finite() {
+                Ok(())
+            } else {
+                Err(format!("{name} must be a positive number, not {value}"))
+            }
+        };
+        positive("--lr", self.lr)?;
+        positive("--lr-logz", self.lr_log_z)?;
+        positive("--temperature", self.temperature)?;
+        if !(self.lambda > 0.0 && self.lambda <= 1e6) {
+            return Err(format!(
+                "--lambda must be above 0 (SubTB weighs a sub-trajectory of length k by λ^k; 0 weighs all but the empty ones to nothing) and at most 1e6, not {}",
+                self.lambda
+            ));
+        }
+        if !(0.0..=1.0).contains(&self.explore) {
+            return Err(format!(
+                "--explore must be between 0 and 1, not {}",
+                self.explore
+            ));
+        }
+        if self.replay > 0 && self.replay < self.batch {
+            return Err(format!(
+                "--replay {} holds fewer objects than one batch ({}): use 0 or at least --batch",
+                self.replay, self.batch
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// Terminal objects seen, for backward replay: a ring of states.
@@ -293,6 +387,10 @@ impl<'e> Trainer<'e> {
             return Err(TrainError::NonFinite {
                 step: self.step + 1,
                 loss: value,
+                max_abs_log_reward: batch
+                    .log_rewards
+                    .iter()
+                    .fold(0.0, |m: f64, r| m.max(r.abs())),
             });
         }
         let computed = Instant::now();
@@ -408,41 +506,126 @@ impl<'e> Trainer<'e> {
         )
     }
 
-    /// Write the model, optimiser state and replay buffer (each atomically) to `dir`.
-    pub fn save(&self, dir: &std::path::Path) -> Result<(), TrainError> {
-        checkpoint::save_model(&self.policy, dir)?;
-        let replay =
-            serde_json::to_string(&self.replay).map_err(|e| TrainError::Io(e.to_string()))?;
-        checkpoint::write_text(&dir.join("replay.json"), &replay)?;
-        checkpoint::save_optimiser(
-            &[&self.network_optimiser, &self.log_z_optimiser],
-            self.step,
-            self.trajectories,
-            self.seconds,
-            dir,
-        )
+    /// Write the files of a checkpoint into `folder` (see [`rundir`]): the model, the
+    /// optimiser's moments, and `state.json` with the counters, every running tally, the replay
+    /// buffer and the metrics rows so far. Returns the names written.
+    pub fn write_checkpoint(
+        &self,
+        folder: &std::path::Path,
+        rows: &[Metrics],
+    ) -> Result<Vec<&'static str>, TrainError> {
+        checkpoint::save_model(&self.policy, folder)?;
+        let adam_steps =
+            checkpoint::save_optimiser(&[&self.network_optimiser, &self.log_z_optimiser], folder)?;
+        let mut modes: Vec<Vec<i32>> = self.modes_found.iter().cloned().collect();
+        modes.sort();
+        let state = TrainerState {
+            step: self.step,
+            trajectories: self.trajectories,
+            seconds: self.seconds,
+            adam_steps,
+            modes_found: modes,
+            recent: self.recent.iter().copied().collect(),
+            losses_since_eval: self.losses_since_eval.clone(),
+            last_log_z: self.last_log_z,
+            replay: Replay {
+                capacity: self.replay.capacity,
+                width: self.replay.width,
+                states: self.replay.states.clone(),
+                next: self.replay.next,
+            },
+            metrics: rows.to_vec(),
+        };
+        let text =
+            serde_json::to_string(&state).map_err(|e| TrainError::Internal(e.to_string()))?;
+        let path = folder.join("state.json");
+        std::fs::write(&path, text)
+            .map_err(|e| TrainError::Io(format!("cannot write {}: {e}", path.display())))?;
+        Ok(vec![
+            "model.safetensors",
+            "optimizer.safetensors",
+            "state.json",
+        ])
     }
 
-    /// Continue from the state saved in `dir`.
-    pub fn restore(&mut self, dir: &std::path::Path) -> Result<(), TrainError> {
-        checkpoint::load_model(&mut self.policy, dir)?;
-        let (step, trajectories, seconds) = checkpoint::load_optimiser(
+    /// Continue from the checkpoint files in `folder`; returns its metrics rows. Shapes that do
+    /// not fit this run, non-finite weights or moments, and a replay buffer of another size are
+    /// refused.
+    pub fn read_checkpoint(
+        &mut self,
+        folder: &std::path::Path,
+    ) -> Result<Vec<Metrics>, TrainError> {
+        let path = folder.join("state.json");
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| TrainError::Io(format!("cannot read {}: {e}", path.display())))?;
+        let state: TrainerState = serde_json::from_str(&text)
+            .map_err(|e| TrainError::Checkpoint(format!("state.json is not valid ({e})")))?;
+        checkpoint::load_model(&mut self.policy, folder)?;
+        checkpoint::check_finite_model(&self.policy)?;
+        checkpoint::load_optimiser(
             &mut [&mut self.network_optimiser, &mut self.log_z_optimiser],
-            dir,
+            &state.adam_steps,
+            folder,
         )?;
-        self.step = step;
-        self.trajectories = trajectories;
-        self.seconds = seconds;
-        let path = dir.join("replay.json");
-        if let Ok(text) = std::fs::read_to_string(&path) {
-            let replay: Replay = serde_json::from_str(&text)
-                .map_err(|e| TrainError::Io(format!("cannot parse {}: {e}", path.display())))?;
-            if replay.width == self.replay.width && replay.capacity == self.replay.capacity {
-                self.replay = replay;
+        let replay = state.replay;
+        if replay.width != self.replay.width
+            || replay.capacity != self.replay.capacity
+            || replay.states.len() % replay.width.max(1) != 0
+            || replay.len() > replay.capacity
+            || (replay.capacity > 0 && replay.next >= replay.capacity)
+        {
+            return Err(TrainError::Checkpoint(format!(
+                "state.json holds a replay buffer of {} states of width {} (capacity {}); this run needs capacity {} and width {}",
+                replay.len(),
+                replay.width,
+                replay.capacity,
+                self.replay.capacity,
+                self.replay.width
+            )));
+        }
+        if let Some(dag) = &self.dag {
+            if state.recent.iter().any(|id| *id >= dag.len()) {
+                return Err(TrainError::Checkpoint(
+                    "state.json names states outside the environment's graph".to_string(),
+                ));
             }
         }
-        Ok(())
+        if state
+            .modes_found
+            .iter()
+            .any(|m| m.len() != self.env.width())
+        {
+            return Err(TrainError::Checkpoint(
+                "state.json holds modes of another state width".to_string(),
+            ));
+        }
+        self.replay = replay;
+        self.step = state.step;
+        self.trajectories = state.trajectories;
+        self.seconds = state.seconds;
+        self.modes_found = state.modes_found.into_iter().collect();
+        self.recent = state.recent.into_iter().collect();
+        self.losses_since_eval = state.losses_since_eval;
+        self.last_log_z = state.last_log_z;
+        Ok(state.metrics)
     }
+}
+
+/// What a checkpoint holds besides the tensors.
+#[derive(Serialize, Deserialize)]
+struct TrainerState {
+    step: usize,
+    trajectories: usize,
+    seconds: f64,
+    adam_steps: Vec<i32>,
+    /// The modes found so far (sorted).
+    modes_found: Vec<Vec<i32>>,
+    /// The DAG ids of the recent samples behind the empirical L1.
+    recent: Vec<usize>,
+    losses_since_eval: Vec<f64>,
+    last_log_z: f64,
+    replay: Replay,
+    metrics: Vec<Metrics>,
 }
 
 /// Draw objects from a policy; see [`Trainer::draw`].

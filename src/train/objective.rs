@@ -24,6 +24,16 @@ pub enum Objective {
 }
 
 impl Objective {
+    /// The name used on the command line: `tb`, `db`, `subtb`, `fm`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Objective::Tb => "tb",
+            Objective::Db => "db",
+            Objective::Subtb => "subtb",
+            Objective::Fm => "fm",
+        }
+    }
+
     pub fn needs_flows(self) -> bool {
         matches!(self, Objective::Db | Objective::Subtb)
     }

@@ -139,8 +139,11 @@ fn binary_and_huge_files_do_not_panic() {
     )
     .expect("write");
     let out = gfnc(&["check", &huge.display().to_string()]);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out.stderr).contains("gfn::parse::too_large"));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("is larger than 1 MiB"));
+    // Read through the cap: an endless input is refused, not swallowed.
+    let out = gfnc(&["check", "/dev/zero"]);
+    assert_eq!(out.status.code(), Some(2));
     let deep = dir.join("deep.gfn");
     std::fs::write(
         &deep,

@@ -115,19 +115,28 @@ fn resuming_continues_exactly() {
         ..short(Objective::Tb, 40)
     };
     let straight = losses(&env, config.clone(), 40);
-    let dir = std::env::temp_dir().join(format!("gfnc-resume-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = std::env::temp_dir().join(format!("gfnc-resume-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&path);
+    let dir = gfnc::train::rundir::RunDir::create(&path, false).expect("run directory");
     let mut first = Trainer::new(&env, config.clone(), None).expect("trainer");
     let mut resumed_losses: Vec<f64> = (0..20)
         .map(|_| first.train_step().expect("trains"))
         .collect();
-    first.save(&dir).expect("saves");
+    dir.save(&first, &[], "hash").expect("saves");
     let mut second = Trainer::new(&env, config, None).expect("trainer");
-    second.restore(&dir).expect("restores");
+    dir.load(&mut second, "hash").expect("restores");
     assert_eq!(second.step, 20);
+    assert!(
+        dir.load(
+            &mut Trainer::new(&env, short(Objective::Tb, 40), None).expect("trainer"),
+            "other"
+        )
+        .is_err(),
+        "a checkpoint of another source is refused"
+    );
     resumed_losses.extend((0..20).map(|_| second.train_step().expect("trains")));
     assert_eq!(straight, resumed_losses);
-    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_dir_all(&path);
 }
 
 fn gfnc(args: &[&str]) -> std::process::Output {
@@ -182,7 +191,7 @@ fn run_then_sample_round_trip() {
     assert_eq!(summary["trajectories"], 480);
     for file in [
         "metrics.csv",
-        "model.safetensors",
+        "checkpoint.json",
         "run.json",
         "samples.csv",
         "env.gfn",
@@ -307,7 +316,7 @@ fn ctrl_c_stops_after_a_step_and_keeps_a_checkpoint() {
         .expect("gfnc starts");
     // Wait for the first checkpoint, then interrupt as a terminal's Ctrl-C would.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
-    while !dir.join("progress.json").exists() && std::time::Instant::now() < deadline {
+    while !dir.join("checkpoint.json").exists() && std::time::Instant::now() < deadline {
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
     // SAFETY: kill only sends a signal to the child we started.
@@ -317,7 +326,7 @@ fn ctrl_c_stops_after_a_step_and_keeps_a_checkpoint() {
     let status = child.wait().expect("gfnc exits");
     assert_eq!(status.code(), Some(130));
     let progress: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(dir.join("progress.json")).expect("checkpoint"),
+        &std::fs::read_to_string(dir.join("checkpoint.json")).expect("checkpoint"),
     )
     .expect("JSON");
     let step = progress["step"].as_u64().expect("a step");

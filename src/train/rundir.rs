@@ -1,0 +1,450 @@
+//! The run directory: what `gfnc run` writes and `--resume` and `gfnc sample` read back.
+//!
+//! A checkpoint is one unit. Its files go into a fresh folder `checkpoints/step-N`, each
+//! synced to disk; then the manifest `checkpoint.json` (the step, the folder, the size and
+//! checksum of each file, the hash of the environment's source) is written beside and renamed
+//! into place. That rename is the commit: after any kill or I/O error the manifest names either
+//! the previous complete checkpoint or the new one, never a mix. Folders and temporary files no
+//! manifest names are debris, removed when the directory is next opened. A directory is owned by
+//! one process at a time (an advisory lock on `.lock`). The format is in `docs/run-directory.md`.
+
+use super::{Config, Metrics, TrainError, Trainer};
+use serde::{Deserialize, Serialize};
+use std::fs::File;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// The version of the layout below; a directory of another version is refused.
+pub const FORMAT: u32 = 1;
+
+/// Files and folders a run writes; the only ones `--force` removes.
+const RUN_FILES: &[&str] = &[
+    "run.json",
+    "env.gfn",
+    "checkpoint.json",
+    "checkpoints",
+    "metrics.csv",
+    "samples.csv",
+    "curves.svg",
+];
+
+/// `run.json`: what rebuilds the run (the source is beside it as `env.gfn`).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct RunRecord {
+    pub gfnc_version: String,
+    #[serde(default)]
+    pub format: u32,
+    pub env: String,
+    pub file: String,
+    pub overrides: Vec<String>,
+    pub params: serde_json::Map<String, serde_json::Value>,
+    pub config: Config,
+    /// Hash of `env.gfn` and the overrides (see [`source_hash`]).
+    #[serde(default)]
+    pub source_hash: String,
+    /// Whether the reachable graph was explored whole (exact metrics, exhaustive checks).
+    #[serde(default)]
+    pub exact: bool,
+    /// Why not, when it was not (`reachable states > 1000000`).
+    #[serde(default)]
+    pub exact_reason: Option<String>,
+    #[serde(default)]
+    pub final_metrics: Option<Metrics>,
+}
+
+/// `checkpoint.json`: the one complete checkpoint of the directory.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct Manifest {
+    format: u32,
+    step: usize,
+    /// The checkpoint's folder, relative to the run directory.
+    folder: String,
+    source_hash: String,
+    files: Vec<FileEntry>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct FileEntry {
+    name: String,
+    bytes: u64,
+    /// FNV-1a, 64 bits, in hex: catches damage, not malice.
+    fnv64: String,
+}
+
+/// 64-bit FNV-1a of some bytes, in hex.
+pub fn checksum(bytes: &[u8]) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in bytes {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{h:016x}")
+}
+
+/// The identity of an environment: its source and the overrides applied to it.
+pub fn source_hash(source: &str, overrides: &[String]) -> String {
+    checksum(format!("{source}\u{0}{}", overrides.join("\u{0}")).as_bytes())
+}
+
+fn io(what: &str, path: &Path, e: impl std::fmt::Display) -> TrainError {
+    TrainError::Io(format!("cannot {what} {}: {e}", path.display()))
+}
+
+fn damaged(path: &Path, why: impl std::fmt::Display) -> TrainError {
+    TrainError::Checkpoint(format!("{}: {why}", path.display()))
+}
+
+/// Write a file and sync it to disk (the caller renames it into place).
+fn write_synced(path: &Path, bytes: &[u8]) -> Result<(), TrainError> {
+    let mut file = File::create(path).map_err(|e| io("write", path, e))?;
+    file.write_all(bytes).map_err(|e| io("write", path, e))?;
+    file.sync_all().map_err(|e| io("write", path, e))
+}
+
+fn sync_folder(path: &Path) {
+    // Makes the renames inside durable; not every file system allows it, and nothing is lost
+    // by failing here beyond that durability.
+    if let Ok(folder) = File::open(path) {
+        let _ = folder.sync_all();
+    }
+}
+
+/// Write `path` whole or not at all: a synced sibling temporary, renamed over it.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), TrainError> {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    let temporary = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
+    let result = write_synced(&temporary, bytes)
+        .and_then(|()| std::fs::rename(&temporary, path).map_err(|e| io("write", path, e)));
+    if result.is_err() {
+        let _ = std::fs::remove_file(&temporary);
+    }
+    result
+}
+
+/// A run directory held by this process.
+pub struct RunDir {
+    path: PathBuf,
+    /// Holds the advisory lock while the directory is in use.
+    _lock: File,
+}
+
+impl RunDir {
+    /// A directory for a new run: created if missing; an existing non-empty one is refused
+    /// unless `force`, which removes a previous run's files (and only those).
+    pub fn create(path: &Path, force: bool) -> Result<RunDir, TrainError> {
+        std::fs::create_dir_all(path).map_err(|e| io("create", path, e))?;
+        let lock = lock(path)?;
+        let entries: Vec<String> = std::fs::read_dir(path)
+            .map_err(|e| io("read", path, e))?
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().to_string())
+            .filter(|name| name != ".lock")
+            .collect();
+        if !entries.is_empty() && !force {
+            let holds_run = entries.iter().any(|n| n == "run.json");
+            return Err(TrainError::Usage(if holds_run {
+                format!(
+                    "{} holds another run: continue it with `gfnc run --resume {}`, or replace it with --force",
+                    path.display(),
+                    path.display()
+                )
+            } else {
+                format!(
+                    "{} is not empty ({} entries, e.g. {}): choose another --out, or pass --force to write into it",
+                    path.display(),
+                    entries.len(),
+                    entries[0]
+                )
+            }));
+        }
+        if force {
+            for name in RUN_FILES {
+                let target = path.join(name);
+                let _ = std::fs::remove_dir_all(&target).or_else(|_| std::fs::remove_file(&target));
+            }
+        }
+        let dir = RunDir {
+            path: path.to_path_buf(),
+            _lock: lock,
+        };
+        dir.remove_debris(None);
+        Ok(dir)
+    }
+
+    /// An existing run directory, for `--resume` or `gfnc sample`.
+    pub fn open(path: &Path) -> Result<RunDir, TrainError> {
+        if !path.join("run.json").is_file() {
+            return Err(TrainError::Usage(format!(
+                "{} is not a gfnc run directory (no run.json)",
+                path.display()
+            )));
+        }
+        let dir = RunDir {
+            path: path.to_path_buf(),
+            _lock: lock(path)?,
+        };
+        let manifest = dir.manifest().ok().flatten();
+        dir.remove_debris(manifest.as_ref().map(|m| m.folder.as_str()));
+        Ok(dir)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Temporary files, and checkpoint folders other than `keep`, left by an interrupted run.
+    fn remove_debris(&self, keep: Option<&str>) {
+        let temporary = |name: &str| name.starts_with('.') && name.ends_with(".tmp");
+        if let Ok(entries) = std::fs::read_dir(&self.path) {
+            for entry in entries.filter_map(|e| e.ok()) {
+                if temporary(&entry.file_name().to_string_lossy()) {
+                    let _ = std::fs::remove_file(entry.path());
+                }
+            }
+        }
+        let checkpoints = self.path.join("checkpoints");
+        if let Ok(entries) = std::fs::read_dir(&checkpoints) {
+            for entry in entries.filter_map(|e| e.ok()) {
+                let name = format!("checkpoints/{}", entry.file_name().to_string_lossy());
+                if Some(name.as_str()) != keep {
+                    let _ = std::fs::remove_dir_all(entry.path());
+                }
+            }
+        }
+    }
+
+    pub fn read_record(&self) -> Result<RunRecord, TrainError> {
+        read_record(&self.path)
+    }
+
+    pub fn write_record(&self, record: &RunRecord) -> Result<(), TrainError> {
+        let text = serde_json::to_string_pretty(record)
+            .map_err(|e| TrainError::Internal(e.to_string()))?;
+        write_atomically(&self.path.join("run.json"), text.as_bytes())
+    }
+
+    /// Any other file of the run (the source, metrics.csv, samples.csv), atomically.
+    pub fn write_file(&self, name: &str, text: &str) -> Result<(), TrainError> {
+        write_atomically(&self.path.join(name), text.as_bytes())
+    }
+
+    fn manifest(&self) -> Result<Option<Manifest>, TrainError> {
+        read_manifest(&self.path)
+    }
+
+    /// The step of the directory's checkpoint, if it has one.
+    pub fn checkpoint_step(&self) -> Result<Option<usize>, TrainError> {
+        Ok(self.manifest()?.map(|m| m.step))
+    }
+
+    /// Save the trainer and the metrics so far as one checkpoint; then refresh metrics.csv.
+    pub fn save(
+        &self,
+        trainer: &Trainer,
+        rows: &[Metrics],
+        source_hash: &str,
+    ) -> Result<(), TrainError> {
+        let folder = format!("checkpoints/step-{:09}", trainer.step);
+        let final_path = self.path.join(&folder);
+        let building = self.path.join(format!(
+            "checkpoints/.step-{:09}.{}.tmp",
+            trainer.step,
+            std::process::id()
+        ));
+        let _ = std::fs::remove_dir_all(&building);
+        std::fs::create_dir_all(&building).map_err(|e| io("create", &building, e))?;
+        let result = (|| {
+            let mut files = Vec::new();
+            for name in trainer.write_checkpoint(&building, rows)? {
+                // Read back what was written: the checksum is of the bytes on disk.
+                let path = building.join(name);
+                let bytes = std::fs::read(&path).map_err(|e| io("read", &path, e))?;
+                File::open(&path)
+                    .and_then(|f| f.sync_all())
+                    .map_err(|e| io("write", &path, e))?;
+                files.push(FileEntry {
+                    name: name.to_string(),
+                    bytes: bytes.len() as u64,
+                    fnv64: checksum(&bytes),
+                });
+            }
+            sync_folder(&building);
+            let _ = std::fs::remove_dir_all(&final_path);
+            std::fs::rename(&building, &final_path).map_err(|e| io("write", &final_path, e))?;
+            sync_folder(&self.path.join("checkpoints"));
+            let manifest = Manifest {
+                format: FORMAT,
+                step: trainer.step,
+                folder: folder.clone(),
+                source_hash: source_hash.to_string(),
+                files,
+            };
+            let text = serde_json::to_string_pretty(&manifest)
+                .map_err(|e| TrainError::Internal(e.to_string()))?;
+            write_atomically(&self.path.join("checkpoint.json"), text.as_bytes())?;
+            sync_folder(&self.path);
+            Ok(())
+        })();
+        if result.is_err() {
+            let _ = std::fs::remove_dir_all(&building);
+            return result;
+        }
+        self.remove_debris(Some(&folder));
+        self.write_file("metrics.csv", &metrics_csv(rows))
+    }
+
+    /// Restore the trainer from the checkpoint, verified file by file against the manifest and
+    /// the environment's source; returns the metrics rows saved with it.
+    pub fn load(
+        &self,
+        trainer: &mut Trainer,
+        source_hash: &str,
+    ) -> Result<Vec<Metrics>, TrainError> {
+        read_checkpoint(&self.path, trainer, source_hash)
+    }
+}
+
+/// [`RunDir::load`] without taking the directory (for `gfnc sample`, which only reads).
+pub fn read_checkpoint(
+    path: &Path,
+    trainer: &mut Trainer,
+    source_hash: &str,
+) -> Result<Vec<Metrics>, TrainError> {
+    let manifest_path = path.join("checkpoint.json");
+    let manifest = read_manifest(path)?.ok_or_else(|| {
+        damaged(
+            &manifest_path,
+            "missing: the run has no complete checkpoint; start it anew with --force",
+        )
+    })?;
+    if manifest.source_hash != source_hash {
+        return Err(damaged(
+            &path.join("env.gfn"),
+            "changed since the checkpoint was written (or the overrides in run.json did): restore it, or start a new run",
+        ));
+    }
+    let folder = path.join(&manifest.folder);
+    for entry in &manifest.files {
+        let file = folder.join(&entry.name);
+        let bytes = std::fs::read(&file).map_err(|e| io("read", &file, e))?;
+        if bytes.len() as u64 != entry.bytes || checksum(&bytes) != entry.fnv64 {
+            return Err(damaged(
+                &file,
+                "does not match its checksum in checkpoint.json: the checkpoint is damaged",
+            ));
+        }
+    }
+    let rows = trainer.read_checkpoint(&folder).map_err(|e| match e {
+        TrainError::Checkpoint(why) => damaged(&folder, why),
+        other => other,
+    })?;
+    if trainer.step != manifest.step {
+        return Err(damaged(
+            &manifest_path,
+            format!(
+                "names step {} but the files hold step {}",
+                manifest.step, trainer.step
+            ),
+        ));
+    }
+    Ok(rows)
+}
+
+fn read_manifest(path: &Path) -> Result<Option<Manifest>, TrainError> {
+    let file = path.join("checkpoint.json");
+    let text = match std::fs::read_to_string(&file) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(io("read", &file, e)),
+    };
+    let manifest: Manifest =
+        serde_json::from_str(&text).map_err(|e| damaged(&file, format!("not a manifest ({e})")))?;
+    if manifest.format != FORMAT {
+        return Err(damaged(
+            &file,
+            format!(
+                "format {} (this gfnc reads format {FORMAT})",
+                manifest.format
+            ),
+        ));
+    }
+    Ok(Some(manifest))
+}
+
+/// `run.json` of a directory, without taking the lock (for reading only).
+pub fn read_record(path: &Path) -> Result<RunRecord, TrainError> {
+    let file = path.join("run.json");
+    let text = std::fs::read_to_string(&file).map_err(|e| io("read", &file, e))?;
+    let record: RunRecord = serde_json::from_str(&text)
+        .map_err(|e| damaged(&file, format!("not a gfnc run record ({e})")))?;
+    if record.format != FORMAT {
+        return Err(damaged(
+            &file,
+            format!(
+                "format {} (this gfnc reads format {FORMAT}; the run was written by gfnc {})",
+                record.format, record.gfnc_version
+            ),
+        ));
+    }
+    record
+        .config
+        .validate()
+        .map_err(|why| damaged(&file, format!("invalid configuration: {why}")))?;
+    Ok(record)
+}
+
+/// An exclusive advisory lock on `DIR/.lock`, refused at once if another process holds it.
+fn lock(path: &Path) -> Result<File, TrainError> {
+    let lock_path = path.join(".lock");
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .read(true)
+        .write(true)
+        .open(&lock_path)
+        .map_err(|e| io("open", &lock_path, e))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::io::AsRawFd;
+        // SAFETY: flock on a file descriptor this function owns; no memory is shared.
+        let status = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+        if status != 0 {
+            let holder = std::fs::read_to_string(&lock_path).unwrap_or_default();
+            let holder = holder.trim();
+            return Err(TrainError::Usage(format!(
+                "{} is in use by another gfnc process{}: wait for it to finish, or choose another directory",
+                path.display(),
+                if holder.is_empty() { String::new() } else { format!(" (pid {holder})") }
+            )));
+        }
+    }
+    let _ = file.set_len(0);
+    let _ = write!(file, "{}", std::process::id());
+    Ok(file)
+}
+
+/// `metrics.csv`: one row per evaluation.
+pub fn metrics_csv(rows: &[Metrics]) -> String {
+    let mut out =
+        String::from("step,trajectories,seconds,loss,log_z,l1,tv,kl,empirical_l1,modes_found\n");
+    let opt = |v: Option<f64>| v.map(|x| format!("{x:.6}")).unwrap_or_default();
+    for m in rows {
+        out.push_str(&format!(
+            "{},{},{:.3},{:.6},{:.6},{},{},{},{},{}\n",
+            m.step,
+            m.trajectories,
+            m.seconds,
+            m.loss,
+            m.log_z,
+            opt(m.l1),
+            opt(m.tv),
+            opt(m.kl),
+            opt(m.empirical_l1),
+            m.modes_found
+        ));
+    }
+    out
+}
