@@ -570,7 +570,7 @@ impl<'e> Trainer<'e> {
         let replay = state.replay;
         if replay.width != self.replay.width
             || replay.capacity != self.replay.capacity
-            || replay.states.len() % replay.width.max(1) != 0
+            || !replay.states.len().is_multiple_of(replay.width.max(1))
             || replay.len() > replay.capacity
             || (replay.capacity > 0 && replay.next >= replay.capacity)
         {
