@@ -339,7 +339,7 @@ fn train(
         };
         bar.set_position(trainer.step as u64);
         let rate = trainer.trajectories as f64 / trainer.seconds.max(1e-9);
-        if trainer.step % config.eval_every == 0 || trainer.step == config.steps {
+        if trainer.step.is_multiple_of(config.eval_every) || trainer.step == config.steps {
             let metrics = trainer.evaluate().map_err(failure)?;
             bar.set_message(progress_message(&metrics, loss, rate));
             rows.push(metrics.clone());
