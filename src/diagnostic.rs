@@ -108,6 +108,51 @@ impl miette::Diagnostic for Report<'_> {
     }
 }
 
+/// Lines longer than this are not shown as source snippets (the renderer cannot lay out
+/// columns past 65,535, and such a line would not read anyway).
+const MAX_SNIPPET_LINE: usize = 1000;
+
+/// A diagnostic whose labels sit on over-long lines, rewritten without snippets: each such
+/// label becomes a note with its line, column and a short excerpt. `None` if none needs it.
+fn clip_wide_lines(diagnostic: &Diagnostic, source: &str) -> Option<Diagnostic> {
+    let line_of = |offset: usize| {
+        let offset = offset.min(source.len());
+        let start = source[..offset].rfind('\n').map_or(0, |i| i + 1);
+        let end = source[offset..]
+            .find('\n')
+            .map_or(source.len(), |i| offset + i);
+        (start, end)
+    };
+    let wide = |label: &Label| {
+        let (start, end) = line_of(label.span.start as usize);
+        end - start > MAX_SNIPPET_LINE
+    };
+    if !diagnostic.labels.iter().any(wide) {
+        return None;
+    }
+    let mut clipped = diagnostic.clone();
+    clipped.labels.retain(|l| !wide(l));
+    let mut notes = Vec::new();
+    for label in diagnostic.labels.iter().filter(|l| wide(l)) {
+        let at = (label.span.start as usize).min(source.len());
+        let (start, _) = line_of(at);
+        let line = source[..start].matches('\n').count() + 1;
+        let column = source[start..at].chars().count() + 1;
+        let excerpt: String = source[at..]
+            .chars()
+            .take(40)
+            .take_while(|c| *c != '\n')
+            .collect();
+        notes.push(format!(
+            "at line {line}, column {column} ({}): `{}`",
+            label.text,
+            excerpt.trim_end()
+        ));
+    }
+    clipped.message = format!("{} [{}]", clipped.message, notes.join("; "));
+    Some(clipped)
+}
+
 /// Render diagnostics as text with source snippets, one after another.
 pub fn render(
     diagnostics: &[Diagnostic],
@@ -125,6 +170,14 @@ pub fn render(
         .with_links(false);
     let mut out = String::new();
     for diagnostic in diagnostics {
+        let clipped;
+        let diagnostic = match clip_wide_lines(diagnostic, source) {
+            Some(c) => {
+                clipped = c;
+                &clipped
+            }
+            None => diagnostic,
+        };
         let report = Report {
             diagnostic,
             source: miette::NamedSource::new(file_name, source.to_string()),

@@ -34,10 +34,15 @@ pub struct Checks {
     pub probe: usize,
     /// The probe's seed.
     pub seed: u64,
+    /// The probe stops after this many seconds, whatever `probe` says.
+    pub probe_seconds: f64,
 }
 
 /// Forward trajectories of the probe when the reachable graph does not fit.
 pub const DEFAULT_PROBE: usize = 2000;
+
+/// The probe's time limit, in seconds.
+pub const DEFAULT_PROBE_SECONDS: f64 = 5.0;
 
 impl Default for Checks {
     fn default() -> Checks {
@@ -45,6 +50,7 @@ impl Default for Checks {
             budget: env::dag::Budget::default(),
             probe: DEFAULT_PROBE,
             seed: 0,
+            probe_seconds: DEFAULT_PROBE_SECONDS,
         }
     }
 }
@@ -94,7 +100,10 @@ pub fn validate_with(
         }
         env::dag::Explored::TooLarge(overflow) => {
             let probe = if checks.probe > 0 {
-                Some(env::probe::probe(&env, checks.probe, checks.seed).map_err(fail)?)
+                Some(
+                    env::probe::probe(&env, checks.probe, checks.seed, checks.probe_seconds)
+                        .map_err(fail)?,
+                )
             } else {
                 None
             };

@@ -834,6 +834,32 @@ impl<'a> Checker<'a> {
         self.evaluate(&checked)?.as_int()
     }
 
+    /// An array value of more than [`MAX_VALUES`] scalars in all is refused where it is built,
+    /// before `[[0; 100000]; 100000]` is evaluated into ten billion values.
+    fn fits_in_memory(&mut self, ty: &Type, span: Span) -> bool {
+        fn scalars(ty: &Type) -> f64 {
+            match ty {
+                Type::Array(element, n) => scalars(element) * *n as f64,
+                _ => 1.0,
+            }
+        }
+        let count = scalars(ty);
+        if count <= MAX_VALUES as f64 {
+            return true;
+        }
+        self.error(
+            Diagnostic::new(
+                "gfn::check::too_large",
+                format!(
+                    "this array holds {count:.3e} values in all; at most {MAX_VALUES} are accepted"
+                ),
+            )
+            .label(span, format!("{ty}"))
+            .help("make it smaller"),
+        );
+        false
+    }
+
     fn constant_length(&mut self, expr: &ast::Expr, what: &str) -> Option<usize> {
         let n = self.constant_int(expr, what)?;
         match usize::try_from(n) {
@@ -1309,6 +1335,21 @@ impl<'a> Checker<'a> {
                 .as_ref()
                 .map(|i| (*instance, i.body.ty.clone()));
         }
+        if self.let_stack.len() >= crate::compile::MAX_EXPANDED_DEPTH {
+            self.error(
+                Diagnostic::new(
+                    "gfn::check::too_deep",
+                    format!(
+                        "lets nest more than {} deep here: `{}` uses a let that uses a let, and so on",
+                        crate::compile::MAX_EXPANDED_DEPTH,
+                        def_name.name
+                    ),
+                )
+                .label(use_span, "used here, too deep")
+                .help("compute the value in fewer steps (an aggregate such as sum(...) instead of a chain of lets)"),
+            );
+            return None;
+        }
         let slot = self.instances.len();
         self.instances.push(None);
         self.instance_of.insert(key, slot);
@@ -1563,7 +1604,11 @@ impl<'a> Checker<'a> {
                     }
                 }
                 let n = items.len();
-                typed(ExprKind::Array(items), Type::Array(Box::new(element), n))
+                let ty = Type::Array(Box::new(element), n);
+                if !self.fits_in_memory(&ty, span) {
+                    return error_expr(span);
+                }
+                typed(ExprKind::Array(items), ty)
             }
             ast::ExprKind::Repeat { value, count } => {
                 let value = self.check_expr(value, context);
@@ -1573,6 +1618,9 @@ impl<'a> Checker<'a> {
                 match n {
                     Some(n) => {
                         let ty = Type::Array(Box::new(value.ty.clone()), n);
+                        if !self.fits_in_memory(&ty, span) {
+                            return error_expr(span);
+                        }
                         typed(ExprKind::Repeat(Box::new(value), n), ty)
                     }
                     None => error_expr(span),

@@ -117,6 +117,26 @@ pub enum ExprKind {
     },
 }
 
+impl Expr {
+    /// The expressions directly inside this one (a let call's arguments, not its body).
+    pub fn children(&self) -> Vec<&Expr> {
+        match &self.kind {
+            ExprKind::Const(_) | ExprKind::Field(_) | ExprKind::Local(_) => Vec::new(),
+            ExprKind::Let(_, args) | ExprKind::Builtin(_, args) | ExprKind::Array(args) => {
+                args.iter().collect()
+            }
+            ExprKind::Unary(_, a) | ExprKind::Repeat(a, _) => vec![a],
+            ExprKind::Binary(_, a, b) | ExprKind::Index(a, b) => vec![a, b],
+            ExprKind::Compare(first, rest) => std::iter::once(first.as_ref())
+                .chain(rest.iter().map(|(_, e)| e))
+                .collect(),
+            ExprKind::If(c, a, b) => vec![c, a, b],
+            ExprKind::Range { lo, hi, .. } => vec![lo, hi],
+            ExprKind::Aggregate { domain, body, .. } => vec![domain, body],
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Builtin {
     Abs,

@@ -33,8 +33,13 @@ pub fn run(
             );
             match &partial.probe {
                 Some(probe) => text.push_str(&format!(
-                    "\n    probe: {} random trajectories (longest {} actions) and {} backward walks through {} states: no cycle, dead end, bad reward, non-injective action or unreachable parent met",
-                    probe.trajectories, probe.longest, probe.backward_walks, probe.states
+                    "\n    probe: {} random trajectories (longest {} actions) and {} backward walks through {} states in {:.1} s{}: no cycle, dead end, bad reward, non-injective action or unreachable parent met",
+                    probe.trajectories,
+                    probe.longest,
+                    probe.backward_walks,
+                    probe.states,
+                    probe.seconds,
+                    if probe.timed_out { " (stopped by --probe-seconds)" } else { "" }
                 )),
                 None => text.push_str("\n    no probe (--probe 0)"),
             }

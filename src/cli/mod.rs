@@ -52,6 +52,9 @@ struct ExploreArgs {
     /// probe that checks what it meets (0: none).
     #[arg(long, default_value_t = gfnc::DEFAULT_PROBE, value_name = "K", value_parser = count(0, 10_000_000))]
     probe: usize,
+    /// The probe's time limit, in seconds.
+    #[arg(long = "probe-seconds", default_value_t = gfnc::DEFAULT_PROBE_SECONDS, value_name = "S")]
+    probe_seconds: f64,
 }
 
 impl ExploreArgs {
@@ -63,6 +66,11 @@ impl ExploreArgs {
             },
             probe: self.probe,
             seed: 0,
+            probe_seconds: if self.probe_seconds.is_finite() {
+                self.probe_seconds.max(0.0)
+            } else {
+                gfnc::DEFAULT_PROBE_SECONDS
+            },
         }
     }
 }

@@ -120,6 +120,13 @@ fn environment(
 fn check_memory(checked: &Checked, config: &Config, max_bytes: usize) -> Result<(), Failure> {
     let shape = PolicyShape::for_run(&checked.env, config);
     let estimate = gfnc::train::estimated_bytes(&shape, config, checked.longest + 1);
+    if estimate > max_bytes as f64 && shape.inputs > 100_000 {
+        return Err(Failure::Usage(format!(
+            "this run would need about {:.1} GB: the state's one-hot encoding has {} features (an integer field is encoded one feature per value of its range); narrow the ranges of the state's fields",
+            estimate / 1e9,
+            shape.inputs
+        )));
+    }
     if estimate > max_bytes as f64 {
         return Err(Failure::Usage(format!(
             "this run would need about {:.1} GB (a network of {} inputs × --hidden {} × --layers {} with {} actions, --batch {} trajectories of up to {} states); the limit is {:.1} GB: lower --hidden, --layers or --batch, or raise --max-memory",
@@ -348,18 +355,21 @@ fn train(
         }
     }
     bar.finish_and_clear();
-    let final_metrics = match last {
-        Some(m) if m.step == trainer.step => m,
-        _ => match rows.last() {
-            // Interrupted right after a checkpoint: its figures are the final ones.
-            Some(m) if m.step == trainer.step => m.clone(),
-            _ => {
-                let m = trainer.evaluate().map_err(failure)?;
-                rows.push(m.clone());
-                dir.save(&trainer, &rows, &hash).map_err(failure)?;
-                m
-            }
-        },
+    let final_metrics = match (last, rows.last()) {
+        (Some(m), _) if m.step == trainer.step => m,
+        (_, Some(m)) if m.step == trainer.step => m.clone(),
+        // Stopped between evaluations: checkpoint without an evaluation row, so that the
+        // resumed run's rows and loss windows are the uninterrupted run's.
+        _ if stopped_early => {
+            dir.save(&trainer, &rows, &hash).map_err(failure)?;
+            trainer.peek().map_err(failure)?
+        }
+        _ => {
+            let m = trainer.evaluate().map_err(failure)?;
+            rows.push(m.clone());
+            dir.save(&trainer, &rows, &hash).map_err(failure)?;
+            m
+        }
     };
     let samples = trainer
         .draw(options.samples, config.seed ^ 0x5a5a)

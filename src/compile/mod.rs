@@ -4,6 +4,9 @@
 
 pub mod code;
 mod inverse;
+mod limits;
+
+pub use limits::{MAX_EXPANDED_DEPTH, MAX_EXPANDED_SIZE};
 pub mod layout;
 pub mod vm;
 
@@ -174,6 +177,7 @@ pub fn compile(model: &Model) -> Result<Compiled, Vec<Diagnostic>> {
             .label(model.fields[e.field].span, "this field")
             .help("use smaller bounds")]
     })?;
+    limits::check(model)?;
     let mut compiler = Compiler::new(model, &layout);
     let errors = |e: code::CompileError| vec![compile_error(e.span, e.message)];
     compiler.compile_lets().map_err(errors)?;

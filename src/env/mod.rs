@@ -88,9 +88,9 @@ enum Context<'a> {
 impl Environment {
     /// Compile a checked model.
     pub fn new(model: &Model) -> Result<Environment, Vec<Diagnostic>> {
-        Ok(Environment {
-            compiled: compile::compile(model)?,
-        })
+        // Lowering recurses through expressions; give it the front end's stack.
+        let compiled = crate::stack::with_large_stack(|| compile::compile(model))?;
+        Ok(Environment { compiled })
     }
 
     /// Parse, check and compile source text.

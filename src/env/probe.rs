@@ -26,6 +26,9 @@ pub struct ProbeReport {
     pub backward_walks: usize,
     /// The longest trajectory walked, in actions (without `stop`).
     pub longest: usize,
+    /// Whether the time limit stopped the probe before all its trajectories.
+    pub timed_out: bool,
+    pub seconds: f64,
 }
 
 /// Local checks that need no enumeration; remembers which states are known reachable.
@@ -140,8 +143,15 @@ impl Sentinel {
 }
 
 /// Walk `trajectories` forward trajectories from s0 by the uniform policy, checking every state
-/// and edge met and walking back from each terminal object (seeded, so repeatable).
-pub fn probe(env: &Environment, trajectories: usize, seed: u64) -> Result<ProbeReport, EnvError> {
+/// and edge met and walking back from each terminal object (seeded, so repeatable), for at most
+/// `seconds` (then the report says it stopped early).
+pub fn probe(
+    env: &Environment,
+    trajectories: usize,
+    seed: u64,
+    seconds: f64,
+) -> Result<ProbeReport, EnvError> {
+    let started = std::time::Instant::now();
     let (w, a) = (env.width(), env.action_count());
     let mut ws = Workspace::new();
     let mut sentinel = Sentinel::new(env);
@@ -152,6 +162,10 @@ pub fn probe(env: &Environment, trajectories: usize, seed: u64) -> Result<ProbeR
     let mut report = ProbeReport::default();
     sentinel.visit(env, env.initial_state(), &mut ws)?;
     for _ in 0..trajectories {
+        if started.elapsed().as_secs_f64() > seconds {
+            report.timed_out = true;
+            break;
+        }
         state.copy_from_slice(env.initial_state());
         let mut seen = StateTable::new(w);
         seen.insert(&state);
@@ -195,6 +209,7 @@ pub fn probe(env: &Environment, trajectories: usize, seed: u64) -> Result<ProbeR
         report.longest = report.longest.max(length);
     }
     report.states = sentinel.known();
+    report.seconds = started.elapsed().as_secs_f64();
     Ok(report)
 }
 

@@ -448,12 +448,20 @@ impl<'e> Trainer<'e> {
     /// Evaluate now: exact figures when the DAG is known, modes found, the mean loss since the
     /// last evaluation.
     pub fn evaluate(&mut self) -> Result<Metrics, TrainError> {
+        let metrics = self.peek()?;
+        self.losses_since_eval.clear();
+        Ok(metrics)
+    }
+
+    /// The figures [`Trainer::evaluate`] would give, without closing the window of losses it
+    /// averages: for a run stopped between evaluations, so that its resumed metrics equal an
+    /// uninterrupted run's.
+    pub fn peek(&mut self) -> Result<Metrics, TrainError> {
         let loss = if self.losses_since_eval.is_empty() {
             f64::NAN
         } else {
             self.losses_since_eval.iter().sum::<f64>() / self.losses_since_eval.len() as f64
         };
-        self.losses_since_eval.clear();
         let mut metrics = Metrics {
             step: self.step,
             trajectories: self.trajectories,

@@ -5,6 +5,7 @@ mod diagnostics;
 mod env;
 mod examples;
 mod fuzz;
+mod hostile;
 mod roundtrip;
 mod train;
 mod trust;

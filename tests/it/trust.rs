@@ -122,7 +122,7 @@ fn the_probe_catches_an_orphan_parent_in_a_space_too_large_to_explore() {
     let checks = Checks {
         budget: Budget::states(1000),
         probe: 200,
-        seed: 0,
+        ..Checks::default()
     };
     let Err(diagnostics) = gfnc::validate_with(&source, &overrides, &checks, &mut |_, _| {}) else {
         panic!("the probe should find the unreachable parent");
