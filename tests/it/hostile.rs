@@ -129,11 +129,8 @@ fn killed_and_resumed(signals: &[i32], seed: u64) {
         .output()
         .expect("runs");
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    let mut rng = StdRng::seed_from_u64(7);
-    for (trial, signal) in [libc::SIGKILL, libc::SIGTERM, libc::SIGKILL]
-        .iter()
-        .enumerate()
-    {
+    let mut rng = StdRng::seed_from_u64(seed);
+    for (trial, signal) in signals.iter().enumerate() {
         let dir = scratch(&format!("killed-{seed}-{trial}"));
         let mut kills = 0;
         loop {
