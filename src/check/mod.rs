@@ -1,10 +1,18 @@
 //! Static checking: a parsed [`ast::Program`](crate::syntax::ast::Program) becomes a typed,
 //! resolved [`Model`] with params and consts folded, or a list of diagnostics.
 
+mod actions;
+mod calls;
 mod checker;
+mod constants;
+mod error;
 pub mod eval;
+mod expressions;
 pub mod hir;
+mod items;
+mod lets;
 mod names;
+mod state;
 pub mod types;
 
 pub use checker::check;

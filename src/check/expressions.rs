@@ -1,0 +1,659 @@
+//! Expressions: names, operators, comparisons, domains and aggregates.
+
+use super::checker::*;
+use super::error::*;
+use super::hir::{self, Aggregate, ExprKind};
+use super::names;
+use super::types::{Type, Value};
+use crate::diagnostic::Diagnostic;
+use crate::number::Number;
+use crate::span::Span;
+use crate::syntax::ast::{self, BinaryOp, CompareOp, UnaryOp};
+
+impl<'a> Checker<'a> {
+    // -----------------------------------------------------------------------------------------
+    // Expressions
+
+    pub(super) fn bind_local(&mut self, name: &ast::Ident, ty: Type) {
+        if names::is_reserved(&name.name) {
+            self.error(reserved(name));
+        } else if let Some((global, span)) = self.globals.get(name.name.as_str()).copied() {
+            self.error(
+                Diagnostic::new(
+                    "gfn::check::shadowed_name",
+                    format!("`{}` is already {}", name.name, global.describe()),
+                )
+                .label(name.span, "this name hides it")
+                .label(span, "defined here")
+                .help("names are not shadowed in .gfn files, so that every use means one thing; pick another name"),
+            );
+        } else if self.locals.iter().any(|l| l.name == name.name) {
+            self.error(
+                Diagnostic::new(
+                    "gfn::check::shadowed_name",
+                    format!("`{}` is already a variable here", name.name),
+                )
+                .label(name.span, "this name hides it")
+                .help("pick another name for the inner variable"),
+            );
+        }
+        self.locals.push(Local {
+            name: name.name.clone(),
+            ty,
+        });
+    }
+
+    pub(super) fn unknown_name(&self, name: &ast::Ident) -> Diagnostic {
+        let mut candidates: Vec<&str> = self.globals.keys().copied().collect();
+        candidates.extend(self.locals.iter().map(|l| l.name.as_str()));
+        candidates.sort_unstable();
+        let mut d = Diagnostic::new(
+            "gfn::check::unknown_name",
+            format!("unknown name `{}`", name.name),
+        )
+        .label(name.span, "not defined anywhere in this file");
+        if let Some(close) = names::closest(&name.name, candidates) {
+            d = d.help(format!("did you mean `{close}`?"));
+        } else {
+            d = d.help("define it with `param`, `const`, `let` or as a state field");
+        }
+        d
+    }
+
+    pub(super) fn expect_int(&mut self, expr: &hir::Expr, what: &str) {
+        match expr.ty {
+            Type::Int | Type::Error => {}
+            Type::Bool => self.error(bool_as_number(expr, what)),
+            ref other => {
+                let other = other.clone();
+                self.error(
+                    Diagnostic::new(
+                        "gfn::check::type_mismatch",
+                        format!("{what} must be an int, not {other}"),
+                    )
+                    .label(expr.span, format!("this is {other}"))
+                    .help(if other == Type::Float {
+                        "convert with floor(...), round(...) or int(...)"
+                    } else {
+                        "use an integer expression"
+                    }),
+                );
+            }
+        }
+    }
+
+    pub(super) fn expect_number(&mut self, expr: &hir::Expr, what: &str) -> bool {
+        match expr.ty {
+            Type::Int | Type::Float | Type::Error => true,
+            Type::Bool => {
+                self.error(bool_as_number(expr, what));
+                false
+            }
+            ref other => {
+                let other = other.clone();
+                self.error(
+                    Diagnostic::new(
+                        "gfn::check::type_mismatch",
+                        format!("{what} must be a number, not {other}"),
+                    )
+                    .label(expr.span, format!("this is {other}"))
+                    .help("reduce it to a number, e.g. with sum(...) or len(...)"),
+                );
+                false
+            }
+        }
+    }
+
+    pub(super) fn expect_bool(&mut self, expr: &hir::Expr, what: &str) -> bool {
+        match expr.ty {
+            Type::Bool | Type::Error => true,
+            ref other => {
+                let other = other.clone();
+                self.error(
+                    Diagnostic::new(
+                        "gfn::check::type_mismatch",
+                        format!("{what} must be a bool, not {other}"),
+                    )
+                    .label(expr.span, format!("this is {other}"))
+                    .help(if other.is_numeric() {
+                        "compare explicitly, e.g. `x != 0`"
+                    } else {
+                        "write a condition"
+                    }),
+                );
+                false
+            }
+        }
+    }
+
+    pub(super) fn check_expr(&mut self, expr: &ast::Expr, context: Context) -> hir::Expr {
+        let span = expr.span;
+        let typed = |kind, ty| hir::Expr { kind, ty, span };
+        match &expr.kind {
+            ast::ExprKind::Int(Some(v)) => typed(ExprKind::Const(Value::Int(*v)), Type::Int),
+            ast::ExprKind::Int(None) => {
+                self.error(
+                    Diagnostic::new(
+                        "gfn::check::literal_out_of_range",
+                        "this integer does not fit in 64 bits",
+                    )
+                    .label(span, "too large")
+                    .help(format!(
+                        "integers lie between {} and {}",
+                        i64::MIN,
+                        i64::MAX
+                    )),
+                );
+                error_expr(span)
+            }
+            ast::ExprKind::Float(text) => {
+                match Number::parse_decimal(text).filter(|n| n.to_f64().is_finite()) {
+                    Some(n) => typed(ExprKind::Const(Value::Float(n)), Type::Float),
+                    None => {
+                        self.error(
+                            Diagnostic::new(
+                                "gfn::check::literal_out_of_range",
+                                "this number is too large for a 64-bit float",
+                            )
+                            .label(span, "too large")
+                            .help("floats lie within about ±1.8e308"),
+                        );
+                        error_expr(span)
+                    }
+                }
+            }
+            ast::ExprKind::Bool(b) => typed(ExprKind::Const(Value::Bool(*b)), Type::Bool),
+            ast::ExprKind::Name(name) => self.check_name(name, context),
+            ast::ExprKind::Array(items) => {
+                let items: Vec<hir::Expr> =
+                    items.iter().map(|i| self.check_expr(i, context)).collect();
+                let mut element = Type::Error;
+                for item in &items {
+                    match element.unify(&item.ty) {
+                        Some(t) => element = t,
+                        None => {
+                            self.error(
+                                Diagnostic::new(
+                                    "gfn::check::type_mismatch",
+                                    format!(
+                                        "array elements must have one type; found {element} and {}",
+                                        item.ty
+                                    ),
+                                )
+                                .label(item.span, format!("this is {}", item.ty))
+                                .help("make all elements the same type"),
+                            );
+                            return error_expr(span);
+                        }
+                    }
+                }
+                let n = items.len();
+                let ty = Type::Array(Box::new(element), n);
+                if !self.fits_in_memory(&ty, span) {
+                    return error_expr(span);
+                }
+                typed(ExprKind::Array(items), ty)
+            }
+            ast::ExprKind::Repeat { value, count } => {
+                let value = self.check_expr(value, context);
+                let saved = std::mem::take(&mut self.locals);
+                let n = self.constant_length(count, "the count of a repeated array");
+                self.locals = saved;
+                match n {
+                    Some(n) => {
+                        let ty = Type::Array(Box::new(value.ty.clone()), n);
+                        if !self.fits_in_memory(&ty, span) {
+                            return error_expr(span);
+                        }
+                        typed(ExprKind::Repeat(Box::new(value), n), ty)
+                    }
+                    None => error_expr(span),
+                }
+            }
+            ast::ExprKind::Unary(op, operand) => {
+                let operand = self.check_expr(operand, context);
+                let ty = match op {
+                    UnaryOp::Neg => {
+                        if !self.expect_number(&operand, "the operand of `-`") {
+                            return error_expr(span);
+                        }
+                        operand.ty.clone()
+                    }
+                    UnaryOp::Not => {
+                        if !self.expect_bool(&operand, "the operand of `not`") {
+                            return error_expr(span);
+                        }
+                        Type::Bool
+                    }
+                };
+                typed(ExprKind::Unary(*op, Box::new(operand)), ty)
+            }
+            ast::ExprKind::Binary(op, a, b) => self.check_binary(*op, a, b, span, context),
+            ast::ExprKind::Compare(first, rest) => self.check_compare(first, rest, span, context),
+            ast::ExprKind::Range { .. } => {
+                self.error(
+                    Diagnostic::new("gfn::check::range_outside_domain", "a range is not a value")
+                        .label(span, "this range")
+                        .help("ranges appear in state types, action arguments (`i in 0..N`), aggregates (`sum(i in 0..N: ...)`) and after `in`"),
+                );
+                error_expr(span)
+            }
+            ast::ExprKind::If(c, a, b) => {
+                let c = self.check_expr(c, context);
+                let a = self.check_expr(a, context);
+                let b = self.check_expr(b, context);
+                if !self.expect_bool(&c, "the condition of `if`") {
+                    return error_expr(span);
+                }
+                match a.ty.unify(&b.ty) {
+                    Some(ty) => typed(ExprKind::If(Box::new(c), Box::new(a), Box::new(b)), ty),
+                    None => {
+                        self.error(
+                            Diagnostic::new(
+                                "gfn::check::type_mismatch",
+                                format!(
+                                    "the branches of `if` have different types: {} and {}",
+                                    a.ty, b.ty
+                                ),
+                            )
+                            .label(a.span, format!("this is {}", a.ty))
+                            .label(b.span, format!("this is {}", b.ty))
+                            .help("both branches must give the same type"),
+                        );
+                        error_expr(span)
+                    }
+                }
+            }
+            ast::ExprKind::Index(base, index) => {
+                let base = self.check_expr(base, context);
+                let index = self.check_expr(index, context);
+                self.expect_int(&index, "an index");
+                let ty = match &base.ty {
+                    Type::Array(t, n) => {
+                        if let ExprKind::Const(Value::Int(i)) = index.kind {
+                            if i < 0 || i as u64 >= *n as u64 {
+                                self.error(
+                                    Diagnostic::new(
+                                        "gfn::check::index_out_of_range",
+                                        format!(
+                                            "index {i} is out of range for an array of length {n}"
+                                        ),
+                                    )
+                                    .label(index.span, format!("valid indices are 0..{n}"))
+                                    .help("indices start at 0; negative indices are not allowed"),
+                                );
+                                return error_expr(span);
+                            }
+                        }
+                        (**t).clone()
+                    }
+                    Type::Seq(t) => (**t).clone(),
+                    Type::Error => Type::Error,
+                    other => {
+                        let other = other.clone();
+                        self.error(
+                            Diagnostic::new(
+                                "gfn::check::not_indexable",
+                                format!("a value of type {other} cannot be indexed"),
+                            )
+                            .label(base.span, format!("this is {other}"))
+                            .help(if other == Type::Set {
+                                "test membership with `e in S` instead"
+                            } else {
+                                "only arrays and sequences can be indexed"
+                            }),
+                        );
+                        return error_expr(span);
+                    }
+                };
+                typed(ExprKind::Index(Box::new(base), Box::new(index)), ty)
+            }
+            ast::ExprKind::Call(function, args) => self.check_call(function, args, span, context),
+            ast::ExprKind::Method(receiver, method, args) => {
+                self.check_method(receiver, method, args, span, context)
+            }
+            ast::ExprKind::Aggregate {
+                function,
+                variable,
+                domain,
+                body,
+            } => self.check_aggregate(function, variable, domain, body, span, context),
+        }
+    }
+
+    pub(super) fn check_name(&mut self, name: &ast::Ident, context: Context) -> hir::Expr {
+        let span = name.span;
+        if let Some(slot) = self.locals.iter().rposition(|l| l.name == name.name) {
+            let ty = self.locals[slot].ty.clone();
+            return hir::Expr {
+                kind: ExprKind::Local(slot),
+                ty,
+                span,
+            };
+        }
+        match self.globals.get(name.name.as_str()).copied() {
+            Some((Global::Param(i) | Global::Const(i), _)) => {
+                match self.resolve_constant(i, Some(span)) {
+                    (Some(value), ty) => hir::Expr {
+                        kind: ExprKind::Const(value),
+                        ty,
+                        span,
+                    },
+                    (None, _) => error_expr(span),
+                }
+            }
+            Some((Global::Field(i), _)) => {
+                if context == Context::Constant {
+                    self.error(not_constant(name, "a state field"));
+                    return error_expr(span);
+                }
+                match self.fields.get(i).cloned().flatten() {
+                    Some(field) => hir::Expr {
+                        kind: ExprKind::Field(i),
+                        ty: field.ty.value_type(),
+                        span,
+                    },
+                    None => error_expr(span),
+                }
+            }
+            Some((Global::Let(i), _)) => self.call_let(i, name, None, span, context),
+            None => {
+                if names::is_reserved(&name.name) {
+                    self.error(
+                        Diagnostic::new(
+                            "gfn::check::not_a_value",
+                            format!("`{}` is a function, not a value", name.name),
+                        )
+                        .label(span, "used as a value")
+                        .help(format!("call it, e.g. `{}(x)`", name.name)),
+                    );
+                } else {
+                    self.error(self.unknown_name(name));
+                }
+                error_expr(span)
+            }
+        }
+    }
+
+    pub(super) fn check_binary(
+        &mut self,
+        op: BinaryOp,
+        a: &ast::Expr,
+        b: &ast::Expr,
+        span: Span,
+        context: Context,
+    ) -> hir::Expr {
+        let a = self.check_expr(a, context);
+        let b = self.check_expr(b, context);
+        let symbol = op.symbol();
+        let ty = match op {
+            BinaryOp::And | BinaryOp::Or => {
+                let ok_a = self.expect_bool(&a, &format!("an operand of `{symbol}`"));
+                let ok_b = self.expect_bool(&b, &format!("an operand of `{symbol}`"));
+                if !(ok_a && ok_b) {
+                    return error_expr(span);
+                }
+                Type::Bool
+            }
+            _ => {
+                let what = format!("an operand of `{symbol}`");
+                let ok_a = self.expect_number(&a, &what);
+                let ok_b = self.expect_number(&b, &what);
+                if !(ok_a && ok_b) {
+                    return error_expr(span);
+                }
+                let both_int = a.ty != Type::Float && b.ty != Type::Float;
+                match op {
+                    BinaryOp::Div => Type::Float,
+                    BinaryOp::FloorDiv | BinaryOp::Rem => {
+                        if !both_int {
+                            let float_side = if a.ty == Type::Float { &a } else { &b };
+                            self.error(
+                                Diagnostic::new(
+                                    "gfn::check::integer_only",
+                                    format!("`{symbol}` works on integers only"),
+                                )
+                                .label(float_side.span, "this is a float")
+                                .help(
+                                    if op == BinaryOp::FloorDiv {
+                                        "use floor(a / b) for floats"
+                                    } else {
+                                        "convert the operands with int(...) or floor(...)"
+                                    },
+                                ),
+                            );
+                            return error_expr(span);
+                        }
+                        Type::Int
+                    }
+                    _ if a.ty.is_error() || b.ty.is_error() => Type::Error,
+                    _ if both_int => Type::Int,
+                    _ => Type::Float,
+                }
+            }
+        };
+        hir::Expr {
+            kind: ExprKind::Binary(op, Box::new(a), Box::new(b)),
+            ty,
+            span,
+        }
+    }
+
+    pub(super) fn check_compare(
+        &mut self,
+        first: &ast::Expr,
+        rest: &[(CompareOp, Span, ast::Expr)],
+        span: Span,
+        context: Context,
+    ) -> hir::Expr {
+        let first = self.check_expr(first, context);
+        let mut left_ty = first.ty.clone();
+        let mut left_span = first.span;
+        let mut checked_rest = Vec::new();
+        let mut ok = true;
+        for (op, op_span, operand) in rest {
+            match op {
+                CompareOp::In | CompareOp::NotIn => {
+                    let (domain, element) = self.check_domain(operand, context);
+                    if !left_ty.fits(&element) && !element.fits(&left_ty) {
+                        self.error(
+                            Diagnostic::new(
+                                "gfn::check::type_mismatch",
+                                format!(
+                                    "`{}` tests a {left_ty} against elements of type {element}",
+                                    op.symbol()
+                                ),
+                            )
+                            .label(left_span, format!("this is {left_ty}"))
+                            .label(*op_span, format!("elements here are {element}"))
+                            .help("test a value of the collection's element type"),
+                        );
+                        ok = false;
+                    }
+                    left_ty = domain.ty.clone();
+                    left_span = domain.span;
+                    checked_rest.push((*op, domain));
+                }
+                _ => {
+                    let right = self.check_expr(operand, context);
+                    let ordered = !matches!(op, CompareOp::Eq | CompareOp::Ne);
+                    let comparable = if ordered {
+                        left_ty.is_numeric() && right.ty.is_numeric()
+                    } else {
+                        left_ty.unify(&right.ty).is_some() && !matches!(left_ty, Type::Range)
+                    };
+                    if !comparable {
+                        let (code, help) =
+                            if ordered && (left_ty == Type::Bool || right.ty == Type::Bool) {
+                                (
+                                "gfn::check::bool_as_number",
+                                "bools have no order; convert with int(...) to compare as numbers",
+                            )
+                            } else {
+                                (
+                                    "gfn::check::type_mismatch",
+                                    "compare values of the same type",
+                                )
+                            };
+                        self.error(
+                            Diagnostic::new(
+                                code,
+                                format!(
+                                    "cannot compare {left_ty} with {} using `{}`",
+                                    right.ty,
+                                    op.symbol()
+                                ),
+                            )
+                            .label(left_span, format!("this is {left_ty}"))
+                            .label(right.span, format!("this is {}", right.ty))
+                            .help(help),
+                        );
+                        ok = false;
+                    }
+                    left_ty = right.ty.clone();
+                    left_span = right.span;
+                    checked_rest.push((*op, right));
+                }
+            }
+        }
+        if !ok {
+            return error_expr(span);
+        }
+        hir::Expr {
+            kind: ExprKind::Compare(Box::new(first), checked_rest),
+            ty: Type::Bool,
+            span,
+        }
+    }
+
+    /// A domain (`A..B`, a set, a sequence or an array) and the type of its elements.
+    pub(super) fn check_domain(&mut self, expr: &ast::Expr, context: Context) -> (hir::Expr, Type) {
+        if let ast::ExprKind::Range { lo, hi, inclusive } = &expr.kind {
+            let lo = self.check_expr(lo, context);
+            let hi = self.check_expr(hi, context);
+            self.expect_int(&lo, "a range bound");
+            self.expect_int(&hi, "a range bound");
+            let ty = if lo.ty.is_error() || hi.ty.is_error() {
+                Type::Error
+            } else {
+                Type::Int
+            };
+            let range = hir::Expr {
+                kind: ExprKind::Range {
+                    lo: Box::new(lo),
+                    hi: Box::new(hi),
+                    inclusive: *inclusive,
+                },
+                ty: Type::Range,
+                span: expr.span,
+            };
+            return (range, ty);
+        }
+        let domain = self.check_expr(expr, context);
+        let element = match &domain.ty {
+            Type::Set => Type::Int,
+            Type::Array(t, _) | Type::Seq(t) => (**t).clone(),
+            Type::Error => Type::Error,
+            other => {
+                let other = other.clone();
+                self.error(
+                    Diagnostic::new(
+                        "gfn::check::not_a_domain",
+                        format!("a value of type {other} has no elements to range over"),
+                    )
+                    .label(domain.span, format!("this is {other}"))
+                    .help(if other == Type::Int {
+                        "write a range such as `0..N`"
+                    } else {
+                        "use a range, a set, a sequence or an array"
+                    }),
+                );
+                Type::Error
+            }
+        };
+        (domain, element)
+    }
+
+    pub(super) fn check_aggregate(
+        &mut self,
+        function: &ast::Ident,
+        variable: &ast::Ident,
+        domain: &ast::Expr,
+        body: &ast::Expr,
+        span: Span,
+        context: Context,
+    ) -> hir::Expr {
+        let Some(aggregate) = Aggregate::from_name(&function.name) else {
+            let help = match names::closest(
+                &function.name,
+                ["sum", "prod", "min", "max", "all", "any", "count"],
+            ) {
+                Some(close) => format!("did you mean `{close}`?"),
+                None => "the aggregates are sum, prod, min, max, all, any and count".to_string(),
+            };
+            self.error(
+                Diagnostic::new(
+                    "gfn::check::unknown_aggregate",
+                    format!("`{}` is not an aggregate", function.name),
+                )
+                .label(function.span, "not an aggregate")
+                .help(help),
+            );
+            return error_expr(span);
+        };
+        let (domain, element) = self.check_domain(domain, context);
+        let slot = self.locals.len();
+        self.bind_local(variable, element);
+        let body = self.check_expr(body, context);
+        self.locals.truncate(slot);
+        let ty = self.aggregate_type(aggregate, &function.name, &body);
+        hir::Expr {
+            kind: ExprKind::Aggregate {
+                function: aggregate,
+                slot,
+                domain: Box::new(domain),
+                body: Box::new(body),
+            },
+            ty,
+            span,
+        }
+    }
+
+    pub(super) fn aggregate_type(
+        &mut self,
+        aggregate: Aggregate,
+        name: &str,
+        body: &hir::Expr,
+    ) -> Type {
+        match aggregate {
+            Aggregate::Sum | Aggregate::Prod | Aggregate::Min | Aggregate::Max => {
+                if body.ty == Type::Bool && aggregate == Aggregate::Sum {
+                    self.error(
+                        Diagnostic::new(
+                            "gfn::check::bool_as_number",
+                            format!("`{name}` adds numbers, but this is a bool"),
+                        )
+                        .label(body.span, "this is a bool")
+                        .help("use count(...) to count how often a condition holds"),
+                    );
+                    return Type::Error;
+                }
+                if self.expect_number(body, &format!("the body of `{name}`")) {
+                    body.ty.clone()
+                } else {
+                    Type::Error
+                }
+            }
+            Aggregate::All | Aggregate::Any | Aggregate::Count => {
+                if !self.expect_bool(body, &format!("the body of `{name}`")) {
+                    return Type::Error;
+                }
+                if aggregate == Aggregate::Count {
+                    Type::Int
+                } else {
+                    Type::Bool
+                }
+            }
+        }
+    }
+}
