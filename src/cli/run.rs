@@ -72,7 +72,7 @@ fn default_out_dir(env: &str) -> Result<PathBuf, Failure> {
 }
 
 fn param_values(env: &Environment) -> serde_json::Map<String, serde_json::Value> {
-    env.compiled
+    env.program
         .model
         .params
         .iter()

@@ -3,42 +3,16 @@
 //! whose old value the `when` pins), or else every old value of the place is a candidate.
 //! Candidates are verified at run time by re-stepping (see `env::parents`).
 
-use super::code::{Compiler, NodeId};
-use super::layout::{Layout, Shape, ShapeId};
-use super::EffectCode;
+use super::Compiler;
 use crate::check::hir::{self, CompareOp, ExprKind, Model};
 use crate::diagnostic::Diagnostic;
+use crate::ir::code::NodeId;
+use crate::ir::layout::{Layout, Shape, ShapeId};
+use crate::ir::{EffectCode, OldValues, ParentPlan};
 
 /// Candidate parents beyond this many per state and action are refused at compile time: each is
 /// verified by re-stepping, so more would make every backward step, check and loss crawl.
 pub const MAX_CANDIDATES: f64 = 1024.0;
-
-/// What an effect's place held before the action, given the child.
-#[derive(Clone, Copy, Debug)]
-pub enum OldValues {
-    /// `+=`/`-=`: the old value is the new one minus `sign * delta`, with `delta` evaluated on
-    /// the child (it reads nothing the action writes).
-    Shift { delta: NodeId, sign: i64 },
-    /// `=` with the old value pinned by the guard: the node gives it, evaluated on the child.
-    Pinned(NodeId),
-    /// `insert(e)`: the old set lacked `e`.
-    Inserted(NodeId),
-    /// `remove(e)`: the old set held `e`.
-    Removed(NodeId),
-    /// `push(e)`: the old sequence is the new one without its last element.
-    Pushed,
-    /// `pop()`: the old sequence had one more element, of any value.
-    Popped,
-    /// Any value of the place's shape.
-    Any,
-}
-
-/// How to derive the parents of one action family.
-#[derive(Clone, Debug)]
-pub struct ParentPlan {
-    /// Per effect, in order.
-    pub old: Vec<OldValues>,
-}
 
 /// Which fields an expression reads, following lets.
 fn mark_reads(expr: &hir::Expr, model: &Model, fields: &mut [bool], visiting: &mut Vec<usize>) {

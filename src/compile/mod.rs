@@ -1,168 +1,25 @@
-//! Lowering: a checked [`Model`] → a [`Compiled`] environment with a flat state layout,
+//! Lowering: a checked [`Model`] → an [`ir::Program`](crate::ir::Program) with a flat state layout,
 //! compiled expressions, the flat action space and, for each action family, the plan by which
 //! its parents are derived.
 
-pub mod code;
 mod inverse;
 mod limits;
+mod lower;
 
 pub use limits::{MAX_EXPANDED_DEPTH, MAX_EXPANDED_SIZE};
-pub mod layout;
-pub mod vm;
+pub use lower::{CompileError, Compiler};
 
 use crate::check::hir::{self, Model};
 use crate::diagnostic::Diagnostic;
+use crate::ir::code::{self, NodeId};
+use crate::ir::layout::{Layout, Shape};
+use crate::ir::{
+    ActionCode, EffectCode, EffectOp, FlatAction, IndexStep, PlaceCode, Program, SlotShift,
+    SlotTest, Val,
+};
 use crate::span::Span;
-use code::{Compiler, NodeId};
-pub use inverse::{OldValues, ParentPlan};
-use layout::{Layout, Shape, ShapeId};
-use vm::Val;
 
 /// One step of resolving an indexed place: `x[i]` on an array or a sequence.
-#[derive(Clone, Debug)]
-pub struct IndexStep {
-    pub index: NodeId,
-    pub stride: u32,
-    /// The array's length; `None` for a sequence (its current length is read from the state).
-    pub len: Option<u32>,
-    /// The shape the step lands on.
-    pub shape: ShapeId,
-}
-
-/// A place an effect writes: a field's first slot, then index steps.
-#[derive(Clone, Debug)]
-pub struct PlaceCode {
-    pub field: usize,
-    pub base: u32,
-    pub field_shape: ShapeId,
-    pub steps: Vec<IndexStep>,
-    /// The shape of the place itself.
-    pub shape: ShapeId,
-    pub span: Span,
-}
-
-#[derive(Clone, Copy, Debug)]
-pub enum EffectOp {
-    Set(NodeId),
-    Add(NodeId),
-    Sub(NodeId),
-    Insert(NodeId),
-    Remove(NodeId),
-    Push(NodeId),
-    Pop,
-}
-
-#[derive(Clone, Debug)]
-pub struct EffectCode {
-    pub place: PlaceCode,
-    pub op: EffectOp,
-    pub span: Span,
-}
-
-/// An action family, compiled.
-#[derive(Clone, Debug)]
-pub struct ActionCode {
-    pub name: String,
-    pub guard: Option<NodeId>,
-    pub effects: Vec<EffectCode>,
-    /// The action's name where it is defined.
-    pub span: Span,
-    pub parents: ParentPlan,
-    /// The guard as `field[arg] op k`, when it has that shape (see [`SlotTest`]).
-    pub fast_guard: Option<SlotTest>,
-    /// The only effect as `field[arg] += k` or `field += k`, when it has that shape.
-    pub fast_effect: Option<SlotShift>,
-}
-
-/// `state[base + arg·stride] op rhs` for the family's first argument `arg` with `0 <= arg < len`:
-/// the commonest guard, evaluated without the interpreter.
-#[derive(Clone, Copy, Debug)]
-pub struct SlotTest {
-    pub base: u32,
-    pub stride: u32,
-    pub len: u32,
-    pub op: hir::CompareOp,
-    pub rhs: i64,
-}
-
-impl SlotTest {
-    /// The guard's value, or `None` where the interpreter must decide (and report errors).
-    #[inline]
-    pub fn holds(&self, state: &[i32], arg: i64) -> Option<bool> {
-        if arg < 0 || arg >= i64::from(self.len) {
-            return None;
-        }
-        let x = i64::from(*state.get(self.base as usize + arg as usize * self.stride as usize)?);
-        Some(match self.op {
-            hir::CompareOp::Eq => x == self.rhs,
-            hir::CompareOp::Ne => x != self.rhs,
-            hir::CompareOp::Lt => x < self.rhs,
-            hir::CompareOp::Le => x <= self.rhs,
-            hir::CompareOp::Gt => x > self.rhs,
-            hir::CompareOp::Ge => x >= self.rhs,
-            hir::CompareOp::In | hir::CompareOp::NotIn => return None,
-        })
-    }
-}
-
-/// `state[base + arg·stride] += delta` (`stride` 0 for an unindexed int field), kept inside
-/// `lo..hi`: the commonest effect, applied without the interpreter.
-#[derive(Clone, Copy, Debug)]
-pub struct SlotShift {
-    pub base: u32,
-    pub stride: u32,
-    pub len: u32,
-    pub delta: i64,
-    pub lo: i32,
-    pub hi: i32,
-}
-
-impl SlotShift {
-    /// Apply to `child` (a copy of the state); `None` where the interpreter must decide.
-    #[inline]
-    pub fn apply(&self, state: &[i32], arg: i64, child: &mut [i32]) -> Option<()> {
-        if arg < 0 || arg >= i64::from(self.len) {
-            return None;
-        }
-        let slot = self.base as usize + arg as usize * self.stride as usize;
-        let new = i64::from(*state.get(slot)?) + self.delta;
-        if new < i64::from(self.lo) || new >= i64::from(self.hi) {
-            return None;
-        }
-        *child.get_mut(slot)? = new as i32;
-        Some(())
-    }
-}
-
-/// One action of the flat action space: a family and the values of its arguments.
-#[derive(Clone, Debug)]
-pub struct FlatAction {
-    pub family: usize,
-    pub args: Vec<Val>,
-    /// The first argument when it is an int (what the fast guard and effect index with).
-    pub first_int: Option<i64>,
-    /// `step(i=1)`: for display.
-    pub name: String,
-}
-
-/// A compiled environment.
-#[derive(Clone, Debug)]
-pub struct Compiled {
-    pub model: Model,
-    pub layout: Layout,
-    pub code: code::Code,
-    pub families: Vec<ActionCode>,
-    /// Every value of every family, in order; `stop` comes after these.
-    pub actions: Vec<FlatAction>,
-    /// `Some(guard)` when there is a `stop`.
-    pub stop: Option<Option<NodeId>>,
-    pub done: Option<NodeId>,
-    pub reward: NodeId,
-    pub reward_is_log: bool,
-    pub mode: Option<NodeId>,
-    pub initial: Vec<i32>,
-}
-
 fn compile_error(span: Span, message: impl Into<String>) -> Diagnostic {
     Diagnostic::new("gfn::compile::unsupported", message.into())
         .label(span, "here")
@@ -170,7 +27,7 @@ fn compile_error(span: Span, message: impl Into<String>) -> Diagnostic {
 }
 
 /// Lower a checked model.
-pub fn compile(model: &Model) -> Result<Compiled, Vec<Diagnostic>> {
+pub fn compile(model: &Model) -> Result<Program, Vec<Diagnostic>> {
     let field_types: Vec<_> = model.fields.iter().map(|f| f.ty.clone()).collect();
     let layout = Layout::new(&field_types).map_err(|e| {
         vec![Diagnostic::new("gfn::compile::layout", e.message)
@@ -179,7 +36,7 @@ pub fn compile(model: &Model) -> Result<Compiled, Vec<Diagnostic>> {
     })?;
     limits::check(model)?;
     let mut compiler = Compiler::new(model, &layout);
-    let errors = |e: code::CompileError| vec![compile_error(e.span, e.message)];
+    let errors = |e: CompileError| vec![compile_error(e.span, e.message)];
     compiler.compile_lets().map_err(errors)?;
     let optional = |compiler: &mut Compiler,
                     e: &Option<hir::Expr>|
@@ -248,7 +105,7 @@ pub fn compile(model: &Model) -> Result<Compiled, Vec<Diagnostic>> {
     for (field, (base, shape)) in model.fields.iter().zip(&layout.fields) {
         layout.write_value(*shape, &field.init, &mut initial, *base as usize);
     }
-    Ok(Compiled {
+    Ok(Program {
         model: model.clone(),
         code: compiler.code,
         layout,
@@ -286,7 +143,7 @@ fn compile_effect(
     compiler: &mut Compiler,
     layout: &Layout,
     effect: &hir::Effect,
-) -> Result<EffectCode, code::CompileError> {
+) -> Result<EffectCode, CompileError> {
     use hir::EffectKind as K;
     let (place, op) = match &effect.kind {
         K::Assign { place, op, value } => {
@@ -314,7 +171,7 @@ fn compile_place(
     compiler: &mut Compiler,
     layout: &Layout,
     place: &hir::Place,
-) -> Result<PlaceCode, code::CompileError> {
+) -> Result<PlaceCode, CompileError> {
     let (base, field_shape) = layout.fields[place.field];
     let mut shape = field_shape;
     let mut steps = Vec::new();
@@ -330,7 +187,7 @@ fn compile_place(
                 element, stride, ..
             } => (*element, *stride, None),
             _ => {
-                return Err(code::CompileError {
+                return Err(CompileError {
                     span: place.span,
                     message: "indexing a value that is not an array".to_string(),
                 })

@@ -341,13 +341,13 @@ pub fn too_large(overflow: &Overflow) -> EnvError {
 }
 
 pub(crate) fn dead_end(env: &Environment, state: &[i32]) -> EnvError {
-    let compiled = &env.compiled;
-    let span = compiled
+    let program = &env.program;
+    let span = program
         .stop
         .flatten()
-        .or(compiled.done)
-        .map(|node| compiled.code.span(node))
-        .or_else(|| compiled.families.first().map(|f| f.span));
+        .or(program.done)
+        .map(|node| program.code.span(node))
+        .or_else(|| program.families.first().map(|f| f.span));
     EnvError {
         code: "gfn::env::dead_end",
         message: format!(

@@ -5,7 +5,6 @@
 
 mod cache;
 pub mod dag;
-pub mod exact;
 mod parents;
 pub mod probe;
 mod render;
@@ -13,12 +12,13 @@ pub mod table;
 
 use crate::check::eval::EvalErrorKind;
 use crate::check::Model;
-use crate::compile::code::NodeId;
-use crate::compile::layout::{Shape, ShapeId};
-use crate::compile::vm::{Fault, Machine, Scratch, Val};
-use crate::compile::{self, Compiled, EffectOp, FlatAction, PlaceCode};
+use crate::compile;
 use crate::diagnostic::Diagnostic;
+use crate::ir::code::NodeId;
+use crate::ir::layout::{Shape, ShapeId};
+use crate::ir::{EffectOp, FlatAction, PlaceCode, Program, Val};
 use crate::number::ArithError;
+use crate::run::{Fault, Machine, Scratch};
 use crate::span::Span;
 
 /// A run-time error of the model: what failed, in which state, for which action, where.
@@ -71,7 +71,7 @@ impl Workspace {
 
 /// A compiled environment, ready to step.
 pub struct Environment {
-    pub compiled: Compiled,
+    pub program: Program,
 }
 
 /// What was being evaluated when a fault happened, for the message.
@@ -89,8 +89,8 @@ impl Environment {
     /// Compile a checked model.
     pub fn new(model: &Model) -> Result<Environment, Vec<Diagnostic>> {
         // Lowering recurses through expressions; give it the front end's stack.
-        let compiled = crate::stack::with_large_stack(|| compile::compile(model))?;
-        Ok(Environment { compiled })
+        let program = crate::stack::with_large_stack(|| compile::compile(model))?;
+        Ok(Environment { program })
     }
 
     /// Parse, check and compile source text.
@@ -103,31 +103,31 @@ impl Environment {
     }
 
     pub fn name(&self) -> &str {
-        &self.compiled.model.name
+        &self.program.model.name
     }
 
     /// Slots per state.
     pub fn width(&self) -> usize {
-        self.compiled.layout.width
+        self.program.layout.width
     }
 
     /// The size of the flat action space, `stop` included.
     pub fn action_count(&self) -> usize {
-        self.compiled.actions.len() + 1
+        self.program.actions.len() + 1
     }
 
     /// The index of `stop` (the last action).
     pub fn stop_action(&self) -> usize {
-        self.compiled.actions.len()
+        self.program.actions.len()
     }
 
     pub fn has_stop(&self) -> bool {
-        self.compiled.stop.is_some()
+        self.program.stop.is_some()
     }
 
     /// `step(i=1)`, or `stop`.
     pub fn action_name(&self, action: usize) -> &str {
-        self.compiled
+        self.program
             .actions
             .get(action)
             .map(|a| a.name.as_str())
@@ -136,11 +136,11 @@ impl Environment {
 
     /// The initial state s0.
     pub fn initial_state(&self) -> &[i32] {
-        &self.compiled.initial
+        &self.program.initial
     }
 
     fn machine(&self) -> Machine<'_> {
-        Machine::new(&self.compiled.code, &self.compiled.layout)
+        Machine::new(&self.program.code, &self.program.layout)
     }
 
     fn fault(&self, fault: Fault, state: &[i32], context: Context) -> EnvError {
@@ -156,7 +156,7 @@ impl Environment {
         let place = match context {
             Context::Guard(family) => format!(
                 "the `when` of action `{}`",
-                self.compiled.families[family].name
+                self.program.families[family].name
             ),
             Context::Effect(action) => format!("action `{}`", self.action_name(action)),
             Context::Stop => "the `stop` condition".to_string(),
@@ -190,7 +190,7 @@ impl Environment {
 
     /// Whether the state is `done` (terminal, no action allowed).
     pub fn is_done(&self, state: &[i32], ws: &mut Workspace) -> Result<bool, EnvError> {
-        let Some(done) = self.compiled.done else {
+        let Some(done) = self.program.done else {
             return Ok(false);
         };
         self.condition(done, state, ws, Context::Done)
@@ -198,7 +198,7 @@ impl Environment {
 
     /// Whether `stop` is allowed (the trajectory may end here). Never in a `done` state.
     pub fn can_stop(&self, state: &[i32], ws: &mut Workspace) -> Result<bool, EnvError> {
-        let Some(guard) = self.compiled.stop else {
+        let Some(guard) = self.program.stop else {
             return Ok(false);
         };
         if self.is_done(state, ws)? {
@@ -223,18 +223,18 @@ impl Environment {
         action: usize,
         ws: &mut Workspace,
     ) -> Result<bool, EnvError> {
-        let flat = &self.compiled.actions[action];
+        let flat = &self.program.actions[action];
         match self.fast_guard(flat, state) {
             Some(holds) => Ok(holds),
             None => self.interpreted_guard(flat, state, ws),
         }
     }
 
-    /// The guard by its [`SlotTest`](crate::compile::SlotTest), where it has one and decides.
+    /// The guard by its [`SlotTest`](crate::ir::SlotTest), where it has one and decides.
     #[inline]
     fn fast_guard(&self, flat: &FlatAction, state: &[i32]) -> Option<bool> {
         match (
-            &self.compiled.families[flat.family].fast_guard,
+            &self.program.families[flat.family].fast_guard,
             flat.first_int,
         ) {
             (Some(test), Some(arg)) => test.holds(state, arg),
@@ -249,7 +249,7 @@ impl Environment {
         state: &[i32],
         ws: &mut Workspace,
     ) -> Result<bool, EnvError> {
-        let Some(guard) = self.compiled.families[flat.family].guard else {
+        let Some(guard) = self.program.families[flat.family].guard else {
             return Ok(true);
         };
         ws.scratch.start(&flat.args);
@@ -260,10 +260,10 @@ impl Environment {
 
     /// The span to point at for an action's allowed-ness: its `when`, or else its name.
     pub(crate) fn guard_span(&self, action: usize) -> Span {
-        let family = &self.compiled.families[self.compiled.actions[action].family];
+        let family = &self.program.families[self.program.actions[action].family];
         family
             .guard
-            .map(|g| self.compiled.code.span(g))
+            .map(|g| self.program.code.span(g))
             .unwrap_or(family.span)
     }
 
@@ -289,13 +289,13 @@ impl Environment {
         if self.is_done(state, ws)? {
             return Ok(());
         }
-        for (allowed, flat) in mask.iter_mut().zip(&self.compiled.actions) {
+        for (allowed, flat) in mask.iter_mut().zip(&self.program.actions) {
             *allowed = match self.fast_guard(flat, state) {
                 Some(holds) => holds,
                 None => self.interpreted_guard(flat, state, ws)?,
             };
         }
-        mask[self.stop_action()] = match self.compiled.stop {
+        mask[self.stop_action()] = match self.program.stop {
             None => false,
             Some(None) => true,
             Some(Some(guard)) => self.condition(guard, state, ws, Context::Stop)?,
@@ -313,19 +313,19 @@ impl Environment {
         child: &mut [i32],
         ws: &mut Workspace,
     ) -> Result<(), EnvError> {
-        let Some(flat) = self.compiled.actions.get(action) else {
+        let Some(flat) = self.program.actions.get(action) else {
             return Err(EnvError {
                 code: "gfn::env::bad_action",
                 message: format!(
                     "action {action} does not exist (there are {})",
-                    self.compiled.actions.len()
+                    self.program.actions.len()
                 ),
                 span: None,
                 label: String::new(),
                 help: "`stop` has no child; pass an action below the stop index".to_string(),
             });
         };
-        let family = &self.compiled.families[flat.family];
+        let family = &self.program.families[flat.family];
         child.copy_from_slice(state);
         // An unindexed shift ignores its argument; an indexed one needs it.
         if let Some(shift) = &family.fast_effect {
@@ -345,7 +345,7 @@ impl Environment {
             ws.scratch.start(&flat.args);
             let fault = |f: Fault| self.fault(f, state, Context::Effect(action));
             let slot = self.resolve(&effect.place, state, ws).map_err(fault)?;
-            let size = self.compiled.layout.size(effect.place.shape) as usize;
+            let size = self.program.layout.size(effect.place.shape) as usize;
             let out_of_range =
                 |value: String| self.out_of_range(state, action, &effect.place, effect.span, value);
             match effect.op {
@@ -367,7 +367,7 @@ impl Environment {
                 }
                 EffectOp::Insert(e) | EffectOp::Remove(e) => {
                     let member = machine.eval_int(e, state, &mut ws.scratch).map_err(fault)?;
-                    let Shape::Set { lo, hi } = *self.compiled.layout.shape(effect.place.shape)
+                    let Shape::Set { lo, hi } = *self.program.layout.shape(effect.place.shape)
                     else {
                         return Err(self.internal("insert into a non-set"));
                     };
@@ -383,7 +383,7 @@ impl Environment {
                         element,
                         max,
                         stride,
-                    } = *self.compiled.layout.shape(effect.place.shape)
+                    } = *self.program.layout.shape(effect.place.shape)
                     else {
                         return Err(self.internal("push onto a non-sequence"));
                     };
@@ -397,7 +397,7 @@ impl Environment {
                         .map_err(&out_of_range)?;
                 }
                 EffectOp::Pop => {
-                    let Shape::Seq { stride, .. } = *self.compiled.layout.shape(effect.place.shape)
+                    let Shape::Seq { stride, .. } = *self.program.layout.shape(effect.place.shape)
                     else {
                         return Err(self.internal("pop from a non-sequence"));
                     };
@@ -450,13 +450,13 @@ impl Environment {
         span: Span,
         value: String,
     ) -> EnvError {
-        let field = &self.compiled.model.fields[place.field];
+        let field = &self.program.model.fields[place.field];
         let target = if place.steps.is_empty() {
             format!("`{}`", field.name)
         } else {
             format!("an element of `{}`", field.name)
         };
-        let bound = match self.compiled.layout.shape(place.shape) {
+        let bound = match self.program.layout.shape(place.shape) {
             Shape::Int { lo, hi } | Shape::Set { lo, hi } => format!("outside {lo}..{hi}"),
             Shape::Seq { max, .. } => format!("longer than {max}"),
             _ => format!("not a value of type {}", field.ty),
@@ -472,7 +472,7 @@ impl Environment {
             label: format!("gives {value}"),
             help: format!(
                 "add a `when` to action `{}` that rules this out",
-                self.compiled.families[self.compiled.actions[action].family].name
+                self.program.families[self.program.actions[action].family].name
             ),
         }
     }
@@ -494,7 +494,7 @@ impl Environment {
             };
             if index < 0 || index >= len {
                 return Err(Fault {
-                    span: self.compiled.code.span(step.index),
+                    span: self.program.code.span(step.index),
                     kind: EvalErrorKind::IndexOutOfRange {
                         index,
                         len: len.max(0) as usize,
@@ -513,7 +513,7 @@ impl Environment {
         value: i64,
         out: &mut [i32],
     ) -> Result<(), ()> {
-        match *self.compiled.layout.shape(shape) {
+        match *self.program.layout.shape(shape) {
             Shape::Int { lo, hi } if value >= i64::from(lo) && value < i64::from(hi) => {
                 out[slot] = value as i32;
                 Ok(())
@@ -532,7 +532,7 @@ impl Environment {
         out: &mut [i32],
         scratch: &Scratch,
     ) -> Result<(), String> {
-        let layout = &self.compiled.layout;
+        let layout = &self.program.layout;
         match (layout.shape(shape), value) {
             (Shape::Bool, Val::Bool(b)) => {
                 out[slot] = i32::from(b);
@@ -616,9 +616,9 @@ impl Environment {
 
     /// The elements of a collection value (allocates: only whole-collection assignments use it).
     fn collection_items(&self, collection: Val, state: &[i32], scratch: &Scratch) -> Vec<Val> {
-        let layout = &self.compiled.layout;
+        let layout = &self.program.layout;
         match collection {
-            Val::Pool(index) => self.compiled.code.pool[index as usize].clone(),
+            Val::Pool(index) => self.program.code.pool[index as usize].clone(),
             Val::Stack { start, len } => scratch_items(scratch, start, len),
             Val::Region { base, shape } => {
                 let mut items = Vec::new();
@@ -681,30 +681,30 @@ impl Environment {
         ws.scratch.start(&[]);
         let value = self
             .machine()
-            .eval_number(self.compiled.reward, state, &mut ws.scratch)
+            .eval_number(self.program.reward, state, &mut ws.scratch)
             .map_err(|f| self.fault(f, state, Context::Reward))?
             .to_f64();
-        let span = Some(self.compiled.code.span(self.compiled.reward));
-        if self.compiled.reward_is_log {
+        let span = Some(self.program.code.span(self.program.reward));
+        if self.program.reward_is_log {
             if value.is_finite() {
                 return Ok(value);
             }
         } else if value.is_finite() && value > 0.0 {
             return Ok(value.ln());
         }
-        let word = if self.compiled.reward_is_log {
+        let word = if self.program.reward_is_log {
             "log_reward"
         } else {
             "reward"
         };
-        let must = if self.compiled.reward_is_log {
+        let must = if self.program.reward_is_log {
             "finite"
         } else {
             "finite and > 0"
         };
         let help = if value.is_nan() {
             "the expression is undefined here (NaN); guard it with `if` so that it has a value in every terminal state"
-        } else if value == f64::INFINITY && !self.compiled.reward_is_log {
+        } else if value == f64::INFINITY && !self.program.reward_is_log {
             "the reward overflows a 64-bit float: write `log_reward` with the log of this expression (e.g. `log_reward 800 * x` for `reward exp(800 * x)`)"
         } else if value.is_infinite() {
             "log rewards must be finite: a log reward of -inf is a reward of 0; keep it above a floor"
@@ -725,7 +725,7 @@ impl Environment {
 
     /// Whether a state is a mode (for the "modes found" metric).
     pub fn is_mode(&self, state: &[i32], ws: &mut Workspace) -> Result<bool, EnvError> {
-        let Some(mode) = self.compiled.mode else {
+        let Some(mode) = self.program.mode else {
             return Ok(false);
         };
         self.condition(mode, state, ws, Context::Mode)
@@ -733,7 +733,7 @@ impl Environment {
 
     /// Features per state in [`Environment::encode`].
     pub fn encoding_width(&self) -> usize {
-        let layout = &self.compiled.layout;
+        let layout = &self.program.layout;
         layout
             .fields
             .iter()
@@ -744,7 +744,7 @@ impl Environment {
     /// One-hot features of a state: per int its value one-hot, per bool two flags, per set
     /// member a flag, per sequence its length one-hot and each position's element (or "empty").
     pub fn encode(&self, state: &[i32], out: &mut [f32]) {
-        let layout = &self.compiled.layout;
+        let layout = &self.program.layout;
         let mut written = 0;
         for (base, shape) in &layout.fields {
             written += layout.encode(*shape, state, *base as usize, &mut out[written..]);
@@ -828,7 +828,7 @@ impl Environment {
 }
 
 fn region_element(
-    layout: &crate::compile::layout::Layout,
+    layout: &crate::ir::layout::Layout,
     state: &[i32],
     slot: usize,
     shape: ShapeId,

@@ -2,8 +2,8 @@
 //! states where the action is allowed and steps back to the child.
 
 use super::{Context, EnvError, Environment, Workspace};
-use crate::compile::layout::{Shape, ShapeId};
-use crate::compile::OldValues;
+use crate::ir::layout::{Shape, ShapeId};
+use crate::ir::OldValues;
 
 impl Environment {
     /// The verified parents of `state` by flat action `action` (not `stop`), appended back to
@@ -17,10 +17,10 @@ impl Environment {
     ) -> Result<usize, EnvError> {
         let w = self.width();
         // `stop` leads out of the DAG, to no state: nothing is its child.
-        let Some(flat) = self.compiled.actions.get(action) else {
+        let Some(flat) = self.program.actions.get(action) else {
             return Ok(0);
         };
-        let family = &self.compiled.families[flat.family];
+        let family = &self.program.families[flat.family];
         let machine = self.machine();
         let mut candidates = std::mem::take(&mut ws.candidates);
         candidates.clear();
@@ -73,7 +73,7 @@ impl Environment {
                         let member = machine
                             .eval_int(node, state, &mut ws.scratch)
                             .map_err(fault)?;
-                        let Shape::Set { lo, hi } = *self.compiled.layout.shape(shape) else {
+                        let Shape::Set { lo, hi } = *self.program.layout.shape(shape) else {
                             continue;
                         };
                         if member < i64::from(lo) || member >= i64::from(hi) {
@@ -88,7 +88,7 @@ impl Environment {
                         }
                     }
                     OldValues::Pushed => {
-                        let Shape::Seq { stride, .. } = *self.compiled.layout.shape(shape) else {
+                        let Shape::Seq { stride, .. } = *self.program.layout.shape(shape) else {
                             continue;
                         };
                         let len = state[slot];
@@ -104,7 +104,7 @@ impl Environment {
                             element,
                             max,
                             stride,
-                        } = *self.compiled.layout.shape(shape)
+                        } = *self.program.layout.shape(shape)
                         else {
                             continue;
                         };
@@ -120,7 +120,7 @@ impl Environment {
                         }
                     }
                     OldValues::Any => {
-                        let size = self.compiled.layout.size(shape) as usize;
+                        let size = self.program.layout.size(shape) as usize;
                         for value in self.all_values(shape) {
                             let at = copy(&mut next);
                             next[at + slot..at + slot + size].copy_from_slice(&value);
@@ -159,7 +159,7 @@ impl Environment {
         child: &mut [i32],
         ws: &mut Workspace,
     ) -> Result<bool, EnvError> {
-        let layout = &self.compiled.layout;
+        let layout = &self.program.layout;
         let valid = layout
             .fields
             .iter()
@@ -212,7 +212,7 @@ impl Environment {
                 self.render(child),
                 self.action_name(action)
             ),
-            span: Some(self.compiled.families[self.compiled.actions[action].family].span),
+            span: Some(self.program.families[self.program.actions[action].family].span),
             label: "its effects could not be inverted".to_string(),
             help: "pin overwritten values in the `when` (e.g. `when x == 0 { x = v }`)".to_string(),
         }
@@ -225,7 +225,7 @@ impl Environment {
             .take(2)
             .map(|p| self.render(p))
             .collect();
-        let family = &self.compiled.families[self.compiled.actions[action].family];
+        let family = &self.program.families[self.program.actions[action].family];
         EnvError {
             code: "gfn::env::non_injective",
             message: format!(
@@ -252,7 +252,7 @@ impl Environment {
     ) -> Result<(), EnvError> {
         mask.fill(false);
         let mut found = Vec::new();
-        for (action, allowed) in mask[..self.compiled.actions.len()].iter_mut().enumerate() {
+        for (action, allowed) in mask[..self.program.actions.len()].iter_mut().enumerate() {
             found.clear();
             let count = self.parents(state, action, &mut found, ws)?;
             if count > 1 {
@@ -265,7 +265,7 @@ impl Environment {
 
     /// Every value of a shape, as slot vectors (bounded by the compiler's candidate limit).
     fn all_values(&self, shape: ShapeId) -> Vec<Vec<i32>> {
-        let layout = &self.compiled.layout;
+        let layout = &self.program.layout;
         match layout.shape(shape) {
             Shape::Bool => vec![vec![0], vec![1]],
             Shape::Int { lo, hi } => (*lo..*hi).map(|v| vec![v]).collect(),

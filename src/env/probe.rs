@@ -241,7 +241,7 @@ impl Environment {
         let span = actions
             .last()
             .map(|a| self.guard_span(*a))
-            .or_else(|| self.compiled.families.first().map(|f| f.span));
+            .or_else(|| self.program.families.first().map(|f| f.span));
         super::EnvError {
             code: "gfn::env::orphan_parent",
             message: format!(

@@ -7,10 +7,10 @@ use crate::check::{FieldType, Value};
 impl Environment {
     /// `x=[3, 5]`, `chosen={0, 4}`, `s=[1, 0, 2]`; fields joined by `, `.
     pub fn render(&self, state: &[i32]) -> String {
-        let layout = &self.compiled.layout;
+        let layout = &self.program.layout;
         let mut out = String::new();
         for (k, (field, (base, shape))) in self
-            .compiled
+            .program
             .model
             .fields
             .iter()
@@ -35,7 +35,7 @@ impl Environment {
     /// once, with a value of its type.
     pub fn parse_state(&self, text: &str) -> Result<Vec<i32>, String> {
         let mut reader = Reader { text, at: 0 };
-        let fields = &self.compiled.model.fields;
+        let fields = &self.program.model.fields;
         let mut values: Vec<Option<Value>> = vec![None; fields.len()];
         loop {
             reader.skip_space();
@@ -67,10 +67,10 @@ impl Environment {
         }
         let mut state = vec![0; self.width()];
         for ((field, value), (base, shape)) in
-            fields.iter().zip(values).zip(&self.compiled.layout.fields)
+            fields.iter().zip(values).zip(&self.program.layout.fields)
         {
             let value = value.ok_or_else(|| format!("field `{}` is missing", field.name))?;
-            self.compiled
+            self.program
                 .layout
                 .write_value(*shape, &value, &mut state, *base as usize);
         }

@@ -478,13 +478,13 @@ impl<'e> Trainer<'e> {
                 dag.states.slots(),
                 &mut self.ws,
             )?;
-            let (distances, _) = crate::eval::exact(dag, &forward, self.env.action_count());
+            let (distances, _) = crate::metrics::exact(dag, &forward, self.env.action_count());
             metrics.l1 = Some(distances.l1);
             metrics.tv = Some(distances.tv);
             metrics.kl = Some(distances.kl);
             metrics.log_z_true = Some(dag.log_z);
             metrics.modes_total = Some(dag.mode_count());
-            metrics.empirical_l1 = crate::eval::empirical_l1(dag, self.recent.iter().copied());
+            metrics.empirical_l1 = crate::metrics::empirical_l1(dag, self.recent.iter().copied());
         }
         Ok(metrics)
     }

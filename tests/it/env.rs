@@ -326,8 +326,8 @@ impl Scope for Reference<'_> {
 #[test]
 fn compiled_rewards_and_guards_match_the_reference_evaluator() {
     for (name, env, dag) in every_example() {
-        let model = &env.compiled.model;
-        let layout = &env.compiled.layout;
+        let model = &env.program.model;
+        let layout = &env.program.layout;
         let mut ws = Workspace::default();
         let mut mask = vec![false; env.action_count()];
         for s in (0..dag.len()).step_by(5) {
@@ -357,7 +357,7 @@ fn compiled_rewards_and_guards_match_the_reference_evaluator() {
                 );
             }
             env.forward_mask(state, &mut mask, &mut ws).expect("mask");
-            for (k, action) in env.compiled.actions.iter().enumerate() {
+            for (k, action) in env.program.actions.iter().enumerate() {
                 let checked = &model.actions[action.family];
                 let mut locals: Vec<Value> = checked
                     .args
@@ -367,7 +367,7 @@ fn compiled_rewards_and_guards_match_the_reference_evaluator() {
                     .collect();
                 // The flat action's argument values, recovered from the family's domains.
                 let mut index = k - env
-                    .compiled
+                    .program
                     .actions
                     .iter()
                     .position(|a| a.family == action.family)

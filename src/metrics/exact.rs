@@ -1,7 +1,7 @@
 //! Exact evaluation of a sampler on an enumerated DAG: its terminal distribution by dynamic
 //! programming in topological order, and distances to the target R/Z.
 
-use super::dag::Dag;
+use crate::env::dag::Dag;
 
 /// Distances between a terminal distribution and the target R/Z.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -100,4 +100,11 @@ impl Dag {
         }
         rows
     }
+}
+
+/// The exact distances of a forward policy given as rows of probabilities per DAG state, and
+/// its terminal distribution.
+pub fn exact(dag: &Dag, forward: &[f64], actions: usize) -> (Distances, Vec<f64>) {
+    let p = dag.terminal_distribution(forward, actions);
+    (dag.distances(&p), p)
 }

@@ -2,38 +2,14 @@
 //! collections (a region of the state, a pooled constant, or array-literal elements on a scratch
 //! stack), so evaluation allocates nothing once the scratch buffers have grown.
 
-use super::code::{Code, Node, NodeId};
-use super::layout::{Layout, Shape, ShapeId};
 use crate::check::eval::{EvalErrorKind, MAX_AGGREGATE_ELEMENTS};
 use crate::check::hir::{Aggregate, BinaryOp, Builtin, CompareOp};
+use crate::ir::code::{Code, Node, NodeId};
+use crate::ir::layout::{Layout, Shape, ShapeId};
+use crate::ir::Val;
 use crate::number::{int, ArithError, Number};
 use crate::span::Span;
 use std::cmp::Ordering;
-
-/// A run-time value.
-#[derive(Clone, Copy, Debug)]
-pub enum Val {
-    Bool(bool),
-    Int(i64),
-    Num(Number),
-    /// A collection in the state: its first slot and its shape.
-    Region {
-        base: u32,
-        shape: ShapeId,
-    },
-    /// A constant collection: an index into [`Code::pool`].
-    Pool(u32),
-    /// Array-literal elements on the scratch stack.
-    Stack {
-        start: u32,
-        len: u32,
-    },
-    /// Integers `lo <= v < hi`.
-    Range {
-        lo: i64,
-        hi: i64,
-    },
-}
 
 /// Why an evaluation failed, and where.
 #[derive(Clone, Debug, PartialEq)]

@@ -1,14 +1,6 @@
-//! Metrics of a sampler against the target R/Z: exact ones through the enumerated DAG (the
-//! policy's terminal distribution by dynamic programming), empirical ones from samples.
+//! Metrics from samples: the distance of their histogram to R/Z.
 
 use crate::env::dag::Dag;
-use crate::env::exact::Distances;
-
-/// The exact distances of a forward policy given as rows of probabilities per DAG state.
-pub fn exact(dag: &Dag, forward: &[f64], actions: usize) -> (Distances, Vec<f64>) {
-    let p = dag.terminal_distribution(forward, actions);
-    (dag.distances(&p), p)
-}
 
 /// Σ|P̂ − R/Z| where P̂ is the histogram of `samples` (DAG state ids).
 pub fn empirical_l1(dag: &Dag, samples: impl Iterator<Item = usize> + Clone) -> Option<f64> {

@@ -1,149 +1,20 @@
-//! Checked expressions → a flat arena of typed nodes indexed by small ids. Subtrees that do not
-//! read the state or a local are folded to constants here, once; constant collections go to a
-//! pool. Evaluation lives in [`super::vm`].
+//! Checked expressions → nodes of the [`Code`] arena: lets inlined where that evaluates
+//! nothing twice, constant scalar subexpressions folded by running them on the one machine.
 
-use super::layout::{Layout, Shape, ShapeId};
-use super::vm::{Machine, Scratch, Val};
-use crate::check::hir::{self, Aggregate, BinaryOp, Builtin, CompareOp, ExprKind};
-use crate::check::{Type, Value};
+use crate::check::hir::{self, BinaryOp, CompareOp, ExprKind};
+use crate::check::Type;
+use crate::ir::code::{Code, List, Node, NodeId};
+use crate::ir::layout::{Layout, Shape};
+use crate::ir::Val;
 use crate::number::Number;
+use crate::run::{Machine, Scratch};
 use crate::span::Span;
-
-pub type NodeId = u32;
-
-/// A list of node ids in [`Code::lists`]: `(start, len)`.
-pub type List = (u32, u32);
-
-#[derive(Clone, Debug)]
-pub enum Node {
-    Const(Val),
-    /// A field: a scalar read (bool, int) or a region (array, set, sequence).
-    Field {
-        base: u32,
-        shape: ShapeId,
-    },
-    /// `field[index]` of an array field whose elements are scalars: the hot path of most guards.
-    SlotAt {
-        base: u32,
-        stride: u32,
-        len: u32,
-        element: ShapeId,
-        index: NodeId,
-    },
-    Local(u32),
-    /// `field[local] op constant` on an int array: a guard in one node. `index` is the local's
-    /// node, kept for error spans.
-    SlotCompare {
-        base: u32,
-        stride: u32,
-        len: u32,
-        slot: u32,
-        op: CompareOp,
-        rhs: i64,
-        index: NodeId,
-    },
-    Call {
-        instance: u32,
-        args: List,
-    },
-    Neg(NodeId),
-    Not(NodeId),
-    /// Arithmetic on two ints.
-    Int(BinaryOp, NodeId, NodeId),
-    /// Arithmetic on numbers (ints promote).
-    Num(BinaryOp, NodeId, NodeId),
-    And(NodeId, NodeId),
-    Or(NodeId, NodeId),
-    /// A single comparison `a op b`.
-    Compare(CompareOp, NodeId, NodeId),
-    /// A chain `a op b op c ...`: the first operand, then pairs in [`Code::chains`].
-    Chain {
-        first: NodeId,
-        rest: List,
-    },
-    If(NodeId, NodeId, NodeId),
-    Index {
-        base: NodeId,
-        index: NodeId,
-    },
-    Builtin {
-        function: Builtin,
-        args: List,
-        float: bool,
-    },
-    Array {
-        items: List,
-        float: bool,
-    },
-    Repeat {
-        value: NodeId,
-        count: u32,
-    },
-    Range {
-        lo: NodeId,
-        hi: NodeId,
-        inclusive: bool,
-    },
-    Aggregate {
-        function: Aggregate,
-        slot: u32,
-        domain: NodeId,
-        body: NodeId,
-        float: bool,
-    },
-}
-
-/// The compiled expressions of one environment.
-#[derive(Clone, Debug, Default)]
-pub struct Code {
-    pub nodes: Vec<Node>,
-    pub spans: Vec<Span>,
-    pub lists: Vec<NodeId>,
-    pub chains: Vec<(CompareOp, NodeId)>,
-    /// Constant collections: each entry is the elements of one array.
-    pub pool: Vec<Vec<Val>>,
-    /// The body of each let instance.
-    pub lets: Vec<NodeId>,
-}
 
 /// Why an expression cannot be compiled.
 #[derive(Clone, Debug)]
 pub struct CompileError {
     pub span: Span,
     pub message: String,
-}
-
-impl Code {
-    pub fn node(&self, id: NodeId) -> &Node {
-        &self.nodes[id as usize]
-    }
-
-    pub fn span(&self, id: NodeId) -> Span {
-        self.spans[id as usize]
-    }
-
-    pub fn list(&self, (start, len): List) -> &[NodeId] {
-        &self.lists[start as usize..(start + len) as usize]
-    }
-
-    /// A constant value (scalar, or a collection put into the pool).
-    pub fn constant(&mut self, value: &Value) -> Val {
-        match value {
-            Value::Bool(b) => Val::Bool(*b),
-            Value::Int(i) => Val::Int(*i),
-            Value::Float(n) => Val::Num(*n),
-            Value::Array(items) | Value::Seq(items) => {
-                let items: Vec<Val> = items.iter().map(|v| self.constant(v)).collect();
-                self.pool.push(items);
-                Val::Pool((self.pool.len() - 1) as u32)
-            }
-            Value::Set(members) => {
-                let items = members.iter().map(|m| Val::Int(*m)).collect();
-                self.pool.push(items);
-                Val::Pool((self.pool.len() - 1) as u32)
-            }
-        }
-    }
 }
 
 /// Compiles checked expressions into a [`Code`] arena.
