@@ -18,6 +18,7 @@ pub mod env;
 pub mod ir;
 pub mod metrics;
 pub mod number;
+pub mod ops;
 pub mod run;
 pub mod span;
 mod stack;

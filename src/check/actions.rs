@@ -2,7 +2,6 @@
 
 use super::checker::*;
 use super::error::*;
-use super::eval::{self, NoState};
 use super::hir;
 use super::names;
 use super::types::{FieldType, Type, Value};
@@ -75,7 +74,7 @@ impl<'a> Checker<'a> {
         if element.is_error() {
             return None;
         }
-        let values = match eval::domain_elements(&domain, &NoState, &mut Vec::new()) {
+        let values = match crate::compile::constant::domain(&domain) {
             Ok(values) => values,
             Err(e) => {
                 self.error(eval_error(&e));

@@ -2,7 +2,6 @@
 
 use super::checker::*;
 use super::error::*;
-use super::eval::{self, NoState};
 use super::hir;
 use super::types::{Type, Value};
 use crate::diagnostic::Diagnostic;
@@ -80,10 +79,7 @@ impl<'a> Checker<'a> {
             self.constants[index].state = Resolution::Failed;
             return (None, Type::Error);
         }
-        match self
-            .evaluate(&checked)
-            .and_then(|v| eval::promote(v, &ty).ok())
-        {
+        match self.evaluate(&checked).map(|v| v.promote(&ty)) {
             Some(value) => {
                 self.constants[index].state = Resolution::Done(value.clone(), ty.clone());
                 (Some(value), ty)
@@ -100,7 +96,7 @@ impl<'a> Checker<'a> {
         if expr.ty.is_error() {
             return None;
         }
-        match eval::eval(expr, &NoState, &mut Vec::new()) {
+        match crate::compile::constant::evaluate(expr) {
             Ok(v) => Some(v),
             Err(e) => {
                 self.error(eval_error(&e));

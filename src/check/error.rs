@@ -1,10 +1,10 @@
 //! Diagnostics the checker builds in several places, and small helpers shared by its parts.
 
-use super::eval::{EvalError, EvalErrorKind};
 use super::hir::{self, ExprKind};
 use super::types::{FieldType, Type, Value};
 use crate::diagnostic::Diagnostic;
 use crate::number::{ArithError, Number};
+use crate::run::{Fault, FaultKind};
 use crate::span::Span;
 use crate::syntax::ast;
 
@@ -104,16 +104,15 @@ pub(super) fn bool_as_number(expr: &hir::Expr, what: &str) -> Diagnostic {
     .help("a bool is never a number implicitly: convert it with float(...) or int(...)")
 }
 
-pub(super) fn eval_error(error: &EvalError) -> Diagnostic {
+pub(super) fn eval_error(error: &Fault) -> Diagnostic {
     let code = match error.kind {
-        EvalErrorKind::Arith(ArithError::DivisionByZero) => "gfn::check::division_by_zero",
-        EvalErrorKind::Arith(ArithError::Overflow) => "gfn::check::overflow",
-        EvalErrorKind::Arith(_) => "gfn::check::domain_error",
-        EvalErrorKind::IndexOutOfRange { .. } => "gfn::check::index_out_of_range",
-        EvalErrorKind::EmptyAggregate => "gfn::check::empty_aggregate",
-        EvalErrorKind::TooManyElements => "gfn::check::too_large",
-        EvalErrorKind::NotConstant => "gfn::check::not_constant",
-        EvalErrorKind::Internal(_) => "gfn::check::internal",
+        FaultKind::Arith(ArithError::DivisionByZero) => "gfn::check::division_by_zero",
+        FaultKind::Arith(ArithError::Overflow) => "gfn::check::overflow",
+        FaultKind::Arith(_) => "gfn::check::domain_error",
+        FaultKind::IndexOutOfRange { .. } => "gfn::check::index_out_of_range",
+        FaultKind::EmptyAggregate => "gfn::check::empty_aggregate",
+        FaultKind::TooManyElements => "gfn::check::too_large",
+        FaultKind::Internal(_) => "gfn::check::internal",
     };
     Diagnostic::new(
         code,

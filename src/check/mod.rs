@@ -6,7 +6,6 @@ mod calls;
 mod checker;
 mod constants;
 mod error;
-pub mod eval;
 mod expressions;
 pub mod hir;
 mod items;

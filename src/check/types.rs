@@ -183,6 +183,18 @@ pub enum Value {
 }
 
 impl Value {
+    /// Ints stored where a float is expected become floats, so that values carry their static
+    /// type.
+    pub fn promote(self, ty: &Type) -> Value {
+        match (self, ty) {
+            (Value::Int(i), Type::Float) => Value::Float(Number::from(i)),
+            (Value::Array(items), Type::Array(t, _)) => {
+                Value::Array(items.into_iter().map(|v| v.promote(t)).collect())
+            }
+            (v, _) => v,
+        }
+    }
+
     pub fn as_int(&self) -> Option<i64> {
         match self {
             Value::Int(v) => Some(*v),

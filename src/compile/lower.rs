@@ -21,7 +21,7 @@ pub struct CompileError {
 pub struct Compiler<'a> {
     pub code: Code,
     layout: &'a Layout,
-    model: &'a hir::Model,
+    lets: &'a [hir::LetInstance],
     /// Whether each let instance reads the state or its arguments (it is not constant then).
     let_is_pure: Vec<Option<bool>>,
     /// While a let body is inlined: the nodes its parameters stand for.
@@ -29,21 +29,21 @@ pub struct Compiler<'a> {
 }
 
 impl<'a> Compiler<'a> {
-    pub fn new(model: &'a hir::Model, layout: &'a Layout) -> Compiler<'a> {
+    pub fn new(lets: &'a [hir::LetInstance], layout: &'a Layout) -> Compiler<'a> {
         Compiler {
             code: Code::default(),
             layout,
-            model,
-            let_is_pure: vec![None; model.lets.len()],
+            lets,
+            let_is_pure: vec![None; lets.len()],
             substitutions: Vec::new(),
         }
     }
 
     /// Compile every let instance; calls refer to them by index.
     pub fn compile_lets(&mut self) -> Result<(), CompileError> {
-        self.code.lets = vec![0; self.model.lets.len()];
-        for index in 0..self.model.lets.len() {
-            let body = &self.model.lets[index].body;
+        self.code.lets = vec![0; self.lets.len()];
+        for index in 0..self.lets.len() {
+            let body = &self.lets[index].body;
             let id = self.expr(body)?;
             self.code.lets[index] = id;
         }
@@ -178,7 +178,7 @@ impl<'a> Compiler<'a> {
             return pure;
         }
         self.let_is_pure[index] = Some(false);
-        let body = self.model.lets[index].body.clone();
+        let body = self.lets[index].body.clone();
         let pure = self.is_constant(&body);
         self.let_is_pure[index] = Some(pure);
         pure
@@ -208,7 +208,7 @@ impl<'a> Compiler<'a> {
                     .iter()
                     .map(|a| self.expr(a))
                     .collect::<Result<Vec<_>, _>>()?;
-                let body = &self.model.lets[*instance].body;
+                let body = &self.lets[*instance].body;
                 if self.inlinable(body, &ids) {
                     // The body is compiled in place with its parameters read from the argument
                     // nodes: no frame to push, and constant folding sees through the call.

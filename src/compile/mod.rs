@@ -2,6 +2,7 @@
 //! compiled expressions, the flat action space and, for each action family, the plan by which
 //! its parents are derived.
 
+pub mod constant;
 mod inverse;
 mod limits;
 mod lower;
@@ -35,7 +36,7 @@ pub fn compile(model: &Model) -> Result<Program, Vec<Diagnostic>> {
             .help("use smaller bounds")]
     })?;
     limits::check(model)?;
-    let mut compiler = Compiler::new(model, &layout);
+    let mut compiler = Compiler::new(&model.lets, &layout);
     let errors = |e: CompileError| vec![compile_error(e.span, e.message)];
     compiler.compile_lets().map_err(errors)?;
     let optional = |compiler: &mut Compiler,

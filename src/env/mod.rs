@@ -10,7 +10,6 @@ pub mod probe;
 mod render;
 pub mod table;
 
-use crate::check::eval::EvalErrorKind;
 use crate::check::Model;
 use crate::compile;
 use crate::diagnostic::Diagnostic;
@@ -18,7 +17,7 @@ use crate::ir::code::NodeId;
 use crate::ir::layout::{Shape, ShapeId};
 use crate::ir::{EffectOp, FlatAction, PlaceCode, Program, Val};
 use crate::number::ArithError;
-use crate::run::{Fault, Machine, Scratch};
+use crate::run::{Fault, FaultKind, Machine, Scratch};
 use crate::span::Span;
 
 /// A run-time error of the model: what failed, in which state, for which action, where.
@@ -145,13 +144,13 @@ impl Environment {
 
     fn fault(&self, fault: Fault, state: &[i32], context: Context) -> EnvError {
         let code = match &fault.kind {
-            EvalErrorKind::Arith(ArithError::DivisionByZero) => "gfn::env::division_by_zero",
-            EvalErrorKind::Arith(ArithError::Overflow) => "gfn::env::overflow",
-            EvalErrorKind::Arith(_) => "gfn::env::domain_error",
-            EvalErrorKind::IndexOutOfRange { .. } => "gfn::env::index_out_of_range",
-            EvalErrorKind::EmptyAggregate => "gfn::env::empty_aggregate",
-            EvalErrorKind::TooManyElements => "gfn::env::too_large",
-            EvalErrorKind::NotConstant | EvalErrorKind::Internal(_) => "gfn::env::internal",
+            FaultKind::Arith(ArithError::DivisionByZero) => "gfn::env::division_by_zero",
+            FaultKind::Arith(ArithError::Overflow) => "gfn::env::overflow",
+            FaultKind::Arith(_) => "gfn::env::domain_error",
+            FaultKind::IndexOutOfRange { .. } => "gfn::env::index_out_of_range",
+            FaultKind::EmptyAggregate => "gfn::env::empty_aggregate",
+            FaultKind::TooManyElements => "gfn::env::too_large",
+            FaultKind::Internal(_) => "gfn::env::internal",
         };
         let place = match context {
             Context::Guard(family) => format!(
@@ -495,7 +494,7 @@ impl Environment {
             if index < 0 || index >= len {
                 return Err(Fault {
                     span: self.program.code.span(step.index),
-                    kind: EvalErrorKind::IndexOutOfRange {
+                    kind: FaultKind::IndexOutOfRange {
                         index,
                         len: len.max(0) as usize,
                     },

@@ -2,21 +2,15 @@
 //! collections (a region of the state, a pooled constant, or array-literal elements on a scratch
 //! stack), so evaluation allocates nothing once the scratch buffers have grown.
 
-use crate::check::eval::{EvalErrorKind, MAX_AGGREGATE_ELEMENTS};
-use crate::check::hir::{Aggregate, BinaryOp, Builtin, CompareOp};
+use super::fault::{Fault, FaultKind, MAX_AGGREGATE_ELEMENTS};
+use crate::check::hir::{Aggregate, Builtin, CompareOp};
 use crate::ir::code::{Code, Node, NodeId};
 use crate::ir::layout::{Layout, Shape, ShapeId};
 use crate::ir::Val;
 use crate::number::{int, ArithError, Number};
+use crate::ops;
 use crate::span::Span;
 use std::cmp::Ordering;
-
-/// Why an evaluation failed, and where.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Fault {
-    pub span: Span,
-    pub kind: EvalErrorKind,
-}
 
 /// Reusable buffers of an evaluation: locals (frames of action arguments, let parameters and
 /// aggregate variables) and the elements of array literals.
@@ -48,14 +42,14 @@ pub struct Machine<'a> {
     pub layout: &'a Layout,
 }
 
-fn fault<T>(span: Span, kind: EvalErrorKind) -> Result<T, Fault> {
+fn fault<T>(span: Span, kind: FaultKind) -> Result<T, Fault> {
     Err(Fault { span, kind })
 }
 
 fn arith<T>(span: Span, r: Result<T, ArithError>) -> Result<T, Fault> {
     r.map_err(|e| Fault {
         span,
-        kind: EvalErrorKind::Arith(e),
+        kind: FaultKind::Arith(e),
     })
 }
 
@@ -65,7 +59,7 @@ impl<'a> Machine<'a> {
     }
 
     fn internal<T>(&self, node: NodeId, what: &'static str) -> Result<T, Fault> {
-        fault(self.code.span(node), EvalErrorKind::Internal(what))
+        fault(self.code.span(node), FaultKind::Internal(what))
     }
 
     /// Evaluate and convert, reporting a value of the wrong kind (a checker bug) as internal.
@@ -169,7 +163,7 @@ impl<'a> Machine<'a> {
             Val::Range { lo, hi } => {
                 let n = hi.saturating_sub(lo).max(0);
                 if n > MAX_AGGREGATE_ELEMENTS {
-                    return fault(self.code.span(node), EvalErrorKind::TooManyElements);
+                    return fault(self.code.span(node), FaultKind::TooManyElements);
                 }
                 n as usize
             }
@@ -390,7 +384,7 @@ impl<'a> Machine<'a> {
                 if i < 0 || i >= i64::from(*len) {
                     return fault(
                         self.code.span(*index),
-                        EvalErrorKind::IndexOutOfRange {
+                        FaultKind::IndexOutOfRange {
                             index: i,
                             len: *len as usize,
                         },
@@ -423,7 +417,7 @@ impl<'a> Machine<'a> {
                 if i < 0 || i >= i64::from(*len) {
                     return fault(
                         self.code.span(*index),
-                        EvalErrorKind::IndexOutOfRange {
+                        FaultKind::IndexOutOfRange {
                             index: i,
                             len: *len as usize,
                         },
@@ -435,17 +429,10 @@ impl<'a> Machine<'a> {
                         .copied()
                         .unwrap_or(0),
                 );
-                Ok(Val::Bool(match op {
-                    CompareOp::Eq => x == *rhs,
-                    CompareOp::Ne => x != *rhs,
-                    CompareOp::Lt => x < *rhs,
-                    CompareOp::Le => x <= *rhs,
-                    CompareOp::Gt => x > *rhs,
-                    CompareOp::Ge => x >= *rhs,
-                    CompareOp::In | CompareOp::NotIn => {
-                        return self.internal(id, "membership in an int")
-                    }
-                }))
+                match ops::int_compare(*op, x, *rhs) {
+                    Some(holds) => Ok(Val::Bool(holds)),
+                    None => self.internal(id, "membership in an int"),
+                }
             }
             Node::Call { instance, args } => {
                 let new_base = scratch.locals.len();
@@ -469,29 +456,18 @@ impl<'a> Machine<'a> {
             Node::Int(op, a, b) => {
                 let x = self.eval_int(*a, state, scratch)?;
                 let y = self.eval_int(*b, state, scratch)?;
-                let r = match op {
-                    BinaryOp::Add => int::add(x, y),
-                    BinaryOp::Sub => int::sub(x, y),
-                    BinaryOp::Mul => int::mul(x, y),
-                    BinaryOp::FloorDiv => int::floor_div(x, y),
-                    BinaryOp::Rem => int::rem(x, y),
-                    BinaryOp::Pow => int::pow(x, y),
-                    _ => return self.internal(id, "an integer operator"),
-                };
-                Ok(Val::Int(arith(span(), r)?))
+                match ops::int_binary(*op, x, y) {
+                    Some(r) => Ok(Val::Int(arith(span(), r)?)),
+                    None => self.internal(id, "an integer operator"),
+                }
             }
             Node::Num(op, a, b) => {
                 let x = self.eval_number(*a, state, scratch)?;
                 let y = self.eval_number(*b, state, scratch)?;
-                let r = match op {
-                    BinaryOp::Add => x + y,
-                    BinaryOp::Sub => x - y,
-                    BinaryOp::Mul => x * y,
-                    BinaryOp::Div => arith(span(), x.checked_div(y))?,
-                    BinaryOp::Pow => arith(span(), x.pow(y))?,
-                    _ => return self.internal(id, "a float operator"),
-                };
-                Ok(Val::Num(r))
+                match ops::number_binary(*op, x, y) {
+                    Some(r) => Ok(Val::Num(arith(span(), r)?)),
+                    None => self.internal(id, "a float operator"),
+                }
             }
             Node::And(a, b) => Ok(Val::Bool(
                 self.eval_bool(*a, state, scratch)? && self.eval_bool(*b, state, scratch)?,
@@ -536,7 +512,7 @@ impl<'a> Machine<'a> {
                 if i < 0 || i as u64 >= n as u64 {
                     return fault(
                         self.code.span(*index),
-                        EvalErrorKind::IndexOutOfRange { index: i, len: n },
+                        FaultKind::IndexOutOfRange { index: i, len: n },
                     );
                 }
                 match self.element(collection, i as usize, state, scratch, id)? {
@@ -693,7 +669,7 @@ impl<'a> Machine<'a> {
             Aggregate::Min | Aggregate::Max => match best {
                 Some(Val::Int(i)) if float => Val::Num(Number::from(i)),
                 Some(v) => v,
-                None => return fault(span, EvalErrorKind::EmptyAggregate),
+                None => return fault(span, FaultKind::EmptyAggregate),
             },
         })
     }
@@ -713,54 +689,10 @@ impl<'a> Machine<'a> {
         };
         let span = self.code.span(id);
         let first = self.eval(first_id, state, scratch)?;
-        let transcendental = |f: fn(f64) -> f64, ok: fn(f64) -> bool| -> Result<Val, Fault> {
-            let x = number(first).to_f64();
-            if !ok(x) {
-                return fault(span, EvalErrorKind::Arith(ArithError::Domain));
-            }
-            Ok(Val::Num(Number::Float(f(x))))
-        };
+        if let Some(result) = ops::unary_builtin(function, first) {
+            return arith(span, result);
+        }
         match function {
-            Builtin::Abs => match first {
-                Val::Int(i) => Ok(Val::Int(arith(
-                    span,
-                    i.checked_abs().ok_or(ArithError::Overflow),
-                )?)),
-                v => Ok(Val::Num(number(v).abs())),
-            },
-            Builtin::Exp => transcendental(f64::exp, |_| true),
-            Builtin::Log => transcendental(f64::ln, |x| x > 0.0),
-            Builtin::Sin => transcendental(f64::sin, |_| true),
-            Builtin::Cos => transcendental(f64::cos, |_| true),
-            Builtin::Tanh => transcendental(f64::tanh, |_| true),
-            Builtin::Sqrt => {
-                let n = number(first);
-                if n.compare(Number::from(0)) == Some(Ordering::Less) {
-                    return fault(span, EvalErrorKind::Arith(ArithError::Domain));
-                }
-                Ok(Val::Num(n.sqrt()))
-            }
-            Builtin::Floor | Builtin::Ceil | Builtin::Round => match first {
-                Val::Int(i) => Ok(Val::Int(i)),
-                v => {
-                    let n = number(v);
-                    let r = match function {
-                        Builtin::Floor => n.floor(),
-                        Builtin::Ceil => n.ceil(),
-                        _ => n.round(),
-                    };
-                    Ok(Val::Int(arith(span, r)?))
-                }
-            },
-            Builtin::Float => Ok(Val::Num(match first {
-                Val::Bool(b) => Number::from(i64::from(b)),
-                v => number(v),
-            })),
-            Builtin::Int => match first {
-                Val::Bool(b) => Ok(Val::Int(i64::from(b))),
-                Val::Int(i) => Ok(Val::Int(i)),
-                v => Ok(Val::Int(arith(span, number(v).truncate())?)),
-            },
             Builtin::Len => Ok(Val::Int(self.length(first, state, id)?)),
             Builtin::Min | Builtin::Max => {
                 let Some(&second_id) = ids.get(1) else {
@@ -782,15 +714,9 @@ impl<'a> Machine<'a> {
                     v => v,
                 })
             }
+            _ => self.internal(id, "a built-in of one argument left to the machine"),
         }
     }
 }
 
-/// A scalar as a number (ints promote; anything else is 0, which the checker rules out).
-pub fn number(v: Val) -> Number {
-    match v {
-        Val::Int(i) => Number::from(i),
-        Val::Num(n) => n,
-        _ => Number::from(0),
-    }
-}
+pub use crate::ops::number;

@@ -1,7 +1,9 @@
 //! The one machine: evaluates the lowered program's expressions on a state, without
 //! allocating (values are `Copy`; collections are references into the state, the pool or the
-//! machine's own stack).
+//! machine's own stack). The checker folds its constants with it too ([`crate::compile::constant`]).
 
+mod fault;
 mod machine;
 
-pub use machine::{number, Fault, Machine, Scratch};
+pub use fault::{Fault, FaultKind, MAX_AGGREGATE_ELEMENTS};
+pub use machine::{number, Machine, Scratch};

@@ -2,7 +2,7 @@
 //! forms and hand-written enumerations, the masks and parents against the enumerated edges,
 //! the compiled evaluator against the checker's tree evaluator.
 
-use gfnc::check::eval::{eval, Scope};
+use crate::oracle::{eval, Scope};
 use gfnc::check::hir::Expr;
 use gfnc::check::Value;
 use gfnc::env::dag::{self, Dag};

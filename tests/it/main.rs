@@ -6,6 +6,7 @@ mod env;
 mod examples;
 mod fuzz;
 mod hostile;
+mod oracle;
 mod roundtrip;
 mod train;
 mod trust;

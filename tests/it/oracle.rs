@@ -1,10 +1,13 @@
-//! A direct evaluator of checked expressions on [`Value`]s. The checker uses it to fold params,
-//! consts, bounds and initial values; tests use it as an independent reference.
+//! An independent oracle for the compiled code: a direct tree evaluator of checked expressions on
+//! [`Value`]s, written apart from the product's one machine, so that the compiled guards and
+//! rewards can be compared with it.
 
-use super::hir::*;
-use super::types::{Type, Value};
-use crate::number::{int, ArithError, Number};
-use crate::span::Span;
+#![allow(dead_code)]
+
+use gfnc::check::hir::*;
+use gfnc::check::types::{Type, Value};
+use gfnc::number::{int, ArithError, Number};
+use gfnc::span::Span;
 use std::cmp::Ordering;
 
 /// Aggregates over more elements than this are refused rather than left to run for hours.
