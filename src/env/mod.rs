@@ -5,6 +5,7 @@
 
 mod cache;
 pub mod dag;
+mod effects;
 mod parents;
 pub mod probe;
 mod render;
@@ -14,8 +15,8 @@ use crate::check::Model;
 use crate::compile;
 use crate::diagnostic::Diagnostic;
 use crate::ir::code::NodeId;
-use crate::ir::layout::{Shape, ShapeId};
-use crate::ir::{EffectOp, FlatAction, PlaceCode, Program, Val};
+use crate::ir::layout::Shape;
+use crate::ir::{FlatAction, PlaceCode, Program};
 use crate::number::ArithError;
 use crate::run::{Fault, FaultKind, Machine, Scratch};
 use crate::span::Span;
@@ -339,76 +340,13 @@ impl Environment {
             child.copy_from_slice(state);
         }
         ws.written.clear();
-        let machine = self.machine();
+        let _machine = self.machine();
         for effect in &family.effects {
             ws.scratch.start(&flat.args);
             let fault = |f: Fault| self.fault(f, state, Context::Effect(action));
             let slot = self.resolve(&effect.place, state, ws).map_err(fault)?;
             let size = self.program.layout.size(effect.place.shape) as usize;
-            let out_of_range =
-                |value: String| self.out_of_range(state, action, &effect.place, effect.span, value);
-            match effect.op {
-                EffectOp::Add(e) | EffectOp::Sub(e) => {
-                    let delta = machine.eval_int(e, state, &mut ws.scratch).map_err(fault)?;
-                    let delta = if matches!(effect.op, EffectOp::Sub(_)) {
-                        -delta
-                    } else {
-                        delta
-                    };
-                    let new = i64::from(state[slot]) + delta;
-                    self.write_int(effect.place.shape, slot, new, child)
-                        .map_err(|_| out_of_range(new.to_string()))?;
-                }
-                EffectOp::Set(e) => {
-                    let value = machine.eval(e, state, &mut ws.scratch).map_err(fault)?;
-                    self.write_val(effect.place.shape, slot, value, state, child, &ws.scratch)
-                        .map_err(&out_of_range)?;
-                }
-                EffectOp::Insert(e) | EffectOp::Remove(e) => {
-                    let member = machine.eval_int(e, state, &mut ws.scratch).map_err(fault)?;
-                    let Shape::Set { lo, hi } = *self.program.layout.shape(effect.place.shape)
-                    else {
-                        return Err(self.internal("insert into a non-set"));
-                    };
-                    if member < i64::from(lo) || member >= i64::from(hi) {
-                        return Err(out_of_range(format!("member {member}")));
-                    }
-                    child[slot + (member - i64::from(lo)) as usize] =
-                        i32::from(matches!(effect.op, EffectOp::Insert(_)));
-                }
-                EffectOp::Push(e) => {
-                    let value = machine.eval(e, state, &mut ws.scratch).map_err(fault)?;
-                    let Shape::Seq {
-                        element,
-                        max,
-                        stride,
-                    } = *self.program.layout.shape(effect.place.shape)
-                    else {
-                        return Err(self.internal("push onto a non-sequence"));
-                    };
-                    let len = state[slot];
-                    if len < 0 || len as u32 >= max {
-                        return Err(out_of_range(format!("a sequence of {} elements", len + 1)));
-                    }
-                    child[slot] = len + 1;
-                    let at = slot + 1 + len as usize * stride as usize;
-                    self.write_val(element, at, value, state, child, &ws.scratch)
-                        .map_err(&out_of_range)?;
-                }
-                EffectOp::Pop => {
-                    let Shape::Seq { stride, .. } = *self.program.layout.shape(effect.place.shape)
-                    else {
-                        return Err(self.internal("pop from a non-sequence"));
-                    };
-                    let len = state[slot];
-                    if len <= 0 {
-                        return Err(out_of_range("a sequence of -1 elements".to_string()));
-                    }
-                    child[slot] = len - 1;
-                    let at = slot + 1 + (len - 1) as usize * stride as usize;
-                    child[at..at + stride as usize].fill(0);
-                }
-            }
+            self.apply(effect, action, slot, state, child, ws)?;
             if ws
                 .written
                 .iter()
@@ -503,165 +441,6 @@ impl Environment {
             slot += offset + index as usize * step.stride as usize;
         }
         Ok(slot)
-    }
-
-    fn write_int(
-        &self,
-        shape: ShapeId,
-        slot: usize,
-        value: i64,
-        out: &mut [i32],
-    ) -> Result<(), ()> {
-        match *self.program.layout.shape(shape) {
-            Shape::Int { lo, hi } if value >= i64::from(lo) && value < i64::from(hi) => {
-                out[slot] = value as i32;
-                Ok(())
-            }
-            _ => Err(()),
-        }
-    }
-
-    /// Write a value of `shape` at `slot`; on failure, the offending value as text.
-    fn write_val(
-        &self,
-        shape: ShapeId,
-        slot: usize,
-        value: Val,
-        state: &[i32],
-        out: &mut [i32],
-        scratch: &Scratch,
-    ) -> Result<(), String> {
-        let layout = &self.program.layout;
-        match (layout.shape(shape), value) {
-            (Shape::Bool, Val::Bool(b)) => {
-                out[slot] = i32::from(b);
-                Ok(())
-            }
-            (Shape::Int { .. }, Val::Int(v)) => self
-                .write_int(shape, slot, v, out)
-                .map_err(|_| v.to_string()),
-            (_, Val::Region { base, shape: from }) if layout.shape(from) == layout.shape(shape) => {
-                let size = layout.size(shape) as usize;
-                out[slot..slot + size].copy_from_slice(&state[base as usize..base as usize + size]);
-                Ok(())
-            }
-            (
-                Shape::Array {
-                    element,
-                    len,
-                    stride,
-                },
-                collection,
-            ) => {
-                let items = self.collection_items(collection, state, scratch);
-                if items.len() != *len as usize {
-                    return Err(format!("an array of {} elements", items.len()));
-                }
-                for (k, item) in items.into_iter().enumerate() {
-                    self.write_val(
-                        *element,
-                        slot + k * *stride as usize,
-                        item,
-                        state,
-                        out,
-                        scratch,
-                    )?;
-                }
-                Ok(())
-            }
-            (Shape::Set { lo, hi }, collection) => {
-                let (lo, hi) = (*lo, *hi);
-                out[slot..slot + (hi - lo) as usize].fill(0);
-                for item in self.collection_items(collection, state, scratch) {
-                    match item {
-                        Val::Int(m) if m >= i64::from(lo) && m < i64::from(hi) => {
-                            out[slot + (m - i64::from(lo)) as usize] = 1
-                        }
-                        Val::Int(m) => return Err(format!("member {m}")),
-                        _ => return Err("a set of non-integers".to_string()),
-                    }
-                }
-                Ok(())
-            }
-            (
-                Shape::Seq {
-                    element,
-                    max,
-                    stride,
-                },
-                collection,
-            ) => {
-                let items = self.collection_items(collection, state, scratch);
-                if items.len() > *max as usize {
-                    return Err(format!("a sequence of {} elements", items.len()));
-                }
-                out[slot..slot + 1 + (*max * *stride) as usize].fill(0);
-                out[slot] = items.len() as i32;
-                for (k, item) in items.into_iter().enumerate() {
-                    self.write_val(
-                        *element,
-                        slot + 1 + k * *stride as usize,
-                        item,
-                        state,
-                        out,
-                        scratch,
-                    )?;
-                }
-                Ok(())
-            }
-            _ => Err("a value of another type".to_string()),
-        }
-    }
-
-    /// The elements of a collection value (allocates: only whole-collection assignments use it).
-    fn collection_items(&self, collection: Val, state: &[i32], scratch: &Scratch) -> Vec<Val> {
-        let layout = &self.program.layout;
-        match collection {
-            Val::Pool(index) => self.program.code.pool[index as usize].clone(),
-            Val::Stack { start, len } => scratch_items(scratch, start, len),
-            Val::Region { base, shape } => {
-                let mut items = Vec::new();
-                match layout.shape(shape) {
-                    Shape::Array {
-                        element,
-                        len,
-                        stride,
-                    } => {
-                        for k in 0..*len as usize {
-                            items.push(region_element(
-                                layout,
-                                state,
-                                base as usize + k * *stride as usize,
-                                *element,
-                            ));
-                        }
-                    }
-                    Shape::Seq {
-                        element, stride, ..
-                    } => {
-                        for k in 0..state[base as usize].max(0) as usize {
-                            items.push(region_element(
-                                layout,
-                                state,
-                                base as usize + 1 + k * *stride as usize,
-                                *element,
-                            ));
-                        }
-                    }
-                    Shape::Set { lo, hi } => {
-                        for k in 0..(hi - lo) as usize {
-                            if state[base as usize + k] != 0 {
-                                items.push(Val::Int(i64::from(*lo) + k as i64));
-                            }
-                        }
-                    }
-                    _ => {}
-                }
-                items
-            }
-            Val::Range { lo, hi } => (lo..hi).map(Val::Int).collect(),
-            _ => Vec::new(),
-        }
     }
 
     /// The log of the reward of a terminal state; non-finite or non-positive rewards are errors.
@@ -824,24 +603,4 @@ impl Environment {
         }
         Ok(())
     }
-}
-
-fn region_element(
-    layout: &crate::ir::layout::Layout,
-    state: &[i32],
-    slot: usize,
-    shape: ShapeId,
-) -> Val {
-    match layout.shape(shape) {
-        Shape::Bool => Val::Bool(state[slot] != 0),
-        Shape::Int { .. } => Val::Int(i64::from(state[slot])),
-        _ => Val::Region {
-            base: slot as u32,
-            shape,
-        },
-    }
-}
-
-fn scratch_items(scratch: &Scratch, start: u32, len: u32) -> Vec<Val> {
-    scratch.stack_slice(start, len).to_vec()
 }

@@ -3,7 +3,6 @@
 
 use super::{Context, EnvError, Environment, Workspace};
 use crate::ir::layout::{Shape, ShapeId};
-use crate::ir::OldValues;
 
 impl Environment {
     /// The verified parents of `state` by flat action `action` (not `stop`), appended back to
@@ -21,7 +20,7 @@ impl Environment {
             return Ok(0);
         };
         let family = &self.program.families[flat.family];
-        let machine = self.machine();
+        let _machine = self.machine();
         let mut candidates = std::mem::take(&mut ws.candidates);
         candidates.clear();
         candidates.extend_from_slice(state);
@@ -41,92 +40,10 @@ impl Environment {
             let mut next = std::mem::take(&mut ws.next_candidates);
             next.clear();
             for candidate in candidates.chunks_exact(w) {
-                // Each way out writes a copy of the candidate, then changes the copy in place.
-                let copy = |next: &mut Vec<i32>| {
-                    next.extend_from_slice(candidate);
-                    next.len() - w
-                };
-                match *old {
-                    OldValues::Shift { delta, sign } => {
-                        ws.scratch.start(&flat.args);
-                        let d = machine
-                            .eval_int(delta, state, &mut ws.scratch)
-                            .map_err(fault)?;
-                        let old = i64::from(state[slot]) - sign * d;
-                        if let Ok(old) = i32::try_from(old) {
-                            let at = copy(&mut next);
-                            next[at + slot] = old;
-                        }
-                    }
-                    OldValues::Pinned(node) => {
-                        ws.scratch.start(&flat.args);
-                        let value = machine.eval(node, state, &mut ws.scratch).map_err(fault)?;
-                        let at = copy(&mut next);
-                        let written =
-                            self.write_val(shape, slot, value, state, &mut next[at..], &ws.scratch);
-                        if written.is_err() {
-                            next.truncate(at);
-                        }
-                    }
-                    OldValues::Inserted(node) | OldValues::Removed(node) => {
-                        ws.scratch.start(&flat.args);
-                        let member = machine
-                            .eval_int(node, state, &mut ws.scratch)
-                            .map_err(fault)?;
-                        let Shape::Set { lo, hi } = *self.program.layout.shape(shape) else {
-                            continue;
-                        };
-                        if member < i64::from(lo) || member >= i64::from(hi) {
-                            continue;
-                        }
-                        let bit = slot + (member - i64::from(lo)) as usize;
-                        let inserted = matches!(old, OldValues::Inserted(_));
-                        // insert(e) leaves e in the child; remove(e) leaves it out.
-                        if (state[bit] != 0) == inserted {
-                            let at = copy(&mut next);
-                            next[at + bit] = i32::from(!inserted);
-                        }
-                    }
-                    OldValues::Pushed => {
-                        let Shape::Seq { stride, .. } = *self.program.layout.shape(shape) else {
-                            continue;
-                        };
-                        let len = state[slot];
-                        if len > 0 {
-                            let at = copy(&mut next);
-                            next[at + slot] = len - 1;
-                            let from = at + slot + 1 + (len - 1) as usize * stride as usize;
-                            next[from..from + stride as usize].fill(0);
-                        }
-                    }
-                    OldValues::Popped => {
-                        let Shape::Seq {
-                            element,
-                            max,
-                            stride,
-                        } = *self.program.layout.shape(shape)
-                        else {
-                            continue;
-                        };
-                        let len = state[slot];
-                        if len >= 0 && (len as u32) < max {
-                            let from = slot + 1 + len as usize * stride as usize;
-                            for value in self.all_values(element) {
-                                let at = copy(&mut next);
-                                next[at + slot] = len + 1;
-                                next[at + from..at + from + stride as usize]
-                                    .copy_from_slice(&value);
-                            }
-                        }
-                    }
-                    OldValues::Any => {
-                        let size = self.program.layout.size(shape) as usize;
-                        for value in self.all_values(shape) {
-                            let at = copy(&mut next);
-                            next[at + slot..at + slot + size].copy_from_slice(&value);
-                        }
-                    }
-                }
+                self.invert(
+                    *old, slot, shape, state, &flat.args, candidate, &mut next, ws,
+                )
+                .map_err(fault)?;
             }
             ws.next_candidates = std::mem::replace(&mut candidates, next);
         }
@@ -264,7 +181,7 @@ impl Environment {
     }
 
     /// Every value of a shape, as slot vectors (bounded by the compiler's candidate limit).
-    fn all_values(&self, shape: ShapeId) -> Vec<Vec<i32>> {
+    pub(super) fn all_values(&self, shape: ShapeId) -> Vec<Vec<i32>> {
         let layout = &self.program.layout;
         match layout.shape(shape) {
             Shape::Bool => vec![vec![0], vec![1]],

@@ -1,0 +1,373 @@
+//! Each effect's two sides, next to each other: how it changes a state (`apply`, for
+//! [`Environment::step`]) and what the state held before it (`invert`, for
+//! [`Environment::parents`]); and how values are written into a state's slots.
+
+use super::{Context, EnvError, Environment, Workspace};
+use crate::ir::layout::{Shape, ShapeId};
+use crate::ir::{EffectCode, EffectOp, OldValues, Val};
+use crate::run::{Fault, Scratch};
+
+impl Environment {
+    /// Apply one effect of flat action `action` whose place starts at `slot`: `state` is read,
+    /// `child` written.
+    pub(super) fn apply(
+        &self,
+        effect: &EffectCode,
+        action: usize,
+        slot: usize,
+        state: &[i32],
+        child: &mut [i32],
+        ws: &mut Workspace,
+    ) -> Result<(), EnvError> {
+        let machine = self.machine();
+        let fault = |f: Fault| self.fault(f, state, Context::Effect(action));
+        let out_of_range =
+            |value: String| self.out_of_range(state, action, &effect.place, effect.span, value);
+        match effect.op {
+            EffectOp::Add(e) | EffectOp::Sub(e) => {
+                let delta = machine.eval_int(e, state, &mut ws.scratch).map_err(fault)?;
+                let delta = if matches!(effect.op, EffectOp::Sub(_)) {
+                    -delta
+                } else {
+                    delta
+                };
+                let new = i64::from(state[slot]) + delta;
+                self.write_int(effect.place.shape, slot, new, child)
+                    .map_err(|_| out_of_range(new.to_string()))?;
+            }
+            EffectOp::Set(e) => {
+                let value = machine.eval(e, state, &mut ws.scratch).map_err(fault)?;
+                self.write_val(effect.place.shape, slot, value, state, child, &ws.scratch)
+                    .map_err(&out_of_range)?;
+            }
+            EffectOp::Insert(e) | EffectOp::Remove(e) => {
+                let member = machine.eval_int(e, state, &mut ws.scratch).map_err(fault)?;
+                let Shape::Set { lo, hi } = *self.program.layout.shape(effect.place.shape) else {
+                    return Err(self.internal("insert into a non-set"));
+                };
+                if member < i64::from(lo) || member >= i64::from(hi) {
+                    return Err(out_of_range(format!("member {member}")));
+                }
+                child[slot + (member - i64::from(lo)) as usize] =
+                    i32::from(matches!(effect.op, EffectOp::Insert(_)));
+            }
+            EffectOp::Push(e) => {
+                let value = machine.eval(e, state, &mut ws.scratch).map_err(fault)?;
+                let Shape::Seq {
+                    element,
+                    max,
+                    stride,
+                } = *self.program.layout.shape(effect.place.shape)
+                else {
+                    return Err(self.internal("push onto a non-sequence"));
+                };
+                let len = state[slot];
+                if len < 0 || len as u32 >= max {
+                    return Err(out_of_range(format!("a sequence of {} elements", len + 1)));
+                }
+                child[slot] = len + 1;
+                let at = slot + 1 + len as usize * stride as usize;
+                self.write_val(element, at, value, state, child, &ws.scratch)
+                    .map_err(&out_of_range)?;
+            }
+            EffectOp::Pop => {
+                let Shape::Seq { stride, .. } = *self.program.layout.shape(effect.place.shape)
+                else {
+                    return Err(self.internal("pop from a non-sequence"));
+                };
+                let len = state[slot];
+                if len <= 0 {
+                    return Err(out_of_range("a sequence of -1 elements".to_string()));
+                }
+                child[slot] = len - 1;
+                let at = slot + 1 + (len - 1) as usize * stride as usize;
+                child[at..at + stride as usize].fill(0);
+            }
+        }
+        Ok(())
+    }
+
+    /// The candidate parents one effect leaves for one candidate (the child's slots with the
+    /// effects inverted so far), appended to `next`: the effect's `apply` undone.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn invert(
+        &self,
+        old: OldValues,
+        slot: usize,
+        shape: ShapeId,
+        state: &[i32],
+        args: &[Val],
+        candidate: &[i32],
+        next: &mut Vec<i32>,
+        ws: &mut Workspace,
+    ) -> Result<(), Fault> {
+        let machine = self.machine();
+        let w = candidate.len();
+        // Each way out writes a copy of the candidate, then changes the copy in place.
+        let copy = |next: &mut Vec<i32>| {
+            next.extend_from_slice(candidate);
+            next.len() - w
+        };
+        match old {
+            OldValues::Shift { delta, sign } => {
+                ws.scratch.start(args);
+                let d = machine.eval_int(delta, state, &mut ws.scratch)?;
+                let old = i64::from(state[slot]) - sign * d;
+                if let Ok(old) = i32::try_from(old) {
+                    let at = copy(next);
+                    next[at + slot] = old;
+                }
+            }
+            OldValues::Pinned(node) => {
+                ws.scratch.start(args);
+                let value = machine.eval(node, state, &mut ws.scratch)?;
+                let at = copy(next);
+                let written =
+                    self.write_val(shape, slot, value, state, &mut next[at..], &ws.scratch);
+                if written.is_err() {
+                    next.truncate(at);
+                }
+            }
+            OldValues::Inserted(node) | OldValues::Removed(node) => {
+                ws.scratch.start(args);
+                let member = machine.eval_int(node, state, &mut ws.scratch)?;
+                let Shape::Set { lo, hi } = *self.program.layout.shape(shape) else {
+                    return Ok(());
+                };
+                if member < i64::from(lo) || member >= i64::from(hi) {
+                    return Ok(());
+                }
+                let bit = slot + (member - i64::from(lo)) as usize;
+                let inserted = matches!(old, OldValues::Inserted(_));
+                // insert(e) leaves e in the child; remove(e) leaves it out.
+                if (state[bit] != 0) == inserted {
+                    let at = copy(next);
+                    next[at + bit] = i32::from(!inserted);
+                }
+            }
+            OldValues::Pushed => {
+                let Shape::Seq { stride, .. } = *self.program.layout.shape(shape) else {
+                    return Ok(());
+                };
+                let len = state[slot];
+                if len > 0 {
+                    let at = copy(next);
+                    next[at + slot] = len - 1;
+                    let from = at + slot + 1 + (len - 1) as usize * stride as usize;
+                    next[from..from + stride as usize].fill(0);
+                }
+            }
+            OldValues::Popped => {
+                let Shape::Seq {
+                    element,
+                    max,
+                    stride,
+                } = *self.program.layout.shape(shape)
+                else {
+                    return Ok(());
+                };
+                let len = state[slot];
+                if len >= 0 && (len as u32) < max {
+                    let from = slot + 1 + len as usize * stride as usize;
+                    for value in self.all_values(element) {
+                        let at = copy(next);
+                        next[at + slot] = len + 1;
+                        next[at + from..at + from + stride as usize].copy_from_slice(&value);
+                    }
+                }
+            }
+            OldValues::Any => {
+                let size = self.program.layout.size(shape) as usize;
+                for value in self.all_values(shape) {
+                    let at = copy(next);
+                    next[at + slot..at + slot + size].copy_from_slice(&value);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    pub(super) fn write_int(
+        &self,
+        shape: ShapeId,
+        slot: usize,
+        value: i64,
+        out: &mut [i32],
+    ) -> Result<(), ()> {
+        match *self.program.layout.shape(shape) {
+            Shape::Int { lo, hi } if value >= i64::from(lo) && value < i64::from(hi) => {
+                out[slot] = value as i32;
+                Ok(())
+            }
+            _ => Err(()),
+        }
+    }
+
+    /// Write a value of `shape` at `slot`; on failure, the offending value as text.
+    pub(super) fn write_val(
+        &self,
+        shape: ShapeId,
+        slot: usize,
+        value: Val,
+        state: &[i32],
+        out: &mut [i32],
+        scratch: &Scratch,
+    ) -> Result<(), String> {
+        let layout = &self.program.layout;
+        match (layout.shape(shape), value) {
+            (Shape::Bool, Val::Bool(b)) => {
+                out[slot] = i32::from(b);
+                Ok(())
+            }
+            (Shape::Int { .. }, Val::Int(v)) => self
+                .write_int(shape, slot, v, out)
+                .map_err(|_| v.to_string()),
+            (_, Val::Region { base, shape: from }) if layout.shape(from) == layout.shape(shape) => {
+                let size = layout.size(shape) as usize;
+                out[slot..slot + size].copy_from_slice(&state[base as usize..base as usize + size]);
+                Ok(())
+            }
+            (
+                Shape::Array {
+                    element,
+                    len,
+                    stride,
+                },
+                collection,
+            ) => {
+                let items = self.collection_items(collection, state, scratch);
+                if items.len() != *len as usize {
+                    return Err(format!("an array of {} elements", items.len()));
+                }
+                for (k, item) in items.into_iter().enumerate() {
+                    self.write_val(
+                        *element,
+                        slot + k * *stride as usize,
+                        item,
+                        state,
+                        out,
+                        scratch,
+                    )?;
+                }
+                Ok(())
+            }
+            (Shape::Set { lo, hi }, collection) => {
+                let (lo, hi) = (*lo, *hi);
+                out[slot..slot + (hi - lo) as usize].fill(0);
+                for item in self.collection_items(collection, state, scratch) {
+                    match item {
+                        Val::Int(m) if m >= i64::from(lo) && m < i64::from(hi) => {
+                            out[slot + (m - i64::from(lo)) as usize] = 1
+                        }
+                        Val::Int(m) => return Err(format!("member {m}")),
+                        _ => return Err("a set of non-integers".to_string()),
+                    }
+                }
+                Ok(())
+            }
+            (
+                Shape::Seq {
+                    element,
+                    max,
+                    stride,
+                },
+                collection,
+            ) => {
+                let items = self.collection_items(collection, state, scratch);
+                if items.len() > *max as usize {
+                    return Err(format!("a sequence of {} elements", items.len()));
+                }
+                out[slot..slot + 1 + (*max * *stride) as usize].fill(0);
+                out[slot] = items.len() as i32;
+                for (k, item) in items.into_iter().enumerate() {
+                    self.write_val(
+                        *element,
+                        slot + 1 + k * *stride as usize,
+                        item,
+                        state,
+                        out,
+                        scratch,
+                    )?;
+                }
+                Ok(())
+            }
+            _ => Err("a value of another type".to_string()),
+        }
+    }
+
+    /// The elements of a collection value (allocates: only whole-collection assignments use it).
+    pub(super) fn collection_items(
+        &self,
+        collection: Val,
+        state: &[i32],
+        scratch: &Scratch,
+    ) -> Vec<Val> {
+        let layout = &self.program.layout;
+        match collection {
+            Val::Pool(index) => self.program.code.pool[index as usize].clone(),
+            Val::Stack { start, len } => scratch_items(scratch, start, len),
+            Val::Region { base, shape } => {
+                let mut items = Vec::new();
+                match layout.shape(shape) {
+                    Shape::Array {
+                        element,
+                        len,
+                        stride,
+                    } => {
+                        for k in 0..*len as usize {
+                            items.push(region_element(
+                                layout,
+                                state,
+                                base as usize + k * *stride as usize,
+                                *element,
+                            ));
+                        }
+                    }
+                    Shape::Seq {
+                        element, stride, ..
+                    } => {
+                        for k in 0..state[base as usize].max(0) as usize {
+                            items.push(region_element(
+                                layout,
+                                state,
+                                base as usize + 1 + k * *stride as usize,
+                                *element,
+                            ));
+                        }
+                    }
+                    Shape::Set { lo, hi } => {
+                        for k in 0..(hi - lo) as usize {
+                            if state[base as usize + k] != 0 {
+                                items.push(Val::Int(i64::from(*lo) + k as i64));
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+                items
+            }
+            Val::Range { lo, hi } => (lo..hi).map(Val::Int).collect(),
+            _ => Vec::new(),
+        }
+    }
+}
+
+fn region_element(
+    layout: &crate::ir::layout::Layout,
+    state: &[i32],
+    slot: usize,
+    shape: ShapeId,
+) -> Val {
+    match layout.shape(shape) {
+        Shape::Bool => Val::Bool(state[slot] != 0),
+        Shape::Int { .. } => Val::Int(i64::from(state[slot])),
+        _ => Val::Region {
+            base: slot as u32,
+            shape,
+        },
+    }
+}
+
+fn scratch_items(scratch: &Scratch, start: u32, len: u32) -> Vec<Val> {
+    scratch.stack_slice(start, len).to_vec()
+}
