@@ -2,6 +2,7 @@
 //! allocating (values are `Copy`; collections are references into the state, the pool or the
 //! machine's own stack). The checker folds its constants with it too ([`crate::compile::constant`]).
 
+mod collections;
 mod fault;
 mod machine;
 

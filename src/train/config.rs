@@ -1,0 +1,162 @@
+//! What configures a run ([`Config`], with the limits of each option and the checks a
+//! `run.json` read back must pass), the memory a run needs, and the figures of one evaluation
+//! ([`Metrics`]).
+
+use super::objective::Objective;
+use super::policy::PolicyShape;
+use serde::{Deserialize, Serialize};
+
+/// Everything that configures a run (saved in `run.json`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Config {
+    pub objective: Objective,
+    /// Training iterations.
+    pub steps: usize,
+    /// Trajectories per iteration.
+    pub batch: usize,
+    pub hidden: usize,
+    pub layers: usize,
+    /// Adam's learning rate for the network.
+    pub lr: f64,
+    /// Adam's learning rate for log Z (TB).
+    pub lr_log_z: f64,
+    /// A learned backward policy instead of the uniform one over derived parents.
+    pub learned_backward: bool,
+    /// With a learned P_B: give it an MLP of its own instead of a head on the shared trunk.
+    #[serde(default)]
+    pub separate_backward: bool,
+    /// SubTB's λ.
+    pub lambda: f64,
+    /// ε of the ε-uniform exploration.
+    pub explore: f64,
+    pub temperature: f64,
+    /// Capacity of the replay buffer of terminal objects (0: no replay).
+    pub replay: usize,
+    pub seed: u64,
+    /// Iterations between evaluations.
+    pub eval_every: usize,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            objective: Objective::Tb,
+            steps: 1000,
+            batch: 16,
+            hidden: 256,
+            layers: 2,
+            lr: 1e-3,
+            lr_log_z: 1e-1,
+            learned_backward: false,
+            separate_backward: false,
+            lambda: 0.9,
+            explore: 0.0,
+            temperature: 1.0,
+            replay: 0,
+            seed: 0,
+            eval_every: 100,
+        }
+    }
+}
+
+/// Figures of one evaluation (a row of `metrics.csv`); `None` where not known.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Metrics {
+    pub step: usize,
+    pub trajectories: usize,
+    pub seconds: f64,
+    /// The mean loss since the previous evaluation (NaN, written `null`, when none).
+    #[serde(deserialize_with = "null_as_nan")]
+    pub loss: f64,
+    #[serde(deserialize_with = "null_as_nan")]
+    pub log_z: f64,
+    pub log_z_true: Option<f64>,
+    pub l1: Option<f64>,
+    pub tv: Option<f64>,
+    pub kl: Option<f64>,
+    pub empirical_l1: Option<f64>,
+    pub modes_found: usize,
+    pub modes_total: Option<usize>,
+}
+
+/// JSON has no NaN: serde_json writes it as `null`, read back here as NaN.
+fn null_as_nan<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<f64, D::Error> {
+    Ok(Option::<f64>::deserialize(deserializer)?.unwrap_or(f64::NAN))
+}
+
+/// The largest values of the count options (`--batch`, `--hidden`, ...): beyond them a run
+/// cannot fit in memory or time anyway, and the allocation would abort rather than refuse.
+pub mod limits {
+    pub const MAX_STEPS: usize = 1_000_000_000;
+    pub const MAX_BATCH: usize = 65_536;
+    pub const MAX_HIDDEN: usize = 16_384;
+    pub const MAX_LAYERS: usize = 64;
+    pub const MAX_REPLAY: usize = 10_000_000;
+}
+
+/// Bytes a run of `config` needs, roughly: the network four times over (weights, gradients,
+/// Adam's two moments) and, per state of a batch of trajectories of `states` states, its
+/// features, the activations and their gradients, and the logits.
+pub fn estimated_bytes(shape: &PolicyShape, config: &Config, states: usize) -> f64 {
+    let (i, h, l, a) = (
+        shape.inputs as f64,
+        shape.hidden as f64,
+        shape.layers as f64,
+        shape.actions as f64,
+    );
+    let trunk = i * h + (l - 1.0).max(0.0) * h * h;
+    let trunks = if shape.separate_backward { 2.0 } else { 1.0 };
+    let parameters = trunks * trunk + 2.0 * h * a + h;
+    let per_state = i + 3.0 * l * h * trunks + 4.0 * a;
+    4.0 * (4.0 * parameters + config.batch as f64 * states as f64 * per_state)
+}
+
+impl Config {
+    /// Why this configuration cannot be trained, if it cannot (the flags' own checks, also
+    /// applied to a `run.json` read back).
+    pub fn validate(&self) -> Result<(), String> {
+        use limits::*;
+        let within = |name: &str, value: usize, lo: usize, hi: usize| {
+            if (lo..=hi).contains(&value) {
+                Ok(())
+            } else {
+                Err(format!("{name} must be between {lo} and {hi}, not {value}"))
+            }
+        };
+        within("--steps", self.steps, 1, MAX_STEPS)?;
+        within("--batch", self.batch, 1, MAX_BATCH)?;
+        within("--hidden", self.hidden, 1, MAX_HIDDEN)?;
+        within("--layers", self.layers, 1, MAX_LAYERS)?;
+        within("--replay", self.replay, 0, MAX_REPLAY)?;
+        within("--eval-every", self.eval_every, 1, MAX_STEPS)?;
+        let positive = |name: &str, value: f64| {
+            if value > 0.0 && value.is_finite() {
+                Ok(())
+            } else {
+                Err(format!("{name} must be a positive number, not {value}"))
+            }
+        };
+        positive("--lr", self.lr)?;
+        positive("--lr-logz", self.lr_log_z)?;
+        positive("--temperature", self.temperature)?;
+        if !(self.lambda > 0.0 && self.lambda <= 1e6) {
+            return Err(format!(
+                "--lambda must be above 0 (SubTB weighs a sub-trajectory of length k by λ^k; 0 weighs all but the empty ones to nothing) and at most 1e6, not {}",
+                self.lambda
+            ));
+        }
+        if !(0.0..=1.0).contains(&self.explore) {
+            return Err(format!(
+                "--explore must be between 0 and 1, not {}",
+                self.explore
+            ));
+        }
+        if self.replay > 0 && self.replay < self.batch {
+            return Err(format!(
+                "--replay {} holds fewer objects than one batch ({}): use 0 or at least --batch",
+                self.replay, self.batch
+            ));
+        }
+        Ok(())
+    }
+}
