@@ -4,6 +4,7 @@
 //! internal diagnostic instead of an `unwrap`.
 
 use super::ast::*;
+use super::errors::syntax_error;
 use crate::diagnostic::Diagnostic;
 use crate::span::Span;
 use pest::iterators::Pair;
@@ -11,7 +12,7 @@ use pest::Parser;
 
 #[derive(pest_derive::Parser)]
 #[grammar = "../grammar/gfn.pest"]
-struct GfnParser;
+pub(super) struct GfnParser;
 
 /// Files larger than this are refused: a `.gfn` file is a page or two of text.
 pub const MAX_SOURCE_BYTES: usize = 1 << 20;
@@ -85,7 +86,7 @@ fn check_bracket_depth(source: &str) -> Result<(), Diagnostic> {
 
 /// An internal error: the grammar promised a pair that is not there.
 #[track_caller]
-fn grammar_bug(span: Span, what: &str) -> Diagnostic {
+pub(super) fn grammar_bug(span: Span, what: &str) -> Diagnostic {
     let location = std::panic::Location::caller();
     Diagnostic::new(
         "gfn::parse::internal",
@@ -100,11 +101,11 @@ fn grammar_bug(span: Span, what: &str) -> Diagnostic {
 }
 
 /// Children of a pair, with keyword tokens (kept by the grammar only for error messages) left out.
-fn children(pair: Pair<'_, Rule>) -> impl Iterator<Item = Pair<'_, Rule>> {
+pub(super) fn children(pair: Pair<'_, Rule>) -> impl Iterator<Item = Pair<'_, Rule>> {
     pair.into_inner().filter(|p| !is_keyword(p.as_rule()))
 }
 
-fn is_keyword(rule: Rule) -> bool {
+pub(super) fn is_keyword(rule: Rule) -> bool {
     matches!(
         rule,
         Rule::kw_env
@@ -129,7 +130,7 @@ fn is_keyword(rule: Rule) -> bool {
 
 /// The next child, which the grammar guarantees.
 #[track_caller]
-fn next<'i>(
+pub(super) fn next<'i>(
     pairs: &mut impl Iterator<Item = Pair<'i, Rule>>,
     parent: Span,
     what: &str,
@@ -137,7 +138,7 @@ fn next<'i>(
     pairs.next().ok_or_else(|| grammar_bug(parent, what))
 }
 
-fn ident(pair: Pair<'_, Rule>) -> Ident {
+pub(super) fn ident(pair: Pair<'_, Rule>) -> Ident {
     Ident {
         name: pair.as_str().to_string(),
         span: pair.as_span().into(),
@@ -145,12 +146,12 @@ fn ident(pair: Pair<'_, Rule>) -> Ident {
 }
 
 /// Tracks how deep the expression tree being built is, counted before recursing.
-struct Converter {
+pub(super) struct Converter {
     depth: u32,
 }
 
 impl Converter {
-    fn enter(&mut self, levels: u32, span: Span) -> Result<(), Diagnostic> {
+    pub(super) fn enter(&mut self, levels: u32, span: Span) -> Result<(), Diagnostic> {
         self.depth += levels;
         if self.depth > MAX_EXPR_DEPTH {
             return Err(Diagnostic::new(
@@ -163,7 +164,7 @@ impl Converter {
         Ok(())
     }
 
-    fn leave(&mut self, levels: u32) {
+    pub(super) fn leave(&mut self, levels: u32) {
         self.depth -= levels;
     }
 
@@ -252,7 +253,7 @@ impl Converter {
         })
     }
 
-    fn guard(&mut self, pair: Pair<'_, Rule>) -> Result<Expr, Diagnostic> {
+    pub(super) fn guard(&mut self, pair: Pair<'_, Rule>) -> Result<Expr, Diagnostic> {
         let span = pair.as_span().into();
         let mut parts = children(pair);
         self.expr(next(&mut parts, span, "an expression")?)
@@ -322,7 +323,7 @@ impl Converter {
         Ok(Effect { kind, span })
     }
 
-    fn place(&mut self, pair: Pair<'_, Rule>) -> Result<Place, Diagnostic> {
+    pub(super) fn place(&mut self, pair: Pair<'_, Rule>) -> Result<Place, Diagnostic> {
         let span: Span = pair.as_span().into();
         let mut parts = children(pair);
         let root = ident(next(&mut parts, span, "a name")?);
@@ -375,552 +376,6 @@ impl Converter {
             _ => return Err(grammar_bug(span, "a state type")),
         };
         Ok(StateType { kind, span })
-    }
-
-    /// Any expression rule, from `if` down to a literal.
-    fn expr(&mut self, pair: Pair<'_, Rule>) -> Result<Expr, Diagnostic> {
-        let span: Span = pair.as_span().into();
-        match pair.as_rule() {
-            Rule::if_expr => {
-                self.enter(1, span)?;
-                let mut parts = children(pair);
-                let cond = self.expr(next(&mut parts, span, "a condition")?)?;
-                let then = self.expr(next(&mut parts, span, "an expression")?)?;
-                let otherwise = self.expr(next(&mut parts, span, "an expression")?)?;
-                self.leave(1);
-                Ok(Expr {
-                    kind: ExprKind::If(Box::new(cond), Box::new(then), Box::new(otherwise)),
-                    span,
-                })
-            }
-            Rule::or_expr => self.chain(pair, |_| BinaryOp::Or),
-            Rule::and_expr => self.chain(pair, |_| BinaryOp::And),
-            Rule::arith => self.chain(pair, |op| match op {
-                "-" => BinaryOp::Sub,
-                _ => BinaryOp::Add,
-            }),
-            Rule::term => self.chain(pair, |op| match op {
-                "*" => BinaryOp::Mul,
-                "/" => BinaryOp::Div,
-                "//" => BinaryOp::FloorDiv,
-                _ => BinaryOp::Rem,
-            }),
-            Rule::not_expr => self.prefixed(pair, Rule::kw_not, UnaryOp::Not),
-            Rule::unary => self.prefixed(pair, Rule::neg, UnaryOp::Neg),
-            Rule::cmp_expr => self.compare(pair),
-            Rule::range_expr => self.range(pair),
-            Rule::power => {
-                let mut parts = children(pair);
-                let base = self.expr(next(&mut parts, span, "an operand")?)?;
-                match parts.next() {
-                    None => Ok(base),
-                    Some(exponent) => {
-                        self.enter(1, span)?;
-                        let exponent = self.expr(exponent)?;
-                        self.leave(1);
-                        Ok(Expr {
-                            kind: ExprKind::Binary(
-                                BinaryOp::Pow,
-                                Box::new(base),
-                                Box::new(exponent),
-                            ),
-                            span,
-                        })
-                    }
-                }
-            }
-            Rule::postfix => self.postfix(pair),
-            Rule::paren => {
-                let mut parts = children(pair);
-                let inner = self.expr(next(&mut parts, span, "an expression")?)?;
-                // The span grows to include the parentheses so labels point at what was written.
-                Ok(Expr { span, ..inner })
-            }
-            Rule::int_lit => Ok(Expr {
-                kind: ExprKind::Int(pair.as_str().parse().ok()),
-                span,
-            }),
-            Rule::float_lit => Ok(Expr {
-                kind: ExprKind::Float(pair.as_str().to_string()),
-                span,
-            }),
-            Rule::bool_lit => Ok(Expr {
-                kind: ExprKind::Bool(pair.as_str() == "true"),
-                span,
-            }),
-            Rule::ident => Ok(Expr {
-                kind: ExprKind::Name(ident(pair)),
-                span,
-            }),
-            Rule::call => {
-                let mut parts = children(pair);
-                let function = ident(next(&mut parts, span, "a name")?);
-                let args = self.call_args(next(&mut parts, span, "arguments")?)?;
-                Ok(Expr {
-                    kind: ExprKind::Call(function, args),
-                    span,
-                })
-            }
-            Rule::aggregate => {
-                self.enter(1, span)?;
-                let mut parts = children(pair);
-                let function = ident(next(&mut parts, span, "a name")?);
-                let variable = ident(next(&mut parts, span, "a name")?);
-                let domain = self.expr(next(&mut parts, span, "a domain")?)?;
-                let body = self.expr(next(&mut parts, span, "an expression")?)?;
-                self.leave(1);
-                Ok(Expr {
-                    kind: ExprKind::Aggregate {
-                        function,
-                        variable,
-                        domain: Box::new(domain),
-                        body: Box::new(body),
-                    },
-                    span,
-                })
-            }
-            Rule::array => {
-                self.enter(1, span)?;
-                let elements = children(pair)
-                    .map(|element| self.expr(element))
-                    .collect::<Result<Vec<_>, _>>()?;
-                self.leave(1);
-                Ok(Expr {
-                    kind: ExprKind::Array(elements),
-                    span,
-                })
-            }
-            Rule::repeat_array => {
-                self.enter(1, span)?;
-                let mut parts = children(pair);
-                let value = self.expr(next(&mut parts, span, "an expression")?)?;
-                let count = self.expr(next(&mut parts, span, "a count")?)?;
-                self.leave(1);
-                Ok(Expr {
-                    kind: ExprKind::Repeat {
-                        value: Box::new(value),
-                        count: Box::new(count),
-                    },
-                    span,
-                })
-            }
-            _ => Err(grammar_bug(span, "an expression")),
-        }
-    }
-
-    /// A left-associative chain `a op b op c`, built as `(a op b) op c`.
-    fn chain(
-        &mut self,
-        pair: Pair<'_, Rule>,
-        operator: impl Fn(&str) -> BinaryOp,
-    ) -> Result<Expr, Diagnostic> {
-        let span: Span = pair.as_span().into();
-        let parts: Vec<Pair<'_, Rule>> = pair.into_inner().collect();
-        let operands = parts.iter().filter(|p| !is_operator(p.as_rule())).count() as u32;
-        let levels = operands.saturating_sub(1);
-        self.enter(levels, span)?;
-        let mut parts = parts.into_iter();
-        let mut result = self.expr(next(&mut parts, span, "an operand")?)?;
-        while let Some(op) = parts.next() {
-            let op = operator(op.as_str());
-            let rhs = self.expr(next(&mut parts, span, "an operand")?)?;
-            result = Expr {
-                span: result.span.merge(rhs.span),
-                kind: ExprKind::Binary(op, Box::new(result), Box::new(rhs)),
-            };
-        }
-        self.leave(levels);
-        Ok(result)
-    }
-
-    /// `not not x` or `- - x`: prefix operators applied right to left.
-    fn prefixed(
-        &mut self,
-        pair: Pair<'_, Rule>,
-        prefix: Rule,
-        op: UnaryOp,
-    ) -> Result<Expr, Diagnostic> {
-        let span: Span = pair.as_span().into();
-        let mut starts = Vec::new();
-        let mut operand = None;
-        for part in pair.into_inner() {
-            if part.as_rule() == prefix {
-                starts.push(part.as_span().start());
-            } else {
-                operand = Some(part);
-            }
-        }
-        let levels = starts.len() as u32;
-        self.enter(levels, span)?;
-        let mut result = self.expr(operand.ok_or_else(|| grammar_bug(span, "an operand"))?)?;
-        for start in starts.into_iter().rev() {
-            result = Expr {
-                span: Span::new(start, result.span.end as usize),
-                kind: ExprKind::Unary(op, Box::new(result)),
-            };
-        }
-        self.leave(levels);
-        Ok(result)
-    }
-
-    fn compare(&mut self, pair: Pair<'_, Rule>) -> Result<Expr, Diagnostic> {
-        let span: Span = pair.as_span().into();
-        let mut parts = pair.into_inner();
-        let first = self.expr(next(&mut parts, span, "an operand")?)?;
-        let mut rest = Vec::new();
-        self.enter(1, span)?;
-        while let Some(op) = parts.next() {
-            let op_span = op.as_span().into();
-            let text: String = op.as_str().split_whitespace().collect::<Vec<_>>().join(" ");
-            let op = match text.as_str() {
-                "==" => CompareOp::Eq,
-                "!=" => CompareOp::Ne,
-                "<" => CompareOp::Lt,
-                "<=" => CompareOp::Le,
-                ">" => CompareOp::Gt,
-                ">=" => CompareOp::Ge,
-                "in" => CompareOp::In,
-                _ => CompareOp::NotIn,
-            };
-            let operand = self.expr(next(&mut parts, span, "an operand")?)?;
-            rest.push((op, op_span, operand));
-        }
-        self.leave(1);
-        if rest.is_empty() {
-            return Ok(first);
-        }
-        Ok(Expr {
-            kind: ExprKind::Compare(Box::new(first), rest),
-            span,
-        })
-    }
-
-    fn range(&mut self, pair: Pair<'_, Rule>) -> Result<Expr, Diagnostic> {
-        let span: Span = pair.as_span().into();
-        let mut parts = pair.into_inner();
-        let lo = self.expr(next(&mut parts, span, "an operand")?)?;
-        let Some(op) = parts.next() else {
-            return Ok(lo);
-        };
-        let inclusive = op.as_str() == "..=";
-        self.enter(1, span)?;
-        let hi = self.expr(next(&mut parts, span, "an operand")?)?;
-        self.leave(1);
-        Ok(Expr {
-            kind: ExprKind::Range {
-                lo: Box::new(lo),
-                hi: Box::new(hi),
-                inclusive,
-            },
-            span,
-        })
-    }
-
-    fn postfix(&mut self, pair: Pair<'_, Rule>) -> Result<Expr, Diagnostic> {
-        let span: Span = pair.as_span().into();
-        let parts: Vec<Pair<'_, Rule>> = pair.into_inner().collect();
-        let levels = parts.len().saturating_sub(1) as u32;
-        self.enter(levels, span)?;
-        let mut parts = parts.into_iter();
-        let mut result = self.expr(next(&mut parts, span, "an operand")?)?;
-        for part in parts {
-            let part_span: Span = part.as_span().into();
-            let whole = Span::new(result.span.start as usize, part_span.end as usize);
-            let kind = match part.as_rule() {
-                Rule::index => {
-                    let mut inner = children(part);
-                    let index = self.expr(next(&mut inner, part_span, "an index")?)?;
-                    ExprKind::Index(Box::new(result), Box::new(index))
-                }
-                _ => {
-                    let mut inner = children(part);
-                    let method = ident(next(&mut inner, part_span, "a method name")?);
-                    let args = self.call_args(next(&mut inner, part_span, "arguments")?)?;
-                    ExprKind::Method(Box::new(result), method, args)
-                }
-            };
-            result = Expr { kind, span: whole };
-        }
-        self.leave(levels);
-        Ok(result)
-    }
-
-    fn call_args(&mut self, pair: Pair<'_, Rule>) -> Result<Vec<Expr>, Diagnostic> {
-        children(pair).map(|arg| self.expr(arg)).collect()
-    }
-}
-
-fn is_operator(rule: Rule) -> bool {
-    matches!(
-        rule,
-        Rule::kw_or | Rule::kw_and | Rule::add_op | Rule::mul_op
-    )
-}
-
-// ---------------------------------------------------------------------------------------------
-// Syntax errors in words
-
-fn syntax_error(source: &str, error: &pest::error::Error<Rule>) -> Diagnostic {
-    let position = match error.location {
-        pest::error::InputLocation::Pos(p) => p,
-        pest::error::InputLocation::Span((start, _)) => start,
-    };
-    let (line, column) = match error.line_col {
-        pest::error::LineColLocation::Pos(lc) | pest::error::LineColLocation::Span(lc, _) => lc,
-    };
-    let (found_span, found) = token_at(source, position);
-    let mut expected: Vec<String> = Vec::new();
-    let mut push = |word: String| {
-        if !expected.contains(&word) {
-            expected.push(word);
-        }
-    };
-    let mut expects_name = false;
-    if let pest::error::ErrorVariant::ParsingError { positives, .. } = &error.variant {
-        for rule in positives {
-            if *rule == Rule::ident {
-                expects_name = true;
-            }
-            push(rule_in_words(*rule).to_string());
-        }
-    }
-    if let Some(attempts) = error.parse_attempts() {
-        // ParsingToken is not exported; its Display is the literal, or `a..z` for a range.
-        for token in attempts.expected_tokens() {
-            if let Some(word) = literal_in_words(&token.to_string()) {
-                push(word);
-            }
-        }
-    }
-    // Item keywords are what "an item" means; `..=` is a form of `..`.
-    if expected.iter().any(|w| w == "an item") {
-        expected.retain(|w| !ITEM_KEYWORDS.iter().any(|k| w.trim_matches('`') == *k));
-    }
-    if expected.iter().any(|w| w == "`..`") {
-        expected.retain(|w| w != "`..=`");
-    }
-    // Brackets and minus signs only start expressions: "an expression" says it already.
-    if expected.iter().any(|w| w == "an expression") {
-        expected.retain(|w| !matches!(w.as_str(), "`(`" | "`[`" | "`-`"));
-    }
-    if let pest::error::ErrorVariant::CustomError { message } = &error.variant {
-        if message.contains("limit") {
-            return Diagnostic::new(
-                "gfn::parse::too_deep",
-                format!("the parser ran out of room at {line}:{column}: {message}"),
-            )
-            .label(found_span, "nesting too deep")
-            .help("split the expression into named parts with `let`");
-        }
-    }
-    expected.sort_by_key(|word| word_rank(word));
-    expected.truncate(8);
-    let list = join_alternatives(&expected);
-    let mut diagnostic = Diagnostic::new(
-        "gfn::parse::syntax",
-        format!("syntax error at {line}:{column}: expected {list}, found {found}"),
-    )
-    .label(found_span, format!("expected {list}"));
-    let found_word = found_span.text(source);
-    if let Some((open, line, column)) = unclosed_bracket(source, position) {
-        let close = match open.text(source) {
-            "(" => ")",
-            "[" => "]",
-            _ => "}",
-        };
-        diagnostic = diagnostic
-            .label(open, format!("this `{}` is not closed", open.text(source)))
-            .help(format!(
-                "the `{}` opened at {line}:{column} needs a matching `{close}` before this point",
-                open.text(source)
-            ));
-    } else if expects_name && is_reserved_word(found_word) {
-        diagnostic = diagnostic.help(format!(
-            "`{found_word}` is a keyword and cannot be used as a name; pick another name, such as `{found_word}_`"
-        ));
-    } else if found_word == "=" && expected.iter().any(|w| w == "a comparison") {
-        diagnostic = diagnostic
-            .help("comparison is written `==`; `=` only assigns inside an action's `{ }`");
-    } else {
-        diagnostic = diagnostic.help("see docs/language.md for the form of each item");
-    }
-    diagnostic
-}
-
-const ITEM_KEYWORDS: &[&str] = &[
-    "env",
-    "param",
-    "const",
-    "state",
-    "let",
-    "action",
-    "stop",
-    "done",
-    "reward",
-    "log_reward",
-    "mode",
-];
-
-/// A literal the parser expected, in words; `None` for tokens that only add noise (the
-/// comment sign, letters that start names or keywords, which the rule names already cover).
-fn literal_in_words(token: &str) -> Option<String> {
-    let is_char_range = token.chars().count() == 4 && token.get(1..3) == Some("..");
-    if token.is_empty() || token == "BUILTIN_RULE" || is_char_range || token == "#" || token == "_"
-    {
-        return None;
-    }
-    if token.starts_with(|c: char| c.is_ascii_alphanumeric())
-        || token.chars().any(char::is_whitespace)
-    {
-        return None;
-    }
-    Some(match token {
-        "+" | "-" | "*" | "/" | "//" | "%" | "**" => "an operator".to_string(),
-        "==" | "!=" | "<" | "<=" | ">" | ">=" => "a comparison".to_string(),
-        _ => format!("`{token}`"),
-    })
-}
-
-/// The innermost bracket still open at `position`, with its line and column, if any.
-fn unclosed_bracket(source: &str, position: usize) -> Option<(Span, usize, usize)> {
-    let mut open: Vec<usize> = Vec::new();
-    let mut in_comment = false;
-    for (offset, byte) in source.bytes().enumerate().take(position) {
-        match byte {
-            b'\n' => in_comment = false,
-            _ if in_comment => {}
-            b'#' => in_comment = true,
-            b'(' | b'[' | b'{' => open.push(offset),
-            b')' | b']' | b'}' => {
-                open.pop();
-            }
-            _ => {}
-        }
-    }
-    let offset = *open.last()?;
-    // Only a bracket on an earlier line is worth pointing at: on the same line the caret says it.
-    let before = &source[..offset];
-    let line = before.matches('\n').count() + 1;
-    let error_line = source[..position.min(source.len())].matches('\n').count() + 1;
-    if line == error_line {
-        return None;
-    }
-    let column = offset - before.rfind('\n').map(|i| i + 1).unwrap_or(0) + 1;
-    Some((Span::new(offset, offset + 1), line, column))
-}
-
-/// Commonest alternatives first, so the message leads with what the user most likely meant.
-fn word_rank(word: &str) -> (u8, String) {
-    let rank = match word {
-        "an expression" | "a name" | "a state type" | "a type (`int`, `float` or `bool`)" => 0,
-        "an item" => 1,
-        "an operator" => 3,
-        "end of file" => 4,
-        _ => 2,
-    };
-    (rank, word.to_string())
-}
-
-fn join_alternatives(words: &[String]) -> String {
-    match words {
-        [] => "something else".to_string(),
-        [one] => one.clone(),
-        [init @ .., last] => format!("{} or {}", init.join(", "), last),
-    }
-}
-
-fn is_reserved_word(word: &str) -> bool {
-    matches!(
-        word,
-        "env"
-            | "param"
-            | "const"
-            | "state"
-            | "let"
-            | "action"
-            | "when"
-            | "stop"
-            | "done"
-            | "reward"
-            | "log_reward"
-            | "mode"
-            | "in"
-            | "if"
-            | "then"
-            | "else"
-            | "and"
-            | "or"
-            | "not"
-            | "true"
-            | "false"
-    )
-}
-
-/// The token that starts at `position`, for "found ..." in messages.
-fn token_at(source: &str, position: usize) -> (Span, String) {
-    let rest = source.get(position..).unwrap_or("");
-    let Some(first) = rest.chars().next() else {
-        return (Span::new(position, position), "end of file".to_string());
-    };
-    let length = if first.is_ascii_alphanumeric() || first == '_' {
-        rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-            .unwrap_or(rest.len())
-    } else {
-        first.len_utf8()
-    };
-    let text = &rest[..length];
-    let shown = match first {
-        '\n' | '\r' => "end of line".to_string(),
-        _ if first.is_control() => format!("the control character {:?}", first),
-        _ => format!("`{text}`"),
-    };
-    (Span::new(position, position + length), shown)
-}
-
-fn rule_in_words(rule: Rule) -> &'static str {
-    match rule {
-        Rule::EOI => "end of file",
-        Rule::env_item
-        | Rule::param_item
-        | Rule::const_item
-        | Rule::state_item
-        | Rule::let_item
-        | Rule::action_item
-        | Rule::stop_item
-        | Rule::done_item
-        | Rule::reward_item
-        | Rule::log_reward_item
-        | Rule::mode_item => "an item",
-        Rule::ident => "a name",
-        Rule::param_type => "a type (`int`, `float` or `bool`)",
-        Rule::bool_type | Rule::set_type | Rule::seq_type | Rule::array_type | Rule::range_type => {
-            "a state type"
-        }
-        Rule::field => "a field",
-        Rule::let_params | Rule::action_args | Rule::call_args => "`(`",
-        Rule::action_arg => "an argument `NAME in DOMAIN`",
-        Rule::guard | Rule::kw_when => "`when`",
-        Rule::effects => "`{`",
-        Rule::method_effect | Rule::assign_effect | Rule::place => "an effect",
-        Rule::assign_op => "`=`, `+=` or `-=`",
-        Rule::cmp_op | Rule::kw_in | Rule::kw_not_in => "a comparison",
-        Rule::range_op => "`..`",
-        Rule::add_op | Rule::mul_op | Rule::kw_and | Rule::kw_or => "an operator",
-        Rule::index => "`[`",
-        Rule::method_call => "`.`",
-        Rule::kw_then => "`then`",
-        Rule::kw_else => "`else`",
-        Rule::kw_env => "`env`",
-        Rule::kw_param => "`param`",
-        Rule::kw_const => "`const`",
-        Rule::kw_let => "`let`",
-        Rule::kw_action => "`action`",
-        Rule::kw_stop => "`stop`",
-        Rule::kw_done => "`done`",
-        Rule::kw_reward => "`reward`",
-        Rule::kw_log_reward => "`log_reward`",
-        Rule::kw_mode => "`mode`",
-        _ => "an expression",
     }
 }
 
