@@ -1,0 +1,153 @@
+//! From a batch of trajectories to the loss of an objective: one batched forward pass with
+//! gradients over every state of the batch, masked log-softmaxes, and the index bookkeeping
+//! that turns trajectories into the inputs of [`super::losses`].
+
+mod balance;
+mod fm;
+mod tb;
+mod terms;
+
+use super::policy::Policy;
+use super::sample::{encode, Batch};
+use super::TrainError;
+use crate::env::{Environment, Workspace};
+use candle_core::{Device, Tensor};
+
+/// The training objective.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Objective {
+    /// Trajectory balance.
+    Tb,
+    /// Detailed balance.
+    Db,
+    /// Sub-trajectory balance with geometric weights λ^length.
+    Subtb,
+    /// Flow matching on edge flows.
+    Fm,
+}
+
+impl Objective {
+    /// The name used on the command line: `tb`, `db`, `subtb`, `fm`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Objective::Tb => "tb",
+            Objective::Db => "db",
+            Objective::Subtb => "subtb",
+            Objective::Fm => "fm",
+        }
+    }
+
+    pub fn needs_flows(self) -> bool {
+        matches!(self, Objective::Db | Objective::Subtb)
+    }
+}
+
+/// A loss and the figures reported with it.
+pub struct Loss {
+    pub value: Tensor,
+    /// The objective's current estimate of log Z.
+    pub log_z: f64,
+}
+
+pub(super) fn indices(values: &[u32]) -> Result<Tensor, TrainError> {
+    Ok(Tensor::from_slice(values, values.len(), &Device::Cpu)?)
+}
+
+pub(super) fn floats(values: &[f32]) -> Result<Tensor, TrainError> {
+    Ok(Tensor::from_slice(values, values.len(), &Device::Cpu)?)
+}
+
+/// Logits with disallowed entries at −∞. Rows with nothing allowed (done states, s0 backward)
+/// are kept whole, so that no row is all −∞ (a softmax of it is NaN); their values are unused.
+pub(super) fn masked_logits(
+    logits: &Tensor,
+    masks: &[bool],
+    actions: usize,
+) -> Result<Tensor, TrainError> {
+    let mut keep: Vec<u8> = masks.iter().map(|m| u8::from(*m)).collect();
+    for row in keep.chunks_exact_mut(actions) {
+        if row.iter().all(|m| *m == 0) {
+            row.fill(1);
+        }
+    }
+    let rows = keep.len() / actions;
+    let keep = Tensor::from_vec(keep, (rows, actions), &Device::Cpu)?;
+    Ok(keep.where_cond(
+        logits,
+        &Tensor::full(f32::NEG_INFINITY, (rows, actions), &Device::Cpu)?,
+    )?)
+}
+
+/// `log_softmax` over the allowed entries of each row.
+pub(super) fn masked_log_softmax(
+    logits: &Tensor,
+    masks: &[bool],
+    actions: usize,
+) -> Result<Tensor, TrainError> {
+    Ok(candle_nn::ops::log_softmax(
+        &masked_logits(logits, masks, actions)?,
+        1,
+    )?)
+}
+
+/// The distinct states among `states` (back to back), and for each state its row among them.
+pub fn distinct_states(env: &Environment, states: &[i32]) -> (Vec<i32>, Vec<u32>) {
+    let w = env.width();
+    let mut table = crate::env::table::StateTable::new(w);
+    let visits = states
+        .chunks_exact(w)
+        .map(|s| table.insert(s).0 as u32)
+        .collect();
+    (table.slots().to_vec(), visits)
+}
+
+/// The loss of `objective` on a batch.
+pub fn loss(
+    env: &Environment,
+    policy: &Policy,
+    batch: &Batch,
+    objective: Objective,
+    lambda: f64,
+    ws: &mut Workspace,
+) -> Result<Loss, TrainError> {
+    match objective {
+        Objective::Fm => fm::flow_matching(env, policy, batch, ws),
+        Objective::Tb => {
+            tb::trajectory_balance(policy, batch, &terms::terms(env, policy, batch, ws)?)
+        }
+        Objective::Db | Objective::Subtb => balance::pairs(
+            batch,
+            &terms::terms(env, policy, batch, ws)?,
+            objective,
+            lambda,
+        ),
+    }
+}
+
+/// The forward policy's probabilities on every state (rows over the flat action space), for
+/// exact evaluation: a masked softmax of the forward logits, computed in chunks.
+pub fn forward_probabilities(
+    env: &Environment,
+    policy: &Policy,
+    states: &[i32],
+    ws: &mut Workspace,
+) -> Result<Vec<f64>, TrainError> {
+    let (w, a) = (env.width(), env.action_count());
+    let n = states.len() / w;
+    let mut probabilities = Vec::with_capacity(n * a);
+    let mut masks = vec![false; 4096 * a];
+    for chunk in states.chunks(4096 * w) {
+        let rows = chunk.len() / w;
+        let masks = &mut masks[..rows * a];
+        env.forward_masks(chunk, masks, ws)?;
+        let logits = policy.forward(&encode(env, chunk)?, false)?.forward;
+        let log_p = masked_log_softmax(&logits, masks, a)?
+            .flatten_all()?
+            .to_vec1::<f32>()?;
+        for (p, allowed) in log_p.iter().zip(masks.iter()) {
+            probabilities.push(if *allowed { f64::from(*p).exp() } else { 0.0 });
+        }
+    }
+    Ok(probabilities)
+}
