@@ -8,6 +8,7 @@ use crate::number::{int, ArithError, Number};
 use std::cmp::Ordering;
 
 /// A scalar as a number (ints promote; anything else is 0, which the checker rules out).
+#[inline]
 pub fn number(v: Val) -> Number {
     match v {
         Val::Int(i) => Number::from(i),
@@ -17,6 +18,7 @@ pub fn number(v: Val) -> Number {
 }
 
 /// `x op y` on ints (`+ - * // % **`), `None` for an operator that is not one of those.
+#[inline]
 pub fn int_binary(op: BinaryOp, x: i64, y: i64) -> Option<Result<i64, ArithError>> {
     Some(match op {
         BinaryOp::Add => int::add(x, y),
@@ -30,6 +32,7 @@ pub fn int_binary(op: BinaryOp, x: i64, y: i64) -> Option<Result<i64, ArithError
 }
 
 /// `x op y` on numbers (`+ - * / **`), exact while it can be; `None` for another operator.
+#[inline]
 pub fn number_binary(op: BinaryOp, x: Number, y: Number) -> Option<Result<Number, ArithError>> {
     Some(match op {
         BinaryOp::Add => Ok(x + y),
@@ -42,6 +45,7 @@ pub fn number_binary(op: BinaryOp, x: Number, y: Number) -> Option<Result<Number
 }
 
 /// `x op y` on ints for an ordering or equality operator; `None` for membership.
+#[inline]
 pub fn int_compare(op: CompareOp, x: i64, y: i64) -> Option<bool> {
     Some(match op {
         CompareOp::Eq => x == y,
@@ -55,6 +59,7 @@ pub fn int_compare(op: CompareOp, x: i64, y: i64) -> Option<bool> {
 }
 
 /// A built-in function of one scalar argument; `None` for `len`, `min`, `max` (the machine's).
+#[inline]
 pub fn unary_builtin(function: Builtin, x: Val) -> Option<Result<Val, ArithError>> {
     let transcendental = |f: fn(f64) -> f64, ok: fn(f64) -> bool| {
         let v = number(x).to_f64();

@@ -60,7 +60,8 @@ fn json_summary(validated: &gfnc::Validated) -> serde_json::Value {
         "ok": true,
         "fields": model.fields.len(),
         "actions": validated.env.action_count(),
-        "type_bound": model.state_count_bound(),
+        "type_bound": Some(model.state_count_bound()).filter(|b| b.is_finite()),
+        "type_bound_text": count_text(model.state_count_bound()),
         "exact": validated.dag.is_some(),
     });
     if let Some(dag) = &validated.dag {
@@ -110,7 +111,9 @@ pub fn summary(model: &Model) -> String {
 
 /// Exact below 2^53, scientific above.
 fn count_text(count: f64) -> String {
-    if count < 9.0e15 {
+    if count.is_infinite() {
+        "1.8e308 (more than a 64-bit float counts)".to_string()
+    } else if count < 9.0e15 {
         format!("{}", count as u64)
     } else {
         format!("{count:.3e}")

@@ -294,6 +294,9 @@ fn resume(
     }
     record.config = config;
     record.final_metrics = None;
+    // Exactness follows this exploration (its --max-states may differ from the first run's).
+    record.exact = checked.partial_reason.is_none();
+    record.exact_reason = checked.partial_reason.clone();
     dir.write_record(&record).map_err(failure)?;
     train(
         output,

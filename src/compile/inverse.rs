@@ -172,6 +172,7 @@ pub fn plan(
         written[effect.place.field] = true;
     }
     let mut old = Vec::new();
+    let mut expect = Vec::new();
     let mut errors = Vec::new();
     // Places whose old value is not known, and how many values each could have held.
     let mut unknown = Vec::new();
@@ -231,6 +232,21 @@ pub fn plan(
             unknown.push((effect.place.span, candidates));
         }
         old.push(plan);
+        expect.push(match &checked.kind {
+            hir::EffectKind::Assign {
+                op: hir::AssignOp::Set,
+                value,
+                ..
+            } if invertible(value)
+                && matches!(
+                    layout.shape(effect.place.shape),
+                    Shape::Bool | Shape::Int { .. }
+                ) =>
+            {
+                Some(node(compiler, value, &mut errors))
+            }
+            _ => None,
+        });
     }
     let product: f64 = unknown.iter().map(|(_, c)| c).product();
     if product > MAX_CANDIDATES {
@@ -258,7 +274,7 @@ pub fn plan(
         ));
     }
     if errors.is_empty() {
-        Ok(ParentPlan { old })
+        Ok(ParentPlan { old, expect })
     } else {
         Err(errors)
     }

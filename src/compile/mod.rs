@@ -36,6 +36,7 @@ pub fn compile(model: &Model) -> Result<Program, Vec<Diagnostic>> {
             .help("use smaller bounds")]
     })?;
     limits::check(model)?;
+    check_action_space(model)?;
     let mut compiler = Compiler::new(&model.lets, &layout);
     let errors = |e: CompileError| vec![compile_error(e.span, e.message)];
     compiler.compile_lets().map_err(errors)?;
@@ -53,7 +54,17 @@ pub fn compile(model: &Model) -> Result<Program, Vec<Diagnostic>> {
     };
     let done = optional(&mut compiler, &model.done)?;
     let mode = optional(&mut compiler, &model.mode)?;
-    let reward = compiler.expr(&model.reward.expr).map_err(errors)?;
+    // `reward exp(E)` is `log_reward E`: the log is exact, and a reward like exp(-800) that a
+    // 64-bit float cannot hold is no problem.
+    let (reward_expr, reward_is_log) = match &model.reward.expr.kind {
+        hir::ExprKind::Builtin(hir::Builtin::Exp, args)
+            if !model.reward.is_log && args.len() == 1 =>
+        {
+            (&args[0], true)
+        }
+        _ => (&model.reward.expr, model.reward.is_log),
+    };
+    let reward = compiler.expr(reward_expr).map_err(errors)?;
     let mut families = Vec::new();
     let mut actions = Vec::new();
     for (index, action) in model.actions.iter().enumerate() {
@@ -115,10 +126,35 @@ pub fn compile(model: &Model) -> Result<Program, Vec<Diagnostic>> {
         stop,
         done,
         reward,
-        reward_is_log: model.reward.is_log,
+        reward_is_log,
         mode,
         initial,
     })
+}
+
+/// The most flat actions (values of every family, `stop` aside): the policy has one output per
+/// action, and a space of millions would not fit a run anyway.
+pub const MAX_ACTIONS: f64 = 65_536.0;
+
+/// Refuse an action space too large to lay out, before its combinations are built.
+fn check_action_space(model: &Model) -> Result<(), Vec<Diagnostic>> {
+    let mut total = 0.0;
+    for action in &model.actions {
+        let values: f64 = action.args.iter().map(|(_, d)| d.len() as f64).product();
+        total += values;
+        if total > MAX_ACTIONS {
+            return Err(vec![Diagnostic::new(
+                "gfn::compile::too_large",
+                format!(
+                    "the flat action space has more than {MAX_ACTIONS} actions (`{}` alone takes {values:.0} values)",
+                    action.name
+                ),
+            )
+            .label(action.name_span, "too many argument values")
+            .help("the policy has one output per action: narrow the argument domains, or split the choice into several steps")]);
+        }
+    }
+    Ok(())
 }
 
 /// Every combination of argument values, the last argument varying fastest.

@@ -451,8 +451,28 @@ pub fn check_parents(env: &Environment, dag: &Dag) -> Result<(), EnvError> {
     let mut ws = Workspace::default();
     let mut found = Vec::new();
     let mut backward_edges = 0usize;
-    for c in 0..dag.len() {
+    // The forward edges into each state: a derived parent must be the source of one of them
+    // with the same action (a reachable parent's edge was met by the exploration), which is
+    // checked by comparing states rather than by hashing each parent.
+    let n = dag.len();
+    let mut into = vec![0u32; n + 1];
+    for &t in &dag.targets {
+        into[t as usize + 1] += 1;
+    }
+    for k in 0..n {
+        into[k + 1] += into[k];
+    }
+    let mut fill = into.clone();
+    let mut sources = vec![(0u32, 0u32); dag.edge_count()];
+    for s in 0..n {
+        for (action, c) in dag.edges(s) {
+            sources[fill[c] as usize] = (action as u32, s as u32);
+            fill[c] += 1;
+        }
+    }
+    for c in 0..n {
         let child = dag.states.get(c);
+        let incoming = &sources[into[c] as usize..into[c + 1] as usize];
         for action in 0..env.action_count() - 1 {
             found.clear();
             let count = env.parents(child, action, &mut found, &mut ws)?;
@@ -460,7 +480,10 @@ pub fn check_parents(env: &Environment, dag: &Dag) -> Result<(), EnvError> {
                 return Err(env.non_injective(child, action, &found));
             }
             for parent in found.chunks_exact(w) {
-                if dag.states.find(parent).is_none() {
+                let known = incoming
+                    .iter()
+                    .any(|(a, s)| *a as usize == action && dag.states.get(*s as usize) == parent);
+                if !known {
                     return Err(orphan(env, parent, child, action));
                 }
                 backward_edges += 1;

@@ -467,7 +467,7 @@ impl Environment {
             if value.is_finite() {
                 return Ok(value);
             }
-        } else if value.is_finite() && value > 0.0 {
+        } else if value.is_finite() && value >= f64::MIN_POSITIVE {
             return Ok(value.ln());
         }
         let word = if self.program.reward_is_log {
@@ -478,7 +478,7 @@ impl Environment {
         let must = if self.program.reward_is_log {
             "finite"
         } else {
-            "finite and > 0"
+            "finite and at least 2.2e-308 (a normal 64-bit float)"
         };
         let help = if value.is_nan() {
             "the expression is undefined here (NaN); guard it with `if` so that it has a value in every terminal state"
@@ -486,17 +486,20 @@ impl Environment {
             "the reward overflows a 64-bit float: write `log_reward` with the log of this expression (e.g. `log_reward 800 * x` for `reward exp(800 * x)`)"
         } else if value.is_infinite() {
             "log rewards must be finite: a log reward of -inf is a reward of 0; keep it above a floor"
+        } else if value >= 0.0 && !self.program.reward_is_log {
+            "rewards must be positive: add a small floor (`reward 0.01 + ...`); if this is a tiny reward a 64-bit float cannot hold (such as exp(-800)), write `log_reward` with its log instead (`log_reward -800.0`)"
         } else {
             "rewards are unnormalised probabilities: add a small positive floor, e.g. `reward 0.01 + ...`"
         };
         Err(EnvError {
             code: "gfn::env::bad_reward",
             message: format!(
-                "the {word} of state {} is {value}; it must be {must}",
-                self.render(state)
+                "the {word} of state {} is {}; it must be {must}",
+                self.render(state),
+                readable(value)
             ),
             span,
-            label: format!("{value} here"),
+            label: format!("{} here", readable(value)),
             help: help.to_string(),
         })
     }
@@ -602,5 +605,14 @@ impl Environment {
             *value = self.log_reward(state, ws)?;
         }
         Ok(())
+    }
+}
+
+/// A number for a message: scientific when tiny or huge, never a hundred digits.
+fn readable(value: f64) -> String {
+    if value != 0.0 && value.is_finite() && !(1e-4..1e15).contains(&value.abs()) {
+        format!("{value:e}")
+    } else {
+        format!("{value}")
     }
 }

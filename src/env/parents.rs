@@ -3,6 +3,7 @@
 
 use super::{Context, EnvError, Environment, Workspace};
 use crate::ir::layout::{Shape, ShapeId};
+use crate::ir::Val;
 
 impl Environment {
     /// The verified parents of `state` by flat action `action` (not `stop`), appended back to
@@ -21,6 +22,9 @@ impl Environment {
         };
         let family = &self.program.families[flat.family];
         let _machine = self.machine();
+        if !self.may_have_parent(flat, state, ws) {
+            return Ok(0);
+        }
         let mut candidates = std::mem::take(&mut ws.candidates);
         candidates.clear();
         candidates.extend_from_slice(state);
@@ -64,6 +68,34 @@ impl Environment {
         ws.verify = child;
         ws.candidates = candidates;
         Ok(found)
+    }
+
+    /// False when an assignment of the action left its place with another value than the one
+    /// it assigns: then no state steps to `state` by it. Decided on the child alone, before any
+    /// candidate is copied (a wide state costs its width per candidate).
+    fn may_have_parent(
+        &self,
+        flat: &crate::ir::FlatAction,
+        state: &[i32],
+        ws: &mut Workspace,
+    ) -> bool {
+        let family = &self.program.families[flat.family];
+        let machine = self.machine();
+        for (effect, expect) in family.effects.iter().zip(&family.parents.expect) {
+            let Some(node) = expect else { continue };
+            ws.scratch.start(&flat.args);
+            let Ok(slot) = self.resolve(&effect.place, state, ws) else {
+                return false;
+            };
+            ws.scratch.start(&flat.args);
+            let held = i64::from(state[slot]);
+            match machine.eval(*node, state, &mut ws.scratch) {
+                Ok(Val::Bool(b)) if held != i64::from(b) => return false,
+                Ok(Val::Int(i)) if held != i => return false,
+                _ => {}
+            }
+        }
+        true
     }
 
     /// Whether `candidate` is a valid state, not `done`, where `action` is allowed and steps

@@ -182,4 +182,8 @@ pub enum OldValues {
 pub struct ParentPlan {
     /// Per effect, in order.
     pub old: Vec<OldValues>,
+    /// Per effect: for `place = e` into a scalar place, with `e` reading nothing the action
+    /// writes, `e` itself: a child whose place does not hold `e` has no parent by this action,
+    /// which is decided before any candidate is built.
+    pub expect: Vec<Option<NodeId>>,
 }

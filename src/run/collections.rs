@@ -12,6 +12,7 @@ use crate::ops::number;
 use std::cmp::Ordering;
 
 impl Machine<'_> {
+    #[inline]
     pub(super) fn read_slot(
         &self,
         state: &[i32],
@@ -36,6 +37,7 @@ impl Machine<'_> {
     }
 
     /// The number of positions of a collection (for sets: the size of the universe).
+    #[inline]
     pub(super) fn positions(
         &self,
         collection: Val,
@@ -63,6 +65,7 @@ impl Machine<'_> {
     }
 
     /// The element at a position; `None` for a set position whose member is absent.
+    #[inline]
     pub(super) fn element(
         &self,
         collection: Val,
@@ -104,6 +107,7 @@ impl Machine<'_> {
         }))
     }
 
+    #[inline]
     pub(super) fn length(
         &self,
         collection: Val,
@@ -121,6 +125,7 @@ impl Machine<'_> {
         Ok(self.positions(collection, state, node)? as i64)
     }
 
+    #[inline]
     pub(super) fn contains(
         &self,
         collection: Val,
@@ -164,6 +169,7 @@ impl Machine<'_> {
         }
     }
 
+    #[inline]
     pub(super) fn equal(
         &self,
         a: Val,
@@ -215,6 +221,7 @@ impl Machine<'_> {
         }
     }
 
+    #[inline]
     pub(super) fn compare(
         &self,
         op: CompareOp,

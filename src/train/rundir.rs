@@ -399,13 +399,25 @@ pub fn read_record(path: &Path) -> Result<RunRecord, TrainError> {
 /// An exclusive advisory lock on `DIR/.lock`, refused at once if another process holds it.
 fn lock(path: &Path) -> Result<File, TrainError> {
     let lock_path = path.join(".lock");
-    let mut file = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .read(true)
-        .write(true)
-        .open(&lock_path)
-        .map_err(|e| io("open", &lock_path, e))?;
+    let mut options = std::fs::OpenOptions::new();
+    options.create(true).truncate(false).read(true).write(true);
+    #[cfg(unix)]
+    {
+        // A `.lock` that is a symbolic link is refused, not followed: writing the pid into it
+        // would overwrite whatever it points to.
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NOFOLLOW);
+    }
+    let mut file = options.open(&lock_path).map_err(|e| {
+        if e.raw_os_error() == Some(libc::ELOOP) {
+            TrainError::Usage(format!(
+                "{} is a symbolic link; remove it (gfnc writes its lock there)",
+                lock_path.display()
+            ))
+        } else {
+            io("open", &lock_path, e)
+        }
+    })?;
     #[cfg(unix)]
     {
         use std::os::unix::io::AsRawFd;

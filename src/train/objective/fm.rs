@@ -61,10 +61,17 @@ pub(super) fn flow_matching(
         padded.extend(group.iter().copied());
         padded.extend(std::iter::repeat_n(pad, widest - group.len()));
     }
-    let inflow = edges
-        .index_select(&indices(&padded)?, 0)?
-        .reshape((groups.len(), widest))?
-        .log_sum_exp(1)?;
+    // No state but s0 in the batch (every trajectory stopped at once): no inflow to match.
+    let inflow = if groups.is_empty() {
+        None
+    } else {
+        Some(
+            edges
+                .index_select(&indices(&padded)?, 0)?
+                .reshape((groups.len(), widest))?
+                .log_sum_exp(1)?,
+        )
+    };
     // Outflow of the children: log-sum-exp of allowed edges, or the log reward if done.
     let mut log_rewards = vec![0.0f32; n];
     let mut done = vec![0u8; n];
@@ -91,15 +98,16 @@ pub(super) fn flow_matching(
         .map(|k| log_rewards[k])
         .collect();
     let stop_flow = own.flatten_all()?.index_select(&indices(&stoppable)?, 0)?;
-    let value = if groups.is_empty() {
-        losses::flow_matching(
+    let value = match &inflow {
+        None => losses::flow_matching(
             &Tensor::zeros(1, DType::F32, &Device::Cpu)?,
             &Tensor::zeros(1, DType::F32, &Device::Cpu)?,
             &stop_flow,
             &floats(&stop_rewards)?,
-        )?
-    } else {
-        losses::flow_matching(&inflow, &outflow, &stop_flow, &floats(&stop_rewards)?)?
+        )?,
+        Some(inflow) => {
+            losses::flow_matching(inflow, &outflow, &stop_flow, &floats(&stop_rewards)?)?
+        }
     };
     // log Z is the outflow of s0.
     let s0 = table.find(env.initial_state()).unwrap_or(0);
