@@ -14,7 +14,19 @@ pub fn run(
     json: bool,
 ) -> Result<(), Failure> {
     let source = read_source(path)?;
-    let validated = super::validate(output, path, &source, overrides, checks)?;
+    let validated = match super::validate(output, path, &source, overrides, checks) {
+        Ok(validated) => validated,
+        Err(failure) => {
+            // The diagnostics went to stderr; --json still gets one object on stdout.
+            if json && matches!(failure, Failure::Reported) {
+                say!(
+                    "{}",
+                    serde_json::json!({"ok": false, "file": path.display().to_string()})
+                );
+            }
+            return Err(failure);
+        }
+    };
     let model = &validated.model;
     if json {
         say!("{}", json_summary(&validated));
@@ -43,7 +55,7 @@ pub fn run(
                 )),
                 None => text.push_str("\n    no probe (--probe 0)"),
             }
-            text.push_str("\n    raise --max-states to check exhaustively; training keeps checking the states it visits");
+            text.push_str("\n    raise --max-states (or --max-memory) to check exhaustively; training keeps checking the states it visits");
             text
         }
         (None, None) => String::new(),

@@ -53,7 +53,7 @@ struct ExploreArgs {
     #[arg(long, default_value_t = gfnc::DEFAULT_PROBE, value_name = "K", value_parser = count(0, 10_000_000))]
     probe: usize,
     /// The probe's time limit, in seconds.
-    #[arg(long = "probe-seconds", default_value_t = gfnc::DEFAULT_PROBE_SECONDS, value_name = "S")]
+    #[arg(long = "probe-seconds", default_value_t = gfnc::DEFAULT_PROBE_SECONDS, value_name = "S", value_parser = seconds)]
     probe_seconds: f64,
 }
 
@@ -66,11 +66,7 @@ impl ExploreArgs {
             },
             probe: self.probe,
             seed: 0,
-            probe_seconds: if self.probe_seconds.is_finite() {
-                self.probe_seconds.max(0.0)
-            } else {
-                gfnc::DEFAULT_PROBE_SECONDS
-            },
+            probe_seconds: self.probe_seconds,
         }
     }
 }
@@ -358,6 +354,36 @@ fn count(lo: usize, hi: usize) -> impl Fn(&str) -> Result<usize, String> + Clone
     }
 }
 
+/// A param set twice with `--set` is a usage error rather than a silent last-one-wins.
+fn unique_overrides(command: &Command) -> Result<(), Failure> {
+    let overrides: &[Override] = match command {
+        Command::Check { overrides, .. }
+        | Command::Enumerate { overrides, .. }
+        | Command::Inspect { overrides, .. } => overrides,
+        Command::Run(args) => &args.overrides,
+        _ => &[],
+    };
+    for (k, o) in overrides.iter().enumerate() {
+        if overrides[..k].iter().any(|p| p.name == o.name) {
+            return Err(Failure::Usage(format!(
+                "--set {} is given twice: keep one value",
+                o.name
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// A duration in seconds: finite and not negative.
+fn seconds(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(s) if s.is_finite() && s >= 0.0 => Ok(s),
+        _ => Err(format!(
+            "expected a number of seconds, 0 or more, found `{text}`"
+        )),
+    }
+}
+
 fn parse_override(text: &str) -> Result<Override, String> {
     Override::parse(text).ok_or_else(|| format!("expected NAME=VALUE, found `{text}`"))
 }
@@ -510,6 +536,10 @@ pub fn main() -> ExitCode {
         ColorChoice::Auto => diagnostic::Color::Never,
     };
     let output = Output { color };
+    if let Err(Failure::Usage(message)) = unique_overrides(&cli.command) {
+        warn!("error: {message}");
+        return ExitCode::from(2);
+    }
     let result = match cli.command {
         Command::Check {
             file,

@@ -187,6 +187,10 @@ fn start(
         config.steps = steps_for(trajectories, config.batch)?;
     }
     config.validate().map_err(Failure::Usage)?;
+    // Refuse an unusable --out before exploring, which may take a while.
+    if let Some(out) = &options.out {
+        RunDir::check_available(out, options.force).map_err(|e| fail(output, &path, &source, e))?;
+    }
     let checked = environment(output, &path, &source, &options.overrides, &options.checks)?;
     check_memory(&checked, &config, options.checks.budget.max_bytes)?;
     let out = match &options.out {
@@ -284,12 +288,24 @@ fn resume(
     let hash = rundir::source_hash(&source, &record.overrides);
     let rows = dir.load(&mut trainer, &hash).map_err(failure)?;
     if trainer.step >= config.steps {
+        let target = match options.trajectories {
+            Some(t) => format!(
+                "--trajectories {t} is {} steps of {}",
+                config.steps, config.batch
+            ),
+            None => format!("the target is step {}", config.steps),
+        };
         warn!(
-            "nothing to do: {} is at step {} and --steps is {}; pass a larger --steps (or --trajectories) to train further",
+            "nothing to do: {} is at step {} and {target}; pass a larger --steps (or --trajectories) to train further",
             dir_path.display(),
             trainer.step,
-            config.steps
         );
+        if options.json {
+            say!(
+                "{}",
+                serde_json::json!({"nothing_to_do": true, "step": trainer.step, "steps": config.steps, "out": dir_path.display().to_string()})
+            );
+        }
         return Ok(());
     }
     record.config = config;
@@ -329,7 +345,7 @@ fn train(
     let env = trainer.env;
     if let (Some(reason), false) = (&record.exact_reason, options.json || options.quiet) {
         warn!(
-            "note: no exact metrics ({reason}); the states training visits are checked as it goes (raise --max-states for exact figures)"
+            "note: no exact metrics ({reason}); the states training visits are checked as it goes (raise --max-states or --max-memory for exact figures)"
         );
     }
     let bar = progress_bar(options.quiet || options.json, config.steps, trainer.step);
@@ -374,9 +390,11 @@ fn train(
             m
         }
     };
+    let stop = || interrupted.load(Ordering::SeqCst);
     let samples = trainer
-        .draw(options.samples, config.seed ^ 0x5a5a)
+        .draw(options.samples, config.seed ^ 0x5a5a, &stop)
         .map_err(failure)?;
+    stopped_early |= stop();
     let exact = record.exact_reason.is_none();
     dir.write_file("samples.csv", &samples_csv(env, &samples, exact))
         .map_err(failure)?;
@@ -535,11 +553,12 @@ fn probability_column(exact: bool) -> &'static str {
 
 fn samples_csv(env: &Environment, samples: &[(Vec<i32>, f64, f64)], exact: bool) -> String {
     let mut writer = csv::Writer::from_writer(Vec::new());
-    let _ = writer.write_record(["state", "reward", probability_column(exact)]);
+    let _ = writer.write_record(["state", "reward", "log_reward", probability_column(exact)]);
     for (state, log_reward, log_p) in samples {
         let _ = writer.write_record([
             env.render(state),
             super::reward_text(*log_reward),
+            format!("{log_reward}"),
             format!("{log_p}"),
         ]);
     }
@@ -592,8 +611,8 @@ pub fn sample(
         &checked.env,
         policy,
         trainer.dag.as_ref(),
-        count,
-        seed,
+        (count, seed),
+        &|| false,
         &mut ws,
     )
     .map_err(failure)?;

@@ -77,7 +77,21 @@ impl Environment {
                 };
                 let len = state[slot];
                 if len <= 0 {
-                    return Err(out_of_range("a sequence of -1 elements".to_string()));
+                    let field = &self.program.model.fields[effect.place.field].name;
+                    return Err(EnvError {
+                        code: "gfn::env::out_of_range",
+                        message: format!(
+                            "action `{}` would pop from `{field}`, which is empty, in state {}",
+                            self.action_name(action),
+                            self.render(state)
+                        ),
+                        span: Some(effect.span),
+                        label: "pops an empty sequence".to_string(),
+                        help: format!(
+                            "add `when len({field}) > 0` to action `{}`",
+                            self.program.families[self.program.actions[action].family].name
+                        ),
+                    });
                 }
                 child[slot] = len - 1;
                 let at = slot + 1 + (len - 1) as usize * stride as usize;

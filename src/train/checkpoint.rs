@@ -10,7 +10,11 @@ use std::collections::HashMap;
 use std::path::Path;
 
 fn io(what: &str, path: &Path, e: impl std::fmt::Display) -> TrainError {
-    TrainError::Io(format!("cannot {what} {}: {e}", path.display()))
+    TrainError::Io(format!(
+        "cannot {what} {}: {}",
+        path.display(),
+        super::first_line(&e)
+    ))
 }
 
 pub fn save_model(policy: &Policy, dir: &Path) -> Result<(), TrainError> {
@@ -23,8 +27,9 @@ pub fn load_model(policy: &mut Policy, dir: &Path) -> Result<(), TrainError> {
     let path = dir.join("model.safetensors");
     policy.varmap.load(&path).map_err(|e| {
         TrainError::Checkpoint(format!(
-            "{}: does not fit this run's network ({e})",
-            path.display()
+            "{}: does not fit this run's network ({})",
+            path.display(),
+            super::first_line(&e)
         ))
     })
 }

@@ -27,6 +27,13 @@ use serde::{Deserialize, Serialize};
 use std::collections::{HashSet, VecDeque};
 use std::time::Instant;
 
+/// The first line of an error: candle appends a backtrace to some of its messages, which is
+/// for its developers, not for a user.
+pub fn first_line(error: &dyn std::fmt::Display) -> String {
+    let text = error.to_string();
+    text.lines().next().unwrap_or("").trim().to_string()
+}
+
 /// Why training stopped with an error.
 #[derive(Debug)]
 pub enum TrainError {
@@ -65,7 +72,7 @@ impl std::fmt::Display for TrainError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             TrainError::Env(e) => write!(f, "{}", e.message),
-            TrainError::Tensor(e) => write!(f, "tensor error: {e}"),
+            TrainError::Tensor(e) => write!(f, "tensor error: {}", first_line(e)),
             TrainError::NonFinite { step, loss, max_abs_log_reward } => write!(
                 f,
                 "the loss became {loss} at step {step} (largest |log R| in the batch: {max_abs_log_reward:.1})"
@@ -315,13 +322,14 @@ impl<'e> Trainer<'e> {
         &mut self,
         count: usize,
         seed: u64,
+        stop: &dyn Fn() -> bool,
     ) -> Result<Vec<(Vec<i32>, f64, f64)>, TrainError> {
         draw(
             self.env,
             &self.policy,
             self.dag.as_ref(),
-            count,
-            seed,
+            (count, seed),
+            stop,
             &mut self.ws,
         )
     }
@@ -449,12 +457,14 @@ struct TrainerState {
 }
 
 /// Draw objects from a policy; see [`Trainer::draw`].
+/// `stop` is asked between batches of 256 objects: drawing ends early (with what it has) when
+/// it says so, as on Ctrl-C or SIGTERM.
 pub fn draw(
     env: &Environment,
     policy: &Policy,
     dag: Option<&Dag>,
-    count: usize,
-    seed: u64,
+    (count, seed): (usize, u64),
+    stop: &dyn Fn() -> bool,
     ws: &mut Workspace,
 ) -> Result<Vec<(Vec<i32>, f64, f64)>, TrainError> {
     let mut rng = StdRng::seed_from_u64(seed);
@@ -469,8 +479,8 @@ pub fn draw(
         }
         None => None,
     };
-    let mut out = Vec::with_capacity(count);
-    while out.len() < count {
+    let mut out = Vec::with_capacity(count.min(1 << 20));
+    while out.len() < count && !stop() {
         let batch = sample::forward(
             env,
             policy,

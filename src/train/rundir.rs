@@ -135,35 +135,20 @@ impl RunDir {
     /// A directory for a new run: created if missing; an existing non-empty one is refused
     /// unless `force`, which removes a previous run's files (and only those).
     pub fn create(path: &Path, force: bool) -> Result<RunDir, TrainError> {
+        not_a_file(path)?;
         std::fs::create_dir_all(path).map_err(|e| io("create", path, e))?;
         let lock = lock(path)?;
-        let entries: Vec<String> = std::fs::read_dir(path)
-            .map_err(|e| io("read", path, e))?
-            .filter_map(|e| e.ok())
-            .map(|e| e.file_name().to_string_lossy().to_string())
-            .filter(|name| name != ".lock")
-            .collect();
-        if !entries.is_empty() && !force {
-            let holds_run = entries.iter().any(|n| n == "run.json");
-            return Err(TrainError::Usage(if holds_run {
-                format!(
-                    "{} holds another run: continue it with `gfnc run --resume {}`, or replace it with --force",
-                    path.display(),
-                    path.display()
-                )
-            } else {
-                format!(
-                    "{} is not empty ({} entries, e.g. {}): choose another --out, or pass --force to write into it",
-                    path.display(),
-                    entries.len(),
-                    entries[0]
-                )
-            }));
-        }
+        refuse_if_taken(path, force)?;
         if force {
             for name in RUN_FILES {
                 let target = path.join(name);
-                let _ = std::fs::remove_dir_all(&target).or_else(|_| std::fs::remove_file(&target));
+                if *name == "checkpoints" {
+                    // Only checkpoint folders: a user's own file in there stays.
+                    remove_checkpoint_folders(&target, None);
+                    let _ = std::fs::remove_dir(&target);
+                } else {
+                    let _ = std::fs::remove_file(&target);
+                }
             }
         }
         let dir = RunDir {
@@ -172,6 +157,17 @@ impl RunDir {
         };
         dir.remove_debris(None);
         Ok(dir)
+    }
+
+    /// Whether a new run could use `path` (as [`RunDir::create`] would decide), without
+    /// creating or changing anything: so that a run is refused before it explores and checks.
+    pub fn check_available(path: &Path, force: bool) -> Result<(), TrainError> {
+        not_a_file(path)?;
+        if !path.exists() {
+            return Ok(());
+        }
+        drop(lock(path)?);
+        refuse_if_taken(path, force)
     }
 
     /// An existing run directory, for `--resume` or `gfnc sample`.
@@ -205,15 +201,7 @@ impl RunDir {
                 }
             }
         }
-        let checkpoints = self.path.join("checkpoints");
-        if let Ok(entries) = std::fs::read_dir(&checkpoints) {
-            for entry in entries.filter_map(|e| e.ok()) {
-                let name = format!("checkpoints/{}", entry.file_name().to_string_lossy());
-                if Some(name.as_str()) != keep {
-                    let _ = std::fs::remove_dir_all(entry.path());
-                }
-            }
-        }
+        remove_checkpoint_folders(&self.path.join("checkpoints"), keep);
     }
 
     pub fn read_record(&self) -> Result<RunRecord, TrainError> {
@@ -371,6 +359,23 @@ fn read_manifest(path: &Path) -> Result<Option<Manifest>, TrainError> {
             ),
         ));
     }
+    let inside = manifest
+        .folder
+        .strip_prefix("checkpoints/")
+        .is_some_and(is_checkpoint_folder);
+    let plain_names = manifest
+        .files
+        .iter()
+        .all(|f| !f.name.is_empty() && !f.name.contains(['/', '\\']) && !f.name.starts_with('.'));
+    if !inside || !plain_names {
+        return Err(damaged(
+            &file,
+            format!(
+                "names `{}`, not a checkpoint folder of this directory",
+                manifest.folder
+            ),
+        ));
+    }
     Ok(Some(manifest))
 }
 
@@ -394,6 +399,74 @@ pub fn read_record(path: &Path) -> Result<RunRecord, TrainError> {
         .validate()
         .map_err(|why| damaged(&file, format!("invalid configuration: {why}")))?;
     Ok(record)
+}
+
+/// `--out` naming a file rather than a directory.
+fn not_a_file(path: &Path) -> Result<(), TrainError> {
+    if path.exists() && !path.is_dir() {
+        return Err(TrainError::Usage(format!(
+            "{} exists and is not a directory: choose another --out",
+            path.display()
+        )));
+    }
+    Ok(())
+}
+
+/// A non-empty directory is refused for a new run unless `force`.
+fn refuse_if_taken(path: &Path, force: bool) -> Result<(), TrainError> {
+    let entries: Vec<String> = std::fs::read_dir(path)
+        .map_err(|e| io("read", path, e))?
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .filter(|name| name != ".lock")
+        .collect();
+    if entries.is_empty() || force {
+        return Ok(());
+    }
+    let holds = |name: &str| entries.iter().any(|n| n == name);
+    Err(TrainError::Usage(
+        if holds("run.json") && holds("checkpoint.json") {
+            format!(
+            "{} holds another run: continue it with `gfnc run --resume {}`, or replace it with --force",
+            path.display(),
+            path.display()
+        )
+        } else if holds("run.json") {
+            format!(
+            "{} holds a run that stopped before its first checkpoint (nothing to resume): replace it with --force",
+            path.display()
+        )
+        } else {
+            format!(
+            "{} is not empty ({} entries, e.g. {}): choose another --out, or pass --force to write into it",
+            path.display(),
+            entries.len(),
+            entries[0]
+        )
+        },
+    ))
+}
+
+/// Remove the checkpoint folders (`step-N`, and `.step-N.PID.tmp` being built) in `folder`,
+/// except `keep`; nothing else there is touched.
+fn remove_checkpoint_folders(folder: &Path, keep: Option<&str>) {
+    let Ok(entries) = std::fs::read_dir(folder) else {
+        return;
+    };
+    for entry in entries.filter_map(|e| e.ok()) {
+        let name = entry.file_name().to_string_lossy().to_string();
+        let ours =
+            is_checkpoint_folder(&name) || (name.starts_with(".step-") && name.ends_with(".tmp"));
+        if ours && Some(format!("checkpoints/{name}").as_str()) != keep {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
+/// `step-000001000`: the name of a checkpoint folder.
+fn is_checkpoint_folder(name: &str) -> bool {
+    name.strip_prefix("step-")
+        .is_some_and(|digits| !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// An exclusive advisory lock on `DIR/.lock`, refused at once if another process holds it.
@@ -442,10 +515,11 @@ fn lock(path: &Path) -> Result<File, TrainError> {
 pub fn metrics_csv(rows: &[Metrics]) -> String {
     let mut out =
         String::from("step,trajectories,seconds,loss,log_z,l1,tv,kl,empirical_l1,modes_found\n");
-    let opt = |v: Option<f64>| v.map(|x| format!("{x:.6}")).unwrap_or_default();
+    // Full precision: a loss of 4e-11 is not 0.000000.
+    let opt = |v: Option<f64>| v.map(|x| format!("{x}")).unwrap_or_default();
     for m in rows {
         out.push_str(&format!(
-            "{},{},{:.3},{:.6},{:.6},{},{},{},{},{}\n",
+            "{},{},{:.3},{},{},{},{},{},{},{}\n",
             m.step,
             m.trajectories,
             m.seconds,

@@ -176,10 +176,17 @@ fn killed_and_resumed(signals: &[i32], seed: u64) {
             }
         }
         assert!(kills > 0, "trial {trial}: no signal landed mid-run");
-        assert_eq!(
-            metrics_without_time(&straight),
-            metrics_without_time(&dir),
-            "trial {trial}: metrics differ from the uninterrupted run"
+        let (expected, got) = (metrics_without_time(&straight), metrics_without_time(&dir));
+        let first_difference = expected
+            .iter()
+            .zip(&got)
+            .find(|(e, g)| e != g)
+            .map(|(e, g)| format!("expected {e}\n     got {g}"));
+        assert!(
+            expected.len() == got.len() && first_difference.is_none(),
+            "trial {trial}: metrics differ from the uninterrupted run ({} vs {} rows): {first_difference:?}",
+            expected.len(),
+            got.len()
         );
         assert_eq!(
             final_figures(&straight),
@@ -650,5 +657,127 @@ fn a_diverging_run_says_why_and_what_is_kept() {
     assert!(stderr.contains("gfn::train::diverged"), "{stderr}");
     assert!(stderr.contains("rescale the reward"), "{stderr}");
     assert!(stderr.contains("checkpoint"), "{stderr}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// What a hostile tester found once, kept fixed.
+#[test]
+fn earlier_findings_stay_fixed() {
+    let dir = scratch("findings");
+    std::fs::create_dir_all(&dir).expect("dir");
+    let path = |name: &str| dir.join(name).display().to_string();
+    // Flow matching on batches that never leave s0.
+    let out = gfnc(&[
+        "run",
+        "examples/hypergrid.gfn",
+        "--objective",
+        "fm",
+        "--batch",
+        "1",
+        "--steps",
+        "60",
+        "--hidden",
+        "16",
+        "--quiet",
+        "--out",
+        &path("fm"),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    // Exactness follows the resumed exploration.
+    let out = gfnc(&[
+        "run",
+        "--resume",
+        &path("fm"),
+        "--steps",
+        "80",
+        "--max-states",
+        "10",
+        "--json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let value: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(value["exact"], false);
+    assert!(value["l1"].is_null());
+    // A .lock that is a symbolic link is refused, and what it points to is left alone.
+    std::fs::write(dir.join("victim.txt"), "precious").expect("write");
+    std::fs::remove_file(dir.join("fm/.lock")).expect("lock");
+    std::os::unix::fs::symlink(dir.join("victim.txt"), dir.join("fm/.lock")).expect("symlink");
+    let out = gfnc(&["run", "--resume", &path("fm"), "--steps", "100"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("symbolic link"));
+    assert_eq!(
+        std::fs::read_to_string(dir.join("victim.txt")).expect("kept"),
+        "precious"
+    );
+    // --force keeps a user's own file inside checkpoints/.
+    std::fs::remove_file(dir.join("fm/.lock")).expect("unlink");
+    std::fs::write(dir.join("fm/checkpoints/notes"), "mine").expect("write");
+    let out = gfnc(&[
+        "run",
+        "examples/hypergrid.gfn",
+        "--steps",
+        "20",
+        "--hidden",
+        "16",
+        "--quiet",
+        "--force",
+        "--out",
+        &path("fm"),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(
+        std::fs::read_to_string(dir.join("fm/checkpoints/notes")).expect("kept"),
+        "mine"
+    );
+    // A manifest that points outside its directory.
+    let manifest = std::fs::read_to_string(dir.join("fm/checkpoint.json")).expect("manifest");
+    std::fs::write(
+        dir.join("fm/checkpoint.json"),
+        manifest.replace("\"checkpoints/step-", "\"../other/checkpoints/step-"),
+    )
+    .expect("write");
+    let out = gfnc(&["sample", &path("fm")]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("not a checkpoint folder"));
+    // --out naming a file; --set twice; --probe-seconds NaN.
+    std::fs::write(dir.join("afile"), "x").expect("write");
+    let out = gfnc(&["run", "examples/hypergrid.gfn", "--out", &path("afile")]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("is not a directory"));
+    let out = gfnc(&[
+        "check",
+        "examples/hypergrid.gfn",
+        "--set",
+        "H=4",
+        "--set",
+        "H=5",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("given twice"));
+    let out = gfnc(&["check", "examples/hypergrid.gfn", "--probe-seconds", "NaN"]);
+    assert_eq!(out.status.code(), Some(2));
+    // check --json on an invalid file still prints one object.
+    let out = gfnc(&["check", "tests/env_errors/cycle.gfn", "--json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let value: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(value["ok"], false);
+    // A wide state with few reachable states checks at once (no quadratic parent derivation).
+    std::fs::write(
+        dir.join("wide.gfn"),
+        "env wide\nstate { b: [0..2; 65536] }\naction set(i in 0..65536) when b[i] == 0 and i == 0 { b[i] = 1 }\nstop\nreward 1.0\n",
+    )
+    .expect("write");
+    let out = gfnc(&["check", &path("wide.gfn")]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    // reward exp(E) keeps its log exactly, beyond what a float holds.
+    std::fs::write(
+        dir.join("tiny.gfn"),
+        "env tiny\nstate { x: 0..3 }\naction up when x < 2 { x += 1 }\nstop\nreward exp(-800.0 * float(x))\n",
+    )
+    .expect("write");
+    let out = gfnc(&["enumerate", &path("tiny.gfn"), "--json", "--top", "3"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let value: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(value["top"][2]["log_reward"], -1600.0);
     let _ = std::fs::remove_dir_all(&dir);
 }

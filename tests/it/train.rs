@@ -236,7 +236,9 @@ fn run_then_sample_round_trip() {
     ]);
     assert_eq!(sample.stdout, again.stdout, "sampling with a seed repeats");
     let csv = gfnc(&["sample", &out, "-n", "5"]);
-    assert!(String::from_utf8_lossy(&csv.stdout).starts_with("state,reward,log_probability"));
+    assert!(
+        String::from_utf8_lossy(&csv.stdout).starts_with("state,reward,log_reward,log_probability")
+    );
     let resumed = gfnc(&["run", "--resume", &out, "--steps", "40", "--quiet"]);
     assert_eq!(
         resumed.status.code(),

@@ -62,7 +62,7 @@ fn large_types_with_small_reachable_graphs_get_exact_metrics() {
         assert_eq!(value["exact"], true);
         assert!(value["l1"].as_f64().is_some(), "{path}: {value}");
         let samples = std::fs::read_to_string(dir.join("samples.csv")).expect("samples");
-        assert!(samples.starts_with("state,reward,log_probability\n"));
+        assert!(samples.starts_with("state,reward,log_reward,log_probability\n"));
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
@@ -96,7 +96,7 @@ fn beyond_the_budget_every_output_says_the_checks_were_partial() {
     // Without the whole graph the probability column is the trajectory's, and says so.
     let samples = std::fs::read_to_string(dir.join("samples.csv")).expect("samples");
     assert!(
-        samples.starts_with("state,reward,log_p_trajectory\n"),
+        samples.starts_with("state,reward,log_reward,log_p_trajectory\n"),
         "{samples}"
     );
     let _ = std::fs::remove_dir_all(&dir);
