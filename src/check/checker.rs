@@ -90,6 +90,15 @@ pub(super) enum Context {
     State,
 }
 
+/// What the items other than the state and the definitions give.
+pub(super) struct Items {
+    pub(super) actions: Vec<hir::Action>,
+    pub(super) stop: Option<(Option<hir::Expr>, Span)>,
+    pub(super) done: Option<(hir::Expr, Span)>,
+    pub(super) mode: Option<(hir::Expr, Span)>,
+    pub(super) reward: Option<(hir::Reward, Span)>,
+}
+
 pub(super) struct Checker<'a> {
     pub(super) program: &'a ast::Program,
     pub(super) overrides: &'a [Override],
@@ -142,6 +151,53 @@ impl<'a> Checker<'a> {
             self.resolve_constant(index, None);
         }
         self.check_state();
+        let Items {
+            actions,
+            stop,
+            done,
+            mode,
+            reward,
+        } = self.check_items();
+        self.check_unused_lets();
+        self.check_exits(stop.is_some() || done.is_some(), reward.is_some());
+        let fields: Option<Vec<hir::Field>> = self.fields.iter().cloned().collect();
+        let lets: Option<Vec<hir::LetInstance>> = self.instances.iter().cloned().collect();
+        let constants = |checker: &Checker<'a>, params: bool| -> Vec<hir::Constant> {
+            checker
+                .constants
+                .iter()
+                .filter(|c| c.declared.is_some() == params)
+                .filter_map(|c| match &c.state {
+                    Resolution::Done(value, ty) => Some(hir::Constant {
+                        name: c.name.name.clone(),
+                        value: value.clone(),
+                        ty: ty.clone(),
+                        overridden: c.overridden,
+                        span: c.name.span,
+                    }),
+                    _ => None,
+                })
+                .collect()
+        };
+        if !self.diagnostics.is_empty() {
+            return None;
+        }
+        Some(Model {
+            name: name?,
+            params: constants(self, true),
+            consts: constants(self, false),
+            fields: fields?,
+            lets: lets?,
+            actions,
+            stop: stop.map(|(g, _)| g),
+            done: done.map(|(g, _)| g),
+            reward: reward?.0,
+            mode: mode.map(|(g, _)| g),
+        })
+    }
+
+    /// Actions, exits, mode and reward, item by item.
+    fn check_items(&mut self) -> Items {
         let mut actions = Vec::new();
         let mut stop: Option<(Option<hir::Expr>, Span)> = None;
         let mut done: Option<(hir::Expr, Span)> = None;
@@ -202,7 +258,17 @@ impl<'a> Checker<'a> {
                 _ => {}
             }
         }
-        self.check_unused_lets();
+        Items {
+            actions,
+            stop,
+            done,
+            mode,
+            reward,
+        }
+    }
+
+    /// An environment needs a way to end and a reward.
+    fn check_exits(&mut self, has_exit: bool, has_reward: bool) {
         let first = self
             .program
             .items
@@ -218,14 +284,14 @@ impl<'a> Checker<'a> {
                 _ => None,
             })
             .unwrap_or(first);
-        if stop.is_none() && done.is_none() {
+        if !has_exit {
             self.error(
                 Diagnostic::new("gfn::check::missing_exit", "the environment has neither `stop` nor `done`")
                     .label(env_name, "no trajectory of this environment could ever end")
                     .help("add `stop` (any state may end the trajectory), `stop when COND`, or `done when COND`"),
             );
         }
-        if reward.is_none() {
+        if !has_reward {
             self.error(
                 Diagnostic::new(
                     "gfn::check::missing_reward",
@@ -238,40 +304,6 @@ impl<'a> Checker<'a> {
                 .help("add a line such as `reward 1.0 + float(count(i in 0..N: b[i]))`"),
             );
         }
-        let fields: Option<Vec<hir::Field>> = self.fields.iter().cloned().collect();
-        let lets: Option<Vec<hir::LetInstance>> = self.instances.iter().cloned().collect();
-        let constants = |checker: &Checker<'a>, params: bool| -> Vec<hir::Constant> {
-            checker
-                .constants
-                .iter()
-                .filter(|c| c.declared.is_some() == params)
-                .filter_map(|c| match &c.state {
-                    Resolution::Done(value, ty) => Some(hir::Constant {
-                        name: c.name.name.clone(),
-                        value: value.clone(),
-                        ty: ty.clone(),
-                        overridden: c.overridden,
-                        span: c.name.span,
-                    }),
-                    _ => None,
-                })
-                .collect()
-        };
-        if !self.diagnostics.is_empty() {
-            return None;
-        }
-        Some(Model {
-            name: name?,
-            params: constants(self, true),
-            consts: constants(self, false),
-            fields: fields?,
-            lets: lets?,
-            actions,
-            stop: stop.map(|(g, _)| g),
-            done: done.map(|(g, _)| g),
-            reward: reward?.0,
-            mode: mode.map(|(g, _)| g),
-        })
     }
 
     /// Record an item that may appear once, reporting a second one.

@@ -536,17 +536,27 @@ pub fn main() -> ExitCode {
         ColorChoice::Auto => diagnostic::Color::Never,
     };
     let output = Output { color };
-    if let Err(Failure::Usage(message)) = unique_overrides(&cli.command) {
-        warn!("error: {message}");
-        return ExitCode::from(2);
+    let result = unique_overrides(&cli.command).and_then(|()| dispatch(cli.command, &output));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Reported) => ExitCode::from(1),
+        Err(Failure::Interrupted) => ExitCode::from(130),
+        Err(Failure::Usage(message)) => {
+            warn!("error: {message}");
+            ExitCode::from(2)
+        }
     }
-    let result = match cli.command {
+}
+
+/// Run one command.
+fn dispatch(command: Command, output: &Output) -> Result<(), Failure> {
+    match command {
         Command::Check {
             file,
             overrides,
             explore,
             json,
-        } => check::run(&output, &file, &overrides, &explore.checks(), json),
+        } => check::run(output, &file, &overrides, &explore.checks(), json),
         Command::Enumerate {
             file,
             overrides,
@@ -554,7 +564,7 @@ pub fn main() -> ExitCode {
             top,
             explore,
         } => enumerate::run(
-            &output,
+            output,
             &file,
             &overrides,
             &enumerate::Options {
@@ -573,7 +583,7 @@ pub fn main() -> ExitCode {
                 }
             });
             args.options()
-                .and_then(|options| run::run(&output, options, interrupted))
+                .and_then(|options| run::run(output, options, interrupted))
         }
         Command::Inspect {
             file,
@@ -581,7 +591,7 @@ pub fn main() -> ExitCode {
             state,
             explore,
         } => inspect::run(
-            &output,
+            output,
             &file,
             &overrides,
             state.as_deref(),
@@ -593,14 +603,14 @@ pub fn main() -> ExitCode {
             format,
             seed,
             explore,
-        } => run::sample(&output, &dir, count, format, seed, &explore.checks()),
+        } => run::sample(output, &dir, count, format, seed, &explore.checks()),
         Command::Bench(BenchCommand::Train {
             file,
             warmup,
             iterations,
             batches,
         }) => bench::train(
-            &output,
+            output,
             &file,
             &bench::TrainOptions {
                 warmup,
@@ -616,7 +626,7 @@ pub fn main() -> ExitCode {
             trajectories,
             repeats,
         }) => bench::env(
-            &output,
+            output,
             &file,
             &bench::EnvOptions {
                 dims,
@@ -626,15 +636,6 @@ pub fn main() -> ExitCode {
                 repeats,
             },
         ),
-    };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(Failure::Reported) => ExitCode::from(1),
-        Err(Failure::Interrupted) => ExitCode::from(130),
-        Err(Failure::Usage(message)) => {
-            warn!("error: {message}");
-            ExitCode::from(2)
-        }
     }
 }
 

@@ -209,13 +209,7 @@ pub fn explore(
             }));
         }
         if next == next_cycle_check {
-            let edges = Edges {
-                states: &states,
-                offsets: &offsets,
-                targets: &targets,
-                actions: &actions,
-            };
-            topological_order(env, &edges)?;
+            cycles_so_far(env, &states, &offsets, &targets, &actions)?;
             next_cycle_check *= CYCLE_CHECK_GROWTH;
         }
         if next % 65_536 == 0 && next > 0 {
@@ -235,25 +229,12 @@ pub fn explore(
         {
             env.step(&state, action, &mut child, &mut ws)?;
             if child == state {
-                return Err(env.cycle_error(
-                    action,
-                    format!(
-                        "{} --{}--> itself",
-                        env.render(&state),
-                        env.action_name(action)
-                    ),
-                ));
+                return Err(self_loop(env, &state, action));
             }
             let (id, _) = states.insert(&child);
             if states.len() > budget.max_states {
                 // The states met so far may already close a cycle: say so rather than "too large".
-                let edges = Edges {
-                    states: &states,
-                    offsets: &offsets,
-                    targets: &targets,
-                    actions: &actions,
-                };
-                topological_order(env, &edges)?;
+                cycles_so_far(env, &states, &offsets, &targets, &actions)?;
                 return Ok(Explored::TooLarge(Overflow {
                     reason: format!("reachable states > {}", budget.max_states),
                     states: states.len(),
@@ -296,21 +277,58 @@ pub fn explore(
         max_len: 0,
         log_z: 0.0,
     };
-    let mut longest = vec![0u32; dag.len()];
-    for &s in &dag.order {
-        let s = s as usize;
-        for (_, c) in dag.edges(s) {
-            longest[c] = longest[c].max(longest[s] + 1);
-        }
-    }
-    dag.max_len = (0..dag.len())
-        .filter(|s| dag.is_terminal(*s))
-        .map(|s| longest[s])
-        .max()
-        .unwrap_or(0);
+    dag.max_len = dag.longest_trajectory();
     let terminal_rewards = dag.log_reward.iter().copied().filter(|r| !r.is_nan());
     dag.log_z = log_sum_exp(terminal_rewards);
     Ok(Explored::Complete(Box::new(dag)))
+}
+
+impl Dag {
+    /// The most actions (not counting `stop`) on a path from s0 to a terminal state, by
+    /// dynamic programming in topological order.
+    fn longest_trajectory(&self) -> u32 {
+        let mut longest = vec![0u32; self.len()];
+        for &s in &self.order {
+            let s = s as usize;
+            for (_, c) in self.edges(s) {
+                longest[c] = longest[c].max(longest[s] + 1);
+            }
+        }
+        (0..self.len())
+            .filter(|s| self.is_terminal(*s))
+            .map(|s| longest[s])
+            .max()
+            .unwrap_or(0)
+    }
+}
+
+/// Report a cycle among the states expanded so far, if their edges close one.
+fn cycles_so_far(
+    env: &Environment,
+    states: &StateTable,
+    offsets: &[u32],
+    targets: &[u32],
+    actions: &[u32],
+) -> Result<(), EnvError> {
+    let edges = Edges {
+        states,
+        offsets,
+        targets,
+        actions,
+    };
+    topological_order(env, &edges).map(|_| ())
+}
+
+/// An action whose child is the state itself: the shortest cycle.
+fn self_loop(env: &Environment, state: &[i32], action: usize) -> EnvError {
+    env.cycle_error(
+        action,
+        format!(
+            "{} --{}--> itself",
+            env.render(state),
+            env.action_name(action)
+        ),
+    )
 }
 
 /// Enumerate the reachable DAG, checking it on the way. More than `limit` states is an error
