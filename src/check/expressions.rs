@@ -131,103 +131,13 @@ impl<'a> Checker<'a> {
         let typed = |kind, ty| hir::Expr { kind, ty, span };
         match &expr.kind {
             ast::ExprKind::Int(Some(v)) => typed(ExprKind::Const(Value::Int(*v)), Type::Int),
-            ast::ExprKind::Int(None) => {
-                self.error(
-                    Diagnostic::new(
-                        "gfn::check::literal_out_of_range",
-                        "this integer does not fit in 64 bits",
-                    )
-                    .label(span, "too large")
-                    .help(format!(
-                        "integers lie between {} and {}",
-                        i64::MIN,
-                        i64::MAX
-                    )),
-                );
-                error_expr(span)
-            }
-            ast::ExprKind::Float(text) => {
-                match Number::parse_decimal(text).filter(|n| n.to_f64().is_finite()) {
-                    Some(n) => typed(ExprKind::Const(Value::Float(n)), Type::Float),
-                    None => {
-                        self.error(
-                            Diagnostic::new(
-                                "gfn::check::literal_out_of_range",
-                                "this number is too large for a 64-bit float",
-                            )
-                            .label(span, "too large")
-                            .help("floats lie within about ±1.8e308"),
-                        );
-                        error_expr(span)
-                    }
-                }
-            }
+            ast::ExprKind::Int(..) => self.check_int_literal(expr),
+            ast::ExprKind::Float(..) => self.check_float_literal(expr),
             ast::ExprKind::Bool(b) => typed(ExprKind::Const(Value::Bool(*b)), Type::Bool),
             ast::ExprKind::Name(name) => self.check_name(name, context),
-            ast::ExprKind::Array(items) => {
-                let items: Vec<hir::Expr> =
-                    items.iter().map(|i| self.check_expr(i, context)).collect();
-                let mut element = Type::Error;
-                for item in &items {
-                    match element.unify(&item.ty) {
-                        Some(t) => element = t,
-                        None => {
-                            self.error(
-                                Diagnostic::new(
-                                    "gfn::check::type_mismatch",
-                                    format!(
-                                        "array elements must have one type; found {element} and {}",
-                                        item.ty
-                                    ),
-                                )
-                                .label(item.span, format!("this is {}", item.ty))
-                                .help("make all elements the same type"),
-                            );
-                            return error_expr(span);
-                        }
-                    }
-                }
-                let n = items.len();
-                let ty = Type::Array(Box::new(element), n);
-                if !self.fits_in_memory(&ty, span) {
-                    return error_expr(span);
-                }
-                typed(ExprKind::Array(items), ty)
-            }
-            ast::ExprKind::Repeat { value, count } => {
-                let value = self.check_expr(value, context);
-                let saved = std::mem::take(&mut self.locals);
-                let n = self.constant_length(count, "the count of a repeated array");
-                self.locals = saved;
-                match n {
-                    Some(n) => {
-                        let ty = Type::Array(Box::new(value.ty.clone()), n);
-                        if !self.fits_in_memory(&ty, span) {
-                            return error_expr(span);
-                        }
-                        typed(ExprKind::Repeat(Box::new(value), n), ty)
-                    }
-                    None => error_expr(span),
-                }
-            }
-            ast::ExprKind::Unary(op, operand) => {
-                let operand = self.check_expr(operand, context);
-                let ty = match op {
-                    UnaryOp::Neg => {
-                        if !self.expect_number(&operand, "the operand of `-`") {
-                            return error_expr(span);
-                        }
-                        operand.ty.clone()
-                    }
-                    UnaryOp::Not => {
-                        if !self.expect_bool(&operand, "the operand of `not`") {
-                            return error_expr(span);
-                        }
-                        Type::Bool
-                    }
-                };
-                typed(ExprKind::Unary(*op, Box::new(operand)), ty)
-            }
+            ast::ExprKind::Array(..) => self.check_array_literal(expr, context),
+            ast::ExprKind::Repeat { .. } => self.check_repeat_literal(expr, context),
+            ast::ExprKind::Unary(..) => self.check_unary(expr, context),
             ast::ExprKind::Binary(op, a, b) => self.check_binary(*op, a, b, span, context),
             ast::ExprKind::Compare(first, rest) => self.check_compare(first, rest, span, context),
             ast::ExprKind::Range { .. } => {
@@ -238,32 +148,26 @@ impl<'a> Checker<'a> {
                 );
                 error_expr(span)
             }
-            ast::ExprKind::If(c, a, b) => {
-                let c = self.check_expr(c, context);
-                let a = self.check_expr(a, context);
-                let b = self.check_expr(b, context);
-                if !self.expect_bool(&c, "the condition of `if`") {
-                    return error_expr(span);
-                }
-                match a.ty.unify(&b.ty) {
-                    Some(ty) => typed(ExprKind::If(Box::new(c), Box::new(a), Box::new(b)), ty),
-                    None => {
-                        self.error(
-                            Diagnostic::new(
-                                "gfn::check::type_mismatch",
-                                format!(
-                                    "the branches of `if` have different types: {} and {}",
-                                    a.ty, b.ty
-                                ),
-                            )
-                            .label(a.span, format!("this is {}", a.ty))
-                            .label(b.span, format!("this is {}", b.ty))
-                            .help("both branches must give the same type"),
-                        );
-                        error_expr(span)
-                    }
-                }
+            ast::ExprKind::If(..) => self.check_conditional(expr, context),
+            ast::ExprKind::Index(..) => self.check_index(expr, context),
+            ast::ExprKind::Call(function, args) => self.check_call(function, args, span, context),
+            ast::ExprKind::Method(receiver, method, args) => {
+                self.check_method(receiver, method, args, span, context)
             }
+            ast::ExprKind::Aggregate {
+                function,
+                variable,
+                domain,
+                body,
+            } => self.check_aggregate(function, variable, domain, body, span, context),
+        }
+    }
+
+    /// `a[i]`: an array, sequence or constant collection indexed by an int.
+    fn check_index(&mut self, expr: &ast::Expr, context: Context) -> hir::Expr {
+        let span = expr.span;
+        let typed = |kind, ty| hir::Expr { kind, ty, span };
+        match &expr.kind {
             ast::ExprKind::Index(base, index) => {
                 let base = self.check_expr(base, context);
                 let index = self.check_expr(index, context);
@@ -308,16 +212,181 @@ impl<'a> Checker<'a> {
                 };
                 typed(ExprKind::Index(Box::new(base), Box::new(index)), ty)
             }
-            ast::ExprKind::Call(function, args) => self.check_call(function, args, span, context),
-            ast::ExprKind::Method(receiver, method, args) => {
-                self.check_method(receiver, method, args, span, context)
+            _ => error_expr(span),
+        }
+    }
+
+    /// `if c then a else b`: a bool condition, branches of one type.
+    fn check_conditional(&mut self, expr: &ast::Expr, context: Context) -> hir::Expr {
+        let span = expr.span;
+        let typed = |kind, ty| hir::Expr { kind, ty, span };
+        match &expr.kind {
+            ast::ExprKind::If(c, a, b) => {
+                let c = self.check_expr(c, context);
+                let a = self.check_expr(a, context);
+                let b = self.check_expr(b, context);
+                if !self.expect_bool(&c, "the condition of `if`") {
+                    return error_expr(span);
+                }
+                match a.ty.unify(&b.ty) {
+                    Some(ty) => typed(ExprKind::If(Box::new(c), Box::new(a), Box::new(b)), ty),
+                    None => {
+                        self.error(
+                            Diagnostic::new(
+                                "gfn::check::type_mismatch",
+                                format!(
+                                    "the branches of `if` have different types: {} and {}",
+                                    a.ty, b.ty
+                                ),
+                            )
+                            .label(a.span, format!("this is {}", a.ty))
+                            .label(b.span, format!("this is {}", b.ty))
+                            .help("both branches must give the same type"),
+                        );
+                        error_expr(span)
+                    }
+                }
             }
-            ast::ExprKind::Aggregate {
-                function,
-                variable,
-                domain,
-                body,
-            } => self.check_aggregate(function, variable, domain, body, span, context),
+            _ => error_expr(span),
+        }
+    }
+
+    /// `-x` and `not b`.
+    fn check_unary(&mut self, expr: &ast::Expr, context: Context) -> hir::Expr {
+        let span = expr.span;
+        let typed = |kind, ty| hir::Expr { kind, ty, span };
+        match &expr.kind {
+            ast::ExprKind::Unary(op, operand) => {
+                let operand = self.check_expr(operand, context);
+                let ty = match op {
+                    UnaryOp::Neg => {
+                        if !self.expect_number(&operand, "the operand of `-`") {
+                            return error_expr(span);
+                        }
+                        operand.ty.clone()
+                    }
+                    UnaryOp::Not => {
+                        if !self.expect_bool(&operand, "the operand of `not`") {
+                            return error_expr(span);
+                        }
+                        Type::Bool
+                    }
+                };
+                typed(ExprKind::Unary(*op, Box::new(operand)), ty)
+            }
+            _ => error_expr(span),
+        }
+    }
+
+    /// `[value; count]` with a constant count.
+    fn check_repeat_literal(&mut self, expr: &ast::Expr, context: Context) -> hir::Expr {
+        let span = expr.span;
+        let typed = |kind, ty| hir::Expr { kind, ty, span };
+        match &expr.kind {
+            ast::ExprKind::Repeat { value, count } => {
+                let value = self.check_expr(value, context);
+                let saved = std::mem::take(&mut self.locals);
+                let n = self.constant_length(count, "the count of a repeated array");
+                self.locals = saved;
+                match n {
+                    Some(n) => {
+                        let ty = Type::Array(Box::new(value.ty.clone()), n);
+                        if !self.fits_in_memory(&ty, span) {
+                            return error_expr(span);
+                        }
+                        typed(ExprKind::Repeat(Box::new(value), n), ty)
+                    }
+                    None => error_expr(span),
+                }
+            }
+            _ => error_expr(span),
+        }
+    }
+
+    /// An array literal: elements of one type.
+    fn check_array_literal(&mut self, expr: &ast::Expr, context: Context) -> hir::Expr {
+        let span = expr.span;
+        let typed = |kind, ty| hir::Expr { kind, ty, span };
+        match &expr.kind {
+            ast::ExprKind::Array(items) => {
+                let items: Vec<hir::Expr> =
+                    items.iter().map(|i| self.check_expr(i, context)).collect();
+                let mut element = Type::Error;
+                for item in &items {
+                    match element.unify(&item.ty) {
+                        Some(t) => element = t,
+                        None => {
+                            self.error(
+                                Diagnostic::new(
+                                    "gfn::check::type_mismatch",
+                                    format!(
+                                        "array elements must have one type; found {element} and {}",
+                                        item.ty
+                                    ),
+                                )
+                                .label(item.span, format!("this is {}", item.ty))
+                                .help("make all elements the same type"),
+                            );
+                            return error_expr(span);
+                        }
+                    }
+                }
+                let n = items.len();
+                let ty = Type::Array(Box::new(element), n);
+                if !self.fits_in_memory(&ty, span) {
+                    return error_expr(span);
+                }
+                typed(ExprKind::Array(items), ty)
+            }
+            _ => error_expr(span),
+        }
+    }
+
+    /// A float literal, read exactly.
+    fn check_float_literal(&mut self, expr: &ast::Expr) -> hir::Expr {
+        let span = expr.span;
+        let typed = |kind, ty| hir::Expr { kind, ty, span };
+        match &expr.kind {
+            ast::ExprKind::Float(text) => {
+                match Number::parse_decimal(text).filter(|n| n.to_f64().is_finite()) {
+                    Some(n) => typed(ExprKind::Const(Value::Float(n)), Type::Float),
+                    None => {
+                        self.error(
+                            Diagnostic::new(
+                                "gfn::check::literal_out_of_range",
+                                "this number is too large for a 64-bit float",
+                            )
+                            .label(span, "too large")
+                            .help("floats lie within about ±1.8e308"),
+                        );
+                        error_expr(span)
+                    }
+                }
+            }
+            _ => error_expr(span),
+        }
+    }
+
+    /// An integer literal too large for 64 bits.
+    fn check_int_literal(&mut self, expr: &ast::Expr) -> hir::Expr {
+        let span = expr.span;
+        match &expr.kind {
+            ast::ExprKind::Int(None) => {
+                self.error(
+                    Diagnostic::new(
+                        "gfn::check::literal_out_of_range",
+                        "this integer does not fit in 64 bits",
+                    )
+                    .label(span, "too large")
+                    .help(format!(
+                        "integers lie between {} and {}",
+                        i64::MIN,
+                        i64::MAX
+                    )),
+                );
+                error_expr(span)
+            }
+            _ => error_expr(span),
         }
     }
 

@@ -236,6 +236,37 @@ impl<'a> Compiler<'a> {
                     _ => Node::Num(*op, x, y),
                 }
             }
+            ExprKind::Compare(..) => self.lower_compare(e)?,
+            ExprKind::If(c, a, b) => Node::If(self.expr(c)?, self.expr(a)?, self.expr(b)?),
+            ExprKind::Index(..) => self.lower_index(e)?,
+            ExprKind::Builtin(function, args) => {
+                let ids = args
+                    .iter()
+                    .map(|a| self.expr(a))
+                    .collect::<Result<Vec<_>, _>>()?;
+                let args = self.push_list(&ids);
+                Node::Builtin {
+                    function: *function,
+                    args,
+                    float,
+                }
+            }
+            ExprKind::Array(..) => self.lower_array(e)?,
+            ExprKind::Repeat(..) => self.lower_repeat(e)?,
+            ExprKind::Range { lo, hi, inclusive } => Node::Range {
+                lo: self.expr(lo)?,
+                hi: self.expr(hi)?,
+                inclusive: *inclusive,
+            },
+            ExprKind::Aggregate { .. } => self.lower_aggregate(e)?,
+        };
+        Ok(self.push(node, span))
+    }
+
+    /// Lower a `compare` expression to its node.
+    fn lower_compare(&mut self, e: &hir::Expr) -> Result<Node, CompileError> {
+        let span = e.span;
+        let node = match &e.kind {
             ExprKind::Compare(first, rest) => {
                 let first_id = self.expr(first)?;
                 let mut pairs = Vec::with_capacity(rest.len());
@@ -253,7 +284,20 @@ impl<'a> Compiler<'a> {
                     }
                 }
             }
-            ExprKind::If(c, a, b) => Node::If(self.expr(c)?, self.expr(a)?, self.expr(b)?),
+            _ => {
+                return Err(CompileError {
+                    span,
+                    message: "internal: a node lowered by the wrong function".to_string(),
+                })
+            }
+        };
+        Ok(node)
+    }
+
+    /// Lower an `index` expression to its node.
+    fn lower_index(&mut self, e: &hir::Expr) -> Result<Node, CompileError> {
+        let span = e.span;
+        let node = match &e.kind {
             ExprKind::Index(base, index) => {
                 let base_id = self.expr(base)?;
                 let index_id = self.expr(index)?;
@@ -287,18 +331,20 @@ impl<'a> Compiler<'a> {
                     },
                 }
             }
-            ExprKind::Builtin(function, args) => {
-                let ids = args
-                    .iter()
-                    .map(|a| self.expr(a))
-                    .collect::<Result<Vec<_>, _>>()?;
-                let args = self.push_list(&ids);
-                Node::Builtin {
-                    function: *function,
-                    args,
-                    float,
-                }
+            _ => {
+                return Err(CompileError {
+                    span,
+                    message: "internal: a node lowered by the wrong function".to_string(),
+                })
             }
+        };
+        Ok(node)
+    }
+
+    /// Lower an `array` expression to its node.
+    fn lower_array(&mut self, e: &hir::Expr) -> Result<Node, CompileError> {
+        let span = e.span;
+        let node = match &e.kind {
             ExprKind::Array(items) => {
                 let element_is_scalar = matches!(&e.ty, Type::Array(t, _) if matches!(**t, Type::Bool | Type::Int | Type::Float | Type::Error));
                 if !element_is_scalar && !self.is_constant(e) {
@@ -318,6 +364,20 @@ impl<'a> Compiler<'a> {
                     float: element_float,
                 }
             }
+            _ => {
+                return Err(CompileError {
+                    span,
+                    message: "internal: a node lowered by the wrong function".to_string(),
+                })
+            }
+        };
+        Ok(node)
+    }
+
+    /// Lower a `repeat` expression to its node.
+    fn lower_repeat(&mut self, e: &hir::Expr) -> Result<Node, CompileError> {
+        let span = e.span;
+        let node = match &e.kind {
             ExprKind::Repeat(value, count) => {
                 if !matches!(value.ty, Type::Bool | Type::Int | Type::Float)
                     && !self.is_constant(value)
@@ -333,11 +393,21 @@ impl<'a> Compiler<'a> {
                     count: *count as u32,
                 }
             }
-            ExprKind::Range { lo, hi, inclusive } => Node::Range {
-                lo: self.expr(lo)?,
-                hi: self.expr(hi)?,
-                inclusive: *inclusive,
-            },
+            _ => {
+                return Err(CompileError {
+                    span,
+                    message: "internal: a node lowered by the wrong function".to_string(),
+                })
+            }
+        };
+        Ok(node)
+    }
+
+    /// Lower an `aggregate` expression to its node.
+    fn lower_aggregate(&mut self, e: &hir::Expr) -> Result<Node, CompileError> {
+        let span = e.span;
+        let float = e.ty == Type::Float;
+        let node = match &e.kind {
             ExprKind::Aggregate {
                 function,
                 slot,
@@ -350,7 +420,13 @@ impl<'a> Compiler<'a> {
                 body: self.expr(body)?,
                 float,
             },
+            _ => {
+                return Err(CompileError {
+                    span,
+                    message: "internal: a node lowered by the wrong function".to_string(),
+                })
+            }
         };
-        Ok(self.push(node, span))
+        Ok(node)
     }
 }

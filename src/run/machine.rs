@@ -144,80 +144,13 @@ impl<'a> Machine<'a> {
         match self.code.node(id) {
             Node::Const(v) => Ok(*v),
             Node::Field { base, shape } => self.read_slot(state, *base as usize, *shape, id),
-            Node::SlotAt {
-                base,
-                stride,
-                len,
-                element,
-                index,
-            } => {
-                let i = self.eval_int(*index, state, scratch)?;
-                if i < 0 || i >= i64::from(*len) {
-                    return fault(
-                        self.code.span(*index),
-                        FaultKind::IndexOutOfRange {
-                            index: i,
-                            len: *len as usize,
-                        },
-                    );
-                }
-                self.read_slot(
-                    state,
-                    *base as usize + i as usize * *stride as usize,
-                    *element,
-                    id,
-                )
-            }
+            Node::SlotAt { .. } => self.eval_slot_at(id, state, scratch),
             Node::Local(slot) => match scratch.locals.get(scratch.base + *slot as usize) {
                 Some(v) => Ok(*v),
                 None => self.internal(id, "an unbound local"),
             },
-            Node::SlotCompare {
-                base,
-                stride,
-                len,
-                slot,
-                op,
-                rhs,
-                index,
-            } => {
-                let i = match scratch.locals.get(scratch.base + *slot as usize) {
-                    Some(Val::Int(i)) => *i,
-                    _ => return self.internal(id, "an unbound local"),
-                };
-                if i < 0 || i >= i64::from(*len) {
-                    return fault(
-                        self.code.span(*index),
-                        FaultKind::IndexOutOfRange {
-                            index: i,
-                            len: *len as usize,
-                        },
-                    );
-                }
-                let x = i64::from(
-                    state
-                        .get(*base as usize + i as usize * *stride as usize)
-                        .copied()
-                        .unwrap_or(0),
-                );
-                match ops::int_compare(*op, x, *rhs) {
-                    Some(holds) => Ok(Val::Bool(holds)),
-                    None => self.internal(id, "membership in an int"),
-                }
-            }
-            Node::Call { instance, args } => {
-                let new_base = scratch.locals.len();
-                for arg in self.code.list(*args) {
-                    let v = self.eval(*arg, state, scratch)?;
-                    scratch.locals.push(v);
-                }
-                let saved = scratch.base;
-                scratch.base = new_base;
-                let result = self.eval(self.code.lets[*instance as usize], state, scratch);
-                scratch.base = saved;
-                scratch.locals.truncate(new_base);
-                result
-            }
+            Node::SlotCompare { .. } => self.eval_slot_compare(id, state, scratch),
+            Node::Call { .. } => self.eval_call(id, state, scratch),
             Node::Neg(a) => match self.eval(*a, state, scratch)? {
                 Val::Int(i) => Ok(Val::Int(arith(span(), int::neg(i))?)),
                 Val::Num(n) => Ok(Val::Num(-n)),
@@ -251,6 +184,138 @@ impl<'a> Machine<'a> {
                 let y = self.eval(*b, state, scratch)?;
                 Ok(Val::Bool(self.compare(*op, x, y, state, scratch, id)?))
             }
+            Node::Chain { .. } => self.eval_chain(id, state, scratch),
+            Node::If(c, a, b) => {
+                let branch = if self.eval_bool(*c, state, scratch)? {
+                    *a
+                } else {
+                    *b
+                };
+                let v = self.eval(branch, state, scratch)?;
+                Ok(match (v, self.code.node(id)) {
+                    (Val::Int(i), _) if self.is_float(id) => Val::Num(Number::from(i)),
+                    (v, _) => v,
+                })
+            }
+            Node::Index { .. } => self.eval_index(id, state, scratch),
+            Node::Builtin {
+                function,
+                args,
+                float,
+            } => self.builtin(id, *function, *args, *float, state, scratch),
+            Node::Array { .. } => self.eval_array(id, state, scratch),
+            Node::Repeat { .. } => self.eval_repeat(id, state, scratch),
+            Node::Range { lo, hi, inclusive } => {
+                let lo = self.eval_int(*lo, state, scratch)?;
+                let hi = self.eval_int(*hi, state, scratch)?;
+                let hi = if *inclusive { hi.saturating_add(1) } else { hi };
+                Ok(Val::Range { lo, hi })
+            }
+            Node::Aggregate {
+                function,
+                slot,
+                domain,
+                body,
+                float,
+            } => self.aggregate(id, *function, *slot, *domain, *body, *float, state, scratch),
+        }
+    }
+
+    fn eval_slot_at(&self, id: NodeId, state: &[i32], scratch: &mut Scratch) -> Result<Val, Fault> {
+        match self.code.node(id) {
+            Node::SlotAt {
+                base,
+                stride,
+                len,
+                element,
+                index,
+            } => {
+                let i = self.eval_int(*index, state, scratch)?;
+                if i < 0 || i >= i64::from(*len) {
+                    return fault(
+                        self.code.span(*index),
+                        FaultKind::IndexOutOfRange {
+                            index: i,
+                            len: *len as usize,
+                        },
+                    );
+                }
+                self.read_slot(
+                    state,
+                    *base as usize + i as usize * *stride as usize,
+                    *element,
+                    id,
+                )
+            }
+            _ => self.internal(id, "not a SlotAt node"),
+        }
+    }
+
+    fn eval_slot_compare(
+        &self,
+        id: NodeId,
+        state: &[i32],
+        scratch: &mut Scratch,
+    ) -> Result<Val, Fault> {
+        match self.code.node(id) {
+            Node::SlotCompare {
+                base,
+                stride,
+                len,
+                slot,
+                op,
+                rhs,
+                index,
+            } => {
+                let i = match scratch.locals.get(scratch.base + *slot as usize) {
+                    Some(Val::Int(i)) => *i,
+                    _ => return self.internal(id, "an unbound local"),
+                };
+                if i < 0 || i >= i64::from(*len) {
+                    return fault(
+                        self.code.span(*index),
+                        FaultKind::IndexOutOfRange {
+                            index: i,
+                            len: *len as usize,
+                        },
+                    );
+                }
+                let x = i64::from(
+                    state
+                        .get(*base as usize + i as usize * *stride as usize)
+                        .copied()
+                        .unwrap_or(0),
+                );
+                match ops::int_compare(*op, x, *rhs) {
+                    Some(holds) => Ok(Val::Bool(holds)),
+                    None => self.internal(id, "membership in an int"),
+                }
+            }
+            _ => self.internal(id, "not a SlotCompare node"),
+        }
+    }
+
+    fn eval_call(&self, id: NodeId, state: &[i32], scratch: &mut Scratch) -> Result<Val, Fault> {
+        match self.code.node(id) {
+            Node::Call { instance, args } => {
+                let new_base = scratch.locals.len();
+                for arg in self.code.list(*args) {
+                    let v = self.eval(*arg, state, scratch)?;
+                    scratch.locals.push(v);
+                }
+                let saved = scratch.base;
+                scratch.base = new_base;
+                let result = self.eval(self.code.lets[*instance as usize], state, scratch);
+                scratch.base = saved;
+                scratch.locals.truncate(new_base);
+                result
+            }
+            _ => self.internal(id, "not a Call node"),
+        }
+    }
+
+    fn eval_chain(&self, id: NodeId, state: &[i32], scratch: &mut Scratch) -> Result<Val, Fault> {
+        match self.code.node(id) {
             Node::Chain { first, rest } => {
                 let mut left = self.eval(*first, state, scratch)?;
                 let (start, len) = *rest;
@@ -264,18 +329,12 @@ impl<'a> Machine<'a> {
                 }
                 Ok(Val::Bool(true))
             }
-            Node::If(c, a, b) => {
-                let branch = if self.eval_bool(*c, state, scratch)? {
-                    *a
-                } else {
-                    *b
-                };
-                let v = self.eval(branch, state, scratch)?;
-                Ok(match (v, self.code.node(id)) {
-                    (Val::Int(i), _) if self.is_float(id) => Val::Num(Number::from(i)),
-                    (v, _) => v,
-                })
-            }
+            _ => self.internal(id, "not a Chain node"),
+        }
+    }
+
+    fn eval_index(&self, id: NodeId, state: &[i32], scratch: &mut Scratch) -> Result<Val, Fault> {
+        match self.code.node(id) {
             Node::Index { base, index } => {
                 let collection = self.eval(*base, state, scratch)?;
                 let i = self.eval_int(*index, state, scratch)?;
@@ -291,11 +350,12 @@ impl<'a> Machine<'a> {
                     None => self.internal(id, "indexing a set"),
                 }
             }
-            Node::Builtin {
-                function,
-                args,
-                float,
-            } => self.builtin(id, *function, *args, *float, state, scratch),
+            _ => self.internal(id, "not a Index node"),
+        }
+    }
+
+    fn eval_array(&self, id: NodeId, state: &[i32], scratch: &mut Scratch) -> Result<Val, Fault> {
+        match self.code.node(id) {
             Node::Array { items, float } => {
                 let start = scratch.stack.len();
                 for (k, item) in self.code.list(*items).iter().enumerate() {
@@ -312,6 +372,12 @@ impl<'a> Machine<'a> {
                     len: items.1,
                 })
             }
+            _ => self.internal(id, "not a Array node"),
+        }
+    }
+
+    fn eval_repeat(&self, id: NodeId, state: &[i32], scratch: &mut Scratch) -> Result<Val, Fault> {
+        match self.code.node(id) {
             Node::Repeat { value, count } => {
                 let v = self.eval(*value, state, scratch)?;
                 let start = scratch.stack.len();
@@ -323,19 +389,7 @@ impl<'a> Machine<'a> {
                     len: *count,
                 })
             }
-            Node::Range { lo, hi, inclusive } => {
-                let lo = self.eval_int(*lo, state, scratch)?;
-                let hi = self.eval_int(*hi, state, scratch)?;
-                let hi = if *inclusive { hi.saturating_add(1) } else { hi };
-                Ok(Val::Range { lo, hi })
-            }
-            Node::Aggregate {
-                function,
-                slot,
-                domain,
-                body,
-                float,
-            } => self.aggregate(id, *function, *slot, *domain, *body, *float, state, scratch),
+            _ => self.internal(id, "not a Repeat node"),
         }
     }
 
