@@ -248,36 +248,43 @@ pub fn plan(
             _ => None,
         });
     }
-    let product: f64 = unknown.iter().map(|(_, c)| c).product();
-    if product > MAX_CANDIDATES {
-        let (first, _) = unknown[0];
-        let places = if unknown.len() == 1 {
-            "the old value of this place is not known".to_string()
-        } else {
-            format!("the old values of {} places are not known", unknown.len())
-        };
-        let mut diagnostic = Diagnostic::new(
-            "gfn::compile::parents",
-            format!(
-                "deriving the parents of action `{}` would try {} candidate states per state (at most {} are allowed): {places}",
-                action.name,
-                count_text(product),
-                MAX_CANDIDATES
-            ),
-        )
-        .label(first, "its old value is not known");
-        for (span, _) in unknown.iter().skip(1).take(3) {
-            diagnostic = diagnostic.label(*span, "and this one's");
-        }
-        errors.push(diagnostic.help(
-            "pin each old value in the action's `when` (e.g. `when x[i] == 0 { x[i] = v }`), or compute the field with a `let` instead of storing it",
-        ));
-    }
+    errors.extend(candidate_limit(&action.name, &unknown));
     if errors.is_empty() {
         Ok(ParentPlan { old, expect })
     } else {
         Err(errors)
     }
+}
+
+/// The diagnostic for an action whose unpinned places make more candidate parents per state
+/// than [`MAX_CANDIDATES`] (`unknown`: each such place and how many values it could have held).
+fn candidate_limit(action: &str, unknown: &[(crate::span::Span, f64)]) -> Option<Diagnostic> {
+    let product: f64 = unknown.iter().map(|(_, c)| c).product();
+    if product <= MAX_CANDIDATES {
+        return None;
+    }
+    let (first, _) = unknown[0];
+    let places = if unknown.len() == 1 {
+        "the old value of this place is not known".to_string()
+    } else {
+        format!("the old values of {} places are not known", unknown.len())
+    };
+    let mut diagnostic = Diagnostic::new(
+        "gfn::compile::parents",
+        format!(
+            "deriving the parents of action `{}` would try {} candidate states per state (at most {} are allowed): {places}",
+            action,
+            count_text(product),
+            MAX_CANDIDATES
+        ),
+    )
+    .label(first, "its old value is not known");
+    for (span, _) in unknown.iter().skip(1).take(3) {
+        diagnostic = diagnostic.label(*span, "and this one's");
+    }
+    Some(diagnostic.help(
+        "pin each old value in the action's `when` (e.g. `when x[i] == 0 { x[i] = v }`), or compute the field with a `let` instead of storing it",
+    ))
 }
 
 /// A count exactly below 2^53, in scientific form above.

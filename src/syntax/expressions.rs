@@ -61,6 +61,14 @@ impl Converter {
                 }
             }
             Rule::postfix => self.postfix(pair),
+            _ => self.primary(pair),
+        }
+    }
+
+    /// Brackets, literals, names, calls, aggregates and array literals.
+    fn primary(&mut self, pair: Pair<'_, Rule>) -> Result<Expr, Diagnostic> {
+        let span: Span = pair.as_span().into();
+        match pair.as_rule() {
             Rule::paren => {
                 let mut parts = children(pair);
                 let inner = self.expr(next(&mut parts, span, "an expression")?)?;
