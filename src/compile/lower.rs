@@ -11,7 +11,8 @@ use crate::run::{Machine, Scratch};
 use crate::span::Span;
 
 /// Why an expression cannot be compiled.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, thiserror::Error)]
+#[error("{message}")]
 pub struct CompileError {
     pub span: Span,
     pub message: String,

@@ -22,7 +22,8 @@ use crate::run::{Fault, FaultKind, Machine, Scratch};
 use crate::span::Span;
 
 /// A run-time error of the model: what failed, in which state, for which action, where.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[error("{message}")]
 pub struct EnvError {
     pub code: &'static str,
     pub message: String,

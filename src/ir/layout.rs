@@ -41,7 +41,8 @@ pub struct Layout {
 }
 
 /// Why a field type cannot be laid out.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
 pub struct LayoutError {
     pub field: usize,
     pub message: String,

@@ -34,57 +34,43 @@ pub fn first_line(error: &dyn std::fmt::Display) -> String {
     text.lines().next().unwrap_or("").trim().to_string()
 }
 
-/// Why training stopped with an error.
-#[derive(Debug)]
+/// Why training (or a run directory) stopped with an error.
+#[derive(Debug, thiserror::Error)]
 pub enum TrainError {
-    Env(EnvError),
-    Tensor(candle_core::Error),
+    /// A run-time error of the model (a cycle met while sampling, a bad reward, ...).
+    #[error("{}", .0.message)]
+    Env(#[from] EnvError),
+    /// A tensor operation failed (its backtrace left out).
+    #[error("tensor error: {}", first_line(.0))]
+    Tensor(#[from] candle_core::Error),
     /// The loss became NaN or infinite.
+    #[error("the loss became {loss} at step {step} (largest |log R| in the batch: {max_abs_log_reward:.1})")]
     NonFinite {
+        /// The step whose loss it was.
         step: usize,
+        /// The loss.
         loss: f64,
         /// The largest |log R| of the batch: float32 training fails past about 80.
         max_abs_log_reward: f64,
     },
+    /// A sampled state with no allowed action.
+    #[error("state {0} is a dead end: no action is allowed")]
     DeadEnd(String),
+    /// A backward walk met a state without parent.
+    #[error("state {0} has no parent: a backward walk cannot reach s0")]
     NoParent(String),
+    /// Reading or writing a file failed.
+    #[error("{0}")]
     Io(String),
     /// A run directory or checkpoint that cannot be used as it is.
+    #[error("{0}")]
     Checkpoint(String),
     /// A request that cannot be carried out as given (a directory in use, not empty, ...).
+    #[error("{0}")]
     Usage(String),
+    /// A bug in gfnc, reported rather than panicking.
+    #[error("internal error: {0}")]
     Internal(String),
-}
-
-impl From<EnvError> for TrainError {
-    fn from(e: EnvError) -> TrainError {
-        TrainError::Env(e)
-    }
-}
-
-impl From<candle_core::Error> for TrainError {
-    fn from(e: candle_core::Error) -> TrainError {
-        TrainError::Tensor(e)
-    }
-}
-
-impl std::fmt::Display for TrainError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            TrainError::Env(e) => write!(f, "{}", e.message),
-            TrainError::Tensor(e) => write!(f, "tensor error: {}", first_line(e)),
-            TrainError::NonFinite { step, loss, max_abs_log_reward } => write!(
-                f,
-                "the loss became {loss} at step {step} (largest |log R| in the batch: {max_abs_log_reward:.1})"
-            ),
-            TrainError::DeadEnd(state) => write!(f, "state {state} is a dead end: no action is allowed"),
-            TrainError::NoParent(state) => write!(f, "state {state} has no parent: a backward walk cannot reach s0"),
-            TrainError::Io(message) => write!(f, "{message}"),
-            TrainError::Checkpoint(message) => write!(f, "{message}"),
-            TrainError::Usage(message) => write!(f, "{message}"),
-            TrainError::Internal(message) => write!(f, "internal error: {message}"),
-        }
-    }
 }
 
 /// Samples kept for the empirical L1.
