@@ -134,3 +134,70 @@ fn to_value(machine: &Machine, val: Val, ty: &Type, scratch: &Scratch) -> Value 
         Val::Region { .. } => Value::Array(Vec::new()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::check::types::Value;
+    use crate::number::Number;
+
+    /// The value of `const C = ...` as the checker folds it (lowered, run on the machine).
+    fn constant(expr: &str) -> Result<Value, Vec<crate::Diagnostic>> {
+        let source = format!(
+            "env t\nconst C = {expr}\nstate {{ x: 0..2 }}\naction a when x < 1 {{ x += 1 }}\nstop\nreward 1.0"
+        );
+        let model = crate::load(&source, &[])?;
+        Ok(model
+            .consts
+            .iter()
+            .find(|c| c.name == "C")
+            .map(|c| c.value.clone())
+            .expect("the const"))
+    }
+
+    #[test]
+    fn the_machine_folds_constants() {
+        assert_eq!(constant("7 // 2 + -7 % 2").ok(), Some(Value::Int(4)));
+        assert_eq!(constant("2 ** 10").ok(), Some(Value::Int(1024)));
+        assert_eq!(
+            constant("1 / 3 + 1 / 6").ok(),
+            Some(Value::Float(
+                Number::parse_decimal("0.5").expect("a number")
+            ))
+        );
+        assert_eq!(constant("sum(i in 0..5: i * i)").ok(), Some(Value::Int(30)));
+        assert_eq!(constant("max(k in [3, 9, 4]: k)").ok(), Some(Value::Int(9)));
+        assert_eq!(
+            constant("count(i in 0..=10: i % 3 == 0)").ok(),
+            Some(Value::Int(4))
+        );
+        assert_eq!(
+            constant("[[1, 2], [3, 4]][1]").ok(),
+            Some(Value::Array(vec![Value::Int(3), Value::Int(4)]))
+        );
+        assert_eq!(
+            constant("if 2 > 1 then [[0; 2]] else [[1, 1]]").ok(),
+            Some(Value::Array(vec![Value::Array(vec![
+                Value::Int(0),
+                Value::Int(0)
+            ])]))
+        );
+        assert_eq!(
+            constant("round(2.5) + floor(-0.5)").ok(),
+            Some(Value::Int(1))
+        );
+    }
+
+    #[test]
+    fn the_machine_reports_faults_in_constants() {
+        for (expr, code) in [
+            ("1 // 0", "gfn::check::division_by_zero"),
+            ("[1, 2][2]", "gfn::check::index_out_of_range"),
+            ("min(i in 0..0: i)", "gfn::check::empty_aggregate"),
+            ("log(0.0)", "gfn::check::domain_error"),
+            ("9223372036854775807 + 1", "gfn::check::overflow"),
+        ] {
+            let errors = constant(expr).expect_err(expr);
+            assert_eq!(errors[0].code, code, "{expr}");
+        }
+    }
+}

@@ -385,3 +385,58 @@ fn region_element(
 fn scratch_items(scratch: &Scratch, start: u32, len: u32) -> Vec<Val> {
     scratch.stack_slice(start, len).to_vec()
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::env::{dag, Environment, Workspace};
+
+    /// Every edge of the program's DAG, stepped forward by `apply`, comes back by `invert`: the
+    /// parents derived for the child by the edge's action are exactly its source.
+    fn apply_then_invert(program: &str) {
+        let env = Environment::from_source(program, &[]).expect("compiles");
+        let graph = dag::enumerate(&env, 10_000).expect("enumerates");
+        let mut ws = Workspace::new();
+        let mut found = Vec::new();
+        let mut edges = 0;
+        for s in 0..graph.len() {
+            for (action, c) in graph.edges(s) {
+                found.clear();
+                let count = env
+                    .parents(graph.states.get(c), action, &mut found, &mut ws)
+                    .expect("parents");
+                assert_eq!(
+                    count,
+                    1,
+                    "{program}: one parent by `{}`",
+                    env.action_name(action)
+                );
+                assert_eq!(found.as_slice(), graph.states.get(s), "{program}");
+                edges += 1;
+            }
+        }
+        assert!(edges > 0, "{program}: no edge exercised");
+    }
+
+    #[test]
+    fn each_effect_is_inverted_by_its_own_plan() {
+        for program in [
+            // += and -= (a shift)
+            "env t\nstate { x: 0..9 }\naction up(k in 1..3) when x + k < 9 { x += k }\nstop\nreward 1.0",
+            "env t\nstate { x: 0..9 = 8 }\naction down when x > 0 { x -= 2 * (x % 2) + 1 }\nstop\nreward 1.0",
+            // = with the old value pinned by the guard, == and bare bool forms
+            "env t\nstate { x: [0..4; 3] }\naction set(i in 0..3, v in 1..4) when x[i] == 0 { x[i] = v }\nstop\nreward 1.0",
+            "env t\nstate { b: [bool; 3] }\naction on(i in 0..3) when not b[i] { b[i] = true }\nstop\nreward 1.0",
+            // = with an unpinned old value (every value a candidate, verified)
+            "env t\nstate { x: 0..5, d: bool }\naction finish when not d and x < 4 { x = x + 1; d = true }\naction grow when not d and x < 4 { x += 1 }\nstop\nreward 1.0",
+            // insert and remove
+            "env t\nstate { s: set<0..4> }\naction add(i in 0..4) when i not in s and len(s) < 2 { s.insert(i) }\nstop\nreward 1.0",
+            "env t\nstate { s: set<0..3> = [0, 1, 2] }\naction drop(i in 0..3) when i in s { s.remove(i) }\nstop\nreward 1.0",
+            // push and pop
+            "env t\nstate { q: seq<0..3, 3> }\naction put(v in 0..3) when len(q) < 3 { q.push(v) }\nstop\nreward 1.0",
+            // pop loses the value: it is kept by a push elsewhere, which makes the parent unique
+            "env t\nstate { q: seq<0..3, 3> = [2, 0, 1], out: seq<0..3, 3> }\naction take when len(q) > 0 { out.push(q[len(q) - 1]); q.pop() }\nstop\nreward 1.0",
+        ] {
+            apply_then_invert(program);
+        }
+    }
+}
