@@ -159,6 +159,18 @@ pub fn run(
     }
 }
 
+/// A configuration with the run's length from `--steps` or `--trajectories`, checked.
+fn with_length(mut config: Config, options: &RunOptions) -> Result<Config, Failure> {
+    if let Some(steps) = options.steps {
+        config.steps = steps;
+    }
+    if let Some(trajectories) = options.trajectories {
+        config.steps = steps_for(trajectories, config.batch)?;
+    }
+    config.validate().map_err(Failure::Usage)?;
+    Ok(config)
+}
+
 /// Iterations for `--trajectories` (at least one whole batch each).
 fn steps_for(trajectories: usize, batch: usize) -> Result<usize, Failure> {
     if trajectories == 0 {
@@ -179,14 +191,7 @@ fn start(
         .clone()
         .ok_or_else(|| Failure::Usage("give a .gfn file or --resume DIR".to_string()))?;
     let source = read_source(&path)?;
-    let mut config = options.config.clone();
-    if let Some(steps) = options.steps {
-        config.steps = steps;
-    }
-    if let Some(trajectories) = options.trajectories {
-        config.steps = steps_for(trajectories, config.batch)?;
-    }
-    config.validate().map_err(Failure::Usage)?;
+    let config = with_length(options.config.clone(), options)?;
     // Refuse an unusable --out before exploring, which may take a while.
     if let Some(out) = &options.out {
         RunDir::check_available(out, options.force).map_err(|e| fail(output, &path, &source, e))?;
@@ -269,14 +274,7 @@ fn resume(
     let mut record = dir.read_record().map_err(usage)?;
     let path = dir_path.join("env.gfn");
     let source = read_source(&path)?;
-    let mut config = record.config.clone();
-    if let Some(steps) = options.steps {
-        config.steps = steps;
-    }
-    if let Some(trajectories) = options.trajectories {
-        config.steps = steps_for(trajectories, config.batch)?;
-    }
-    config.validate().map_err(Failure::Usage)?;
+    let config = with_length(record.config.clone(), options)?;
     let overrides: Vec<Override> = record
         .overrides
         .iter()

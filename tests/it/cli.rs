@@ -1,18 +1,6 @@
 //! The `gfnc` binary's exit codes and output: 0 ok, 1 diagnostics, 2 bad usage.
 
-use std::process::{Command, Output};
-
-fn gfnc(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_gfnc"))
-        .args(args)
-        .current_dir(crate::root())
-        .output()
-        .expect("gfnc runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).to_string()
-}
+use crate::{gfnc, text};
 
 #[test]
 fn check_ok_prints_a_summary_and_exits_0() {

@@ -3,23 +3,12 @@
 //! memory limit. Every case ends with a clear message and exit 1 or 2 (or 0 when nothing is
 //! wrong), never a panic (101), an abort (134) or lost data.
 
+use crate::{gfnc, text};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
-
-fn gfnc(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_gfnc"))
-        .args(args)
-        .current_dir(crate::root())
-        .output()
-        .expect("gfnc runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).to_string()
-}
 
 fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("gfnc-hostile-{name}-{}", std::process::id()));

@@ -12,6 +12,21 @@ mod train;
 mod trust;
 
 use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// Run the `gfnc` binary from the repository root.
+pub fn gfnc(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_gfnc"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .expect("gfnc runs")
+}
+
+/// Output bytes as text.
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).to_string()
+}
 
 /// The repository root.
 pub fn root() -> &'static Path {

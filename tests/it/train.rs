@@ -1,6 +1,7 @@
 //! Training: every example learns in a short seeded run, runs repeat exactly, resuming continues
 //! exactly, and `gfnc run` / `gfnc sample` round trip through a run directory.
 
+use crate::gfnc;
 use gfnc::env::dag;
 use gfnc::env::Environment;
 use gfnc::train::{Config, Objective, Trainer};
@@ -137,14 +138,6 @@ fn resuming_continues_exactly() {
     resumed_losses.extend((0..20).map(|_| second.train_step().expect("trains")));
     assert_eq!(straight, resumed_losses);
     let _ = std::fs::remove_dir_all(&path);
-}
-
-fn gfnc(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_gfnc"))
-        .args(args)
-        .current_dir(crate::root())
-        .output()
-        .expect("gfnc runs")
 }
 
 #[test]

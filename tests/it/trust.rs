@@ -2,18 +2,11 @@
 //! exist, not the type's bound; beyond the budget the checks are partial, say so, and still
 //! catch what they meet (the probe, the sentinel while training).
 
+use crate::gfnc;
 use gfnc::env::dag::Budget;
 use gfnc::train::{Config, Objective, Trainer};
 use gfnc::{Checks, Override};
-use std::process::{Command, Output};
-
-fn gfnc(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_gfnc"))
-        .args(args)
-        .current_dir(crate::root())
-        .output()
-        .expect("gfnc runs")
-}
+use std::process::Output;
 
 fn read(path: &str) -> String {
     std::fs::read_to_string(crate::root().join(path)).expect("readable")
