@@ -100,9 +100,10 @@ pub fn run(
     Ok(())
 }
 
-/// A number for JSON: `null` when it overflows (the log beside it still says it).
+/// A reward for JSON: `null` when a 64-bit float cannot hold it (overflow, or underflow below
+/// the normal range); the log beside it still says it.
 fn finite(value: f64) -> Option<f64> {
-    value.is_finite().then_some(value)
+    (value.is_finite() && value >= f64::MIN_POSITIVE).then_some(value)
 }
 
 fn top_objects(env: &Environment, dag: &Dag, k: usize) -> Vec<(String, f64)> {

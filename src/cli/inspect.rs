@@ -48,7 +48,7 @@ pub fn run(
             dag.len()
         ),
         Ok(Explored::TooLarge(overflow)) => say!(
-            "reach     unknown: {} (raise --max-states)",
+            "reach     unknown: {} (raise --max-states or --max-memory)",
             overflow.reason
         ),
         Err(e) => say!(

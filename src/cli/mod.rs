@@ -42,12 +42,13 @@ struct Cli {
 #[derive(clap::Args, Debug, Clone, Copy)]
 struct ExploreArgs {
     /// Explore and check at most this many reachable states; beyond, checks are partial and
-    /// exact metrics are off.
-    #[arg(long = "max-states", default_value_t = gfnc::env::dag::DEFAULT_MAX_STATES, value_name = "N", value_parser = count(1, 1_000_000_000))]
-    max_states: usize,
-    /// Memory the exploration may hold, in MB.
-    #[arg(long = "max-memory", default_value_t = gfnc::env::dag::DEFAULT_MAX_BYTES / 1_000_000, value_name = "MB", value_parser = count(1, 1_000_000))]
-    max_memory: usize,
+    /// exact metrics are off [default: 1000000; a resumed run keeps its own].
+    #[arg(long = "max-states", value_name = "N", value_parser = count(1, 1_000_000_000))]
+    max_states: Option<usize>,
+    /// Memory the exploration (and a run) may hold, in MB [default: 4000; a resumed run keeps
+    /// its own].
+    #[arg(long = "max-memory", value_name = "MB", value_parser = count(1, 1_000_000))]
+    max_memory: Option<usize>,
     /// When the graph does not fit: forward trajectories (and backward walks) of the seeded
     /// probe that checks what it meets (0: none).
     #[arg(long, default_value_t = gfnc::DEFAULT_PROBE, value_name = "K", value_parser = count(0, 10_000_000))]
@@ -61,8 +62,14 @@ impl ExploreArgs {
     fn checks(self) -> gfnc::Checks {
         gfnc::Checks {
             budget: gfnc::env::dag::Budget {
-                max_states: self.max_states,
-                max_bytes: self.max_memory.saturating_mul(1_000_000),
+                max_states: self
+                    .max_states
+                    .unwrap_or(gfnc::env::dag::DEFAULT_MAX_STATES),
+                max_bytes: self
+                    .max_memory
+                    .map_or(gfnc::env::dag::DEFAULT_MAX_BYTES, |mb| {
+                        mb.saturating_mul(1_000_000)
+                    }),
             },
             probe: self.probe,
             seed: 0,
@@ -233,9 +240,10 @@ struct RunArgs {
     /// No progress bar.
     #[arg(long)]
     quiet: bool,
-    /// Objects drawn into samples.csv at the end [at most 10^7].
-    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(0..=10_000_000))]
-    samples: u64,
+    /// Objects drawn into samples.csv at the end [default: 1000; at most 10^7; a resumed run
+    /// keeps its own].
+    #[arg(long, value_parser = clap::value_parser!(u64).range(0..=10_000_000))]
+    samples: Option<u64>,
     #[command(flatten)]
     exploration: ExploreArgs,
 }
@@ -298,7 +306,9 @@ impl RunArgs {
             resume: self.resume,
             json: self.json,
             quiet: self.quiet,
-            samples: self.samples as usize,
+            samples: self.samples.map(|n| n as usize),
+            max_states: self.exploration.max_states,
+            max_memory_mb: self.exploration.max_memory,
             checks: self.exploration.checks(),
         })
     }
@@ -603,7 +613,16 @@ fn dispatch(command: Command, output: &Output) -> Result<(), Failure> {
             format,
             seed,
             explore,
-        } => run::sample(output, &dir, count, format, seed, &explore.checks()),
+        } => run::sample(
+            output,
+            &dir,
+            count,
+            format,
+            seed,
+            explore.max_states,
+            explore.max_memory,
+            &explore.checks(),
+        ),
         Command::Bench(BenchCommand::Train {
             file,
             warmup,

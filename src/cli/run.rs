@@ -30,9 +30,16 @@ pub struct RunOptions {
     pub resume: Option<PathBuf>,
     pub json: bool,
     pub quiet: bool,
-    pub samples: usize,
+    /// `--samples`, when given (default 1000; a resumed run keeps its own).
+    pub samples: Option<usize>,
+    /// `--max-states` and `--max-memory` as given, so that a resumed run keeps its own.
+    pub max_states: Option<usize>,
+    pub max_memory_mb: Option<usize>,
     pub checks: gfnc::Checks,
 }
+
+/// Objects drawn into samples.csv when `--samples` is not given.
+const DEFAULT_SAMPLES: usize = 1000;
 
 fn fail(output: &Output, path: &Path, source: &str, error: TrainError) -> Failure {
     match error {
@@ -115,6 +122,15 @@ fn environment(
     })
 }
 
+/// `1.2 GB`, `35 MB`.
+fn bytes_text(bytes: f64) -> String {
+    if bytes >= 1e9 {
+        format!("{:.1} GB", bytes / 1e9)
+    } else {
+        format!("{:.0} MB", (bytes / 1e6).ceil())
+    }
+}
+
 /// Refuse a run whose memory, estimated from the network and the batch of trajectories, is
 /// beyond `--max-memory`: better a figure and a flag now than an abort later.
 fn check_memory(checked: &Checked, config: &Config, max_bytes: usize) -> Result<(), Failure> {
@@ -122,22 +138,22 @@ fn check_memory(checked: &Checked, config: &Config, max_bytes: usize) -> Result<
     let estimate = gfnc::train::estimated_bytes(&shape, config, checked.longest + 1);
     if estimate > max_bytes as f64 && shape.inputs > 100_000 {
         return Err(Failure::Usage(format!(
-            "this run would need about {:.1} GB: the state's one-hot encoding has {} features (an integer field is encoded one feature per value of its range); narrow the ranges of the state's fields",
-            estimate / 1e9,
+            "this run would need about {}: the state's one-hot encoding has {} features (an integer field is encoded one feature per value of its range); narrow the ranges of the state's fields",
+            bytes_text(estimate),
             shape.inputs
         )));
     }
     if estimate > max_bytes as f64 {
         return Err(Failure::Usage(format!(
-            "this run would need about {:.1} GB (a network of {} inputs × --hidden {} × --layers {} with {} actions, --batch {} trajectories of up to {} states); the limit is {:.1} GB: lower --hidden, --layers or --batch, or raise --max-memory",
-            estimate / 1e9,
+            "this run would need about {} (a network of {} inputs × --hidden {} × --layers {} with {} actions, --batch {} trajectories of up to {} states); the limit is {}: lower --hidden, --layers or --batch, or raise --max-memory",
+            bytes_text(estimate),
             shape.inputs,
             config.hidden,
             config.layers,
             shape.actions,
             config.batch,
             checked.longest + 1,
-            max_bytes as f64 / 1e9
+            bytes_text(max_bytes as f64)
         )));
     }
     Ok(())
@@ -221,6 +237,9 @@ fn start(
         exact: checked.partial_reason.is_none(),
         exact_reason: checked.partial_reason.clone(),
         final_metrics: None,
+        max_states: options.max_states,
+        max_memory_mb: options.max_memory_mb,
+        samples: options.samples,
     };
     dir.write_file("env.gfn", &source).map_err(failure)?;
     dir.write_record(&record).map_err(failure)?;
@@ -280,12 +299,26 @@ fn resume(
         .iter()
         .filter_map(|o| Override::parse(o))
         .collect();
-    let checked = environment(output, &path, &source, &overrides, &options.checks)?;
+    // The run's own budget and sample count, unless given again.
+    record.max_states = options.max_states.or(record.max_states);
+    record.max_memory_mb = options.max_memory_mb.or(record.max_memory_mb);
+    record.samples = options.samples.or(record.samples);
+    let mut checks = options.checks;
+    if let Some(n) = record.max_states {
+        checks.budget.max_states = n;
+    }
+    if let Some(mb) = record.max_memory_mb {
+        checks.budget.max_bytes = mb.saturating_mul(1_000_000);
+    }
+    let checked = environment(output, &path, &source, &overrides, &checks)?;
     let failure = |e: TrainError| fail(output, &path, &source, e);
     let mut trainer = Trainer::new(&checked.env, config.clone(), checked.dag).map_err(failure)?;
     let hash = rundir::source_hash(&source, &record.overrides);
     let rows = dir.load(&mut trainer, &hash).map_err(failure)?;
-    if trainer.step >= config.steps {
+    // A run stopped while drawing its samples (or before writing its record) still has its
+    // ending to do, even at its last step.
+    let finished = record.final_metrics.is_some() && dir_path.join("samples.csv").is_file();
+    if trainer.step >= config.steps && finished {
         let target = match options.trajectories {
             Some(t) => format!(
                 "--trajectories {t} is {} steps of {}",
@@ -308,6 +341,7 @@ fn resume(
     }
     record.config = config;
     record.final_metrics = None;
+    record.params = param_values(&checked.env);
     // Exactness follows this exploration (its --max-states may differ from the first run's).
     record.exact = checked.partial_reason.is_none();
     record.exact_reason = checked.partial_reason.clone();
@@ -389,10 +423,19 @@ fn train(
         }
     };
     let stop = || interrupted.load(Ordering::SeqCst);
+    let count = record.samples.unwrap_or(DEFAULT_SAMPLES);
     let samples = trainer
-        .draw(options.samples, config.seed ^ 0x5a5a, &stop)
+        .draw(count, config.seed ^ 0x5a5a, &stop)
         .map_err(failure)?;
-    stopped_early |= stop();
+    if stop() {
+        // Stopped while drawing: no partial samples.csv, no final record; a resume draws them.
+        warn!(
+            "interrupted while drawing samples; the checkpoint of step {} is saved: gfnc run --resume {} finishes the run",
+            trainer.step,
+            dir.path().display()
+        );
+        return Err(Failure::Interrupted);
+    }
     let exact = record.exact_reason.is_none();
     dir.write_file("samples.csv", &samples_csv(env, &samples, exact))
         .map_err(failure)?;
@@ -574,12 +617,15 @@ pub enum SampleFormat {
 }
 
 /// `gfnc sample DIR`: load a run's checkpoint (verified) and draw objects.
+#[allow(clippy::too_many_arguments)]
 pub fn sample(
     output: &Output,
     dir: &Path,
     count: usize,
     format: SampleFormat,
     seed: u64,
+    max_states: Option<usize>,
+    max_memory_mb: Option<usize>,
     checks: &gfnc::Checks,
 ) -> Result<(), Failure> {
     let usage = |e: TrainError| match e {
@@ -589,6 +635,15 @@ pub fn sample(
         other => Failure::Usage(other.to_string()),
     };
     let record = rundir::read_record(dir).map_err(usage)?;
+    // The run's own budget, unless given: the same graph, the same exactness.
+    let mut checks = *checks;
+    if let Some(n) = max_states.or(record.max_states) {
+        checks.budget.max_states = n;
+    }
+    if let Some(mb) = max_memory_mb.or(record.max_memory_mb) {
+        checks.budget.max_bytes = mb.saturating_mul(1_000_000);
+    }
+    let checks = &checks;
     let path = dir.join("env.gfn");
     let source = read_source(&path)?;
     let overrides: Vec<Override> = record
@@ -620,7 +675,8 @@ pub fn sample(
             for (state, log_reward, log_p) in &samples {
                 let mut line = serde_json::json!({
                     "state": checked.env.render(state),
-                    "reward": Some(log_reward.exp()).filter(|r| r.is_finite()),
+                    // The value samples.csv shows, without the last-bit noise of exp(ln r).
+                    "reward": super::reward_text(*log_reward).parse::<f64>().ok().filter(|r| r.is_finite() && *r > 0.0),
                     "log_reward": log_reward,
                 });
                 line[probability_column(exact)] = serde_json::json!(log_p);

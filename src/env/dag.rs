@@ -195,19 +195,21 @@ pub fn explore(
     let mut child = vec![0; w];
     let mut next = 0;
     let mut next_cycle_check = FIRST_CYCLE_CHECK;
-    let held = |states: &StateTable, edges: usize, expanded: usize| {
-        states.memory_bytes() + edges * 8 + expanded * (4 + 3 + 8 + 4)
+    // Bytes once one more state is stored, counting the doubling of the growing vectors (so
+    // that no single allocation overshoots the budget): slots, index, edges, per-state figures.
+    let projected = |states: usize, edges: usize| {
+        2 * ((states + 1) * (w * 4 + 8) + (edges + a) * 8 + (states + 1) * (4 + 3 + 8 + 4))
+    };
+    let over_memory = |states: usize| {
+        Explored::TooLarge(Overflow {
+            reason: format!(
+                "the reachable graph needs more than {} MB (--max-memory)",
+                budget.max_bytes / 1_000_000
+            ),
+            states,
+        })
     };
     while next < states.len() {
-        if next % 1024 == 0 && held(&states, targets.len(), next) > budget.max_bytes {
-            return Ok(Explored::TooLarge(Overflow {
-                reason: format!(
-                    "the reachable graph needs more than {} MB (--max-memory)",
-                    budget.max_bytes / 1_000_000
-                ),
-                states: states.len(),
-            }));
-        }
         if next == next_cycle_check {
             cycles_so_far(env, &states, &offsets, &targets, &actions)?;
             next_cycle_check *= CYCLE_CHECK_GROWTH;
@@ -230,6 +232,9 @@ pub fn explore(
             env.step(&state, action, &mut child, &mut ws)?;
             if child == state {
                 return Err(self_loop(env, &state, action));
+            }
+            if projected(states.len(), targets.len()) > budget.max_bytes {
+                return Ok(over_memory(states.len()));
             }
             let (id, _) = states.insert(&child);
             if states.len() > budget.max_states {

@@ -9,8 +9,12 @@ use super::{EnvError, Environment, Workspace};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-/// States remembered as known reachable; past this the sentinel keeps checking without memo.
+/// States remembered as known reachable, at most; past this (or past [`REMEMBERED_BYTES`]) the
+/// sentinel keeps checking without memo.
 const REMEMBERED: usize = 1_000_000;
+
+/// The memory the sentinel's memo may hold.
+const REMEMBERED_BYTES: usize = 256_000_000;
 
 /// A backward walk longer than this is reported rather than followed.
 const MAX_WALK: usize = 100_000;
@@ -58,7 +62,8 @@ impl Sentinel {
     }
 
     fn remember(&mut self, state: &[i32]) -> bool {
-        if self.reachable.len() >= REMEMBERED {
+        let limit = REMEMBERED.min(REMEMBERED_BYTES / (2 * (state.len() * 4 + 8)).max(1));
+        if self.reachable.len() >= limit {
             return self.reachable.find(state).is_none();
         }
         self.reachable.insert(state).1
@@ -120,10 +125,18 @@ impl Sentinel {
         seen.insert(from);
         loop {
             let current = &walk[walk.len() - w..];
+            env.backward_mask(current, &mut self.mask, ws)?;
             if current == env.initial_state() {
+                // s0 has no parent in a DAG: one derived here is a state no trajectory reaches.
+                if let Some(action) = (0..self.mask.len()).find(|a| self.mask[*a]) {
+                    if env.parent(current, action, &mut self.parent, ws)? {
+                        actions.push(action);
+                        walk.extend_from_slice(&self.parent);
+                        return Err(env.orphan_walk(&walk, &actions));
+                    }
+                }
                 break;
             }
-            env.backward_mask(current, &mut self.mask, ws)?;
             let allowed: Vec<usize> = (0..self.mask.len()).filter(|a| self.mask[*a]).collect();
             if allowed.is_empty() {
                 return Err(env.orphan_walk(&walk, &actions));
@@ -228,7 +241,13 @@ impl Environment {
                 self.render(states[k + 1])
             ));
         }
-        let why = if actions.len() > MAX_WALK {
+        let from_s0 = states.len() >= 2 && states[states.len() - 2] == self.initial_state();
+        let why = if from_s0 {
+            format!(
+                "reached the initial state, which has a derived parent, {}: nothing reachable steps into the initial state",
+                self.render(last)
+            )
+        } else if actions.len() > MAX_WALK {
             format!("did not reach the initial state within {MAX_WALK} steps")
         } else if states[..states.len() - 1].contains(&last) {
             "came back to a state it had visited, so these parents are not reachable".to_string()

@@ -108,7 +108,9 @@ pub fn estimated_bytes(shape: &PolicyShape, config: &Config, states: usize) -> f
     let trunks = if shape.separate_backward { 2.0 } else { 1.0 };
     let parameters = trunks * trunk + 2.0 * h * a + h;
     let per_state = i + 3.0 * l * h * trunks + 4.0 * a;
-    4.0 * (4.0 * parameters + config.batch as f64 * states as f64 * per_state)
+    // Measured: weights, gradients, Adam's moments, the host copies Adam works on and Candle's
+    // saved activations come to about six times the parameters.
+    4.0 * (6.0 * parameters + config.batch as f64 * states as f64 * per_state)
 }
 
 impl Config {

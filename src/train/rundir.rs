@@ -50,6 +50,14 @@ pub struct RunRecord {
     pub exact_reason: Option<String>,
     #[serde(default)]
     pub final_metrics: Option<Metrics>,
+    /// The exploration budget the run was given (`--max-states`, `--max-memory` in MB) and the
+    /// objects it draws at the end: a resumed run keeps them unless given again.
+    #[serde(default)]
+    pub max_states: Option<usize>,
+    #[serde(default)]
+    pub max_memory_mb: Option<usize>,
+    #[serde(default)]
+    pub samples: Option<usize>,
 }
 
 /// `checkpoint.json`: the one complete checkpoint of the directory.
@@ -60,6 +68,8 @@ struct Manifest {
     /// The checkpoint's folder, relative to the run directory.
     folder: String,
     source_hash: String,
+    /// Hash of the training configuration but its length, which a resume may extend.
+    config_hash: String,
     files: Vec<FileEntry>,
 }
 
@@ -79,6 +89,17 @@ pub fn checksum(bytes: &[u8]) -> String {
         h = h.wrapping_mul(0x0100_0000_01b3);
     }
     format!("{h:016x}")
+}
+
+/// The identity of a training configuration, its length (`steps`) left out.
+pub fn config_hash(config: &Config) -> String {
+    let mut config = config.clone();
+    config.steps = 0;
+    checksum(
+        serde_json::to_string(&config)
+            .unwrap_or_default()
+            .as_bytes(),
+    )
 }
 
 /// The identity of an environment: its source and the overrides applied to it.
@@ -142,7 +163,12 @@ impl RunDir {
         if force {
             for name in RUN_FILES {
                 let target = path.join(name);
-                if *name == "checkpoints" {
+                let is_link =
+                    std::fs::symlink_metadata(&target).is_ok_and(|m| m.file_type().is_symlink());
+                if is_link {
+                    // A link is removed, never followed: what it points to is not the run's.
+                    let _ = std::fs::remove_file(&target);
+                } else if *name == "checkpoints" {
                     // Only checkpoint folders: a user's own file in there stays.
                     remove_checkpoint_folders(&target, None);
                     let _ = std::fs::remove_dir(&target);
@@ -178,6 +204,7 @@ impl RunDir {
                 path.display()
             )));
         }
+        refuse_linked_checkpoints(path)?;
         let dir = RunDir {
             path: path.to_path_buf(),
             _lock: lock(path)?,
@@ -268,6 +295,7 @@ impl RunDir {
                 step: trainer.step,
                 folder: folder.clone(),
                 source_hash: source_hash.to_string(),
+                config_hash: config_hash(&trainer.config),
                 files,
             };
             let text = serde_json::to_string_pretty(&manifest)
@@ -312,6 +340,12 @@ pub fn read_checkpoint(
         return Err(damaged(
             &path.join("env.gfn"),
             "changed since the checkpoint was written (or the overrides in run.json did): restore it, or start a new run",
+        ));
+    }
+    if manifest.config_hash != config_hash(&trainer.config) {
+        return Err(damaged(
+            &path.join("run.json"),
+            "its configuration differs from the one the checkpoint was trained with: restore it, or start a new run",
         ));
     }
     let folder = path.join(&manifest.folder);
@@ -399,6 +433,18 @@ pub fn read_record(path: &Path) -> Result<RunRecord, TrainError> {
         .validate()
         .map_err(|why| damaged(&file, format!("invalid configuration: {why}")))?;
     Ok(record)
+}
+
+/// A `checkpoints` that is a symbolic link would put the run's files outside its directory.
+fn refuse_linked_checkpoints(path: &Path) -> Result<(), TrainError> {
+    let target = path.join("checkpoints");
+    if std::fs::symlink_metadata(&target).is_ok_and(|m| m.file_type().is_symlink()) {
+        return Err(TrainError::Usage(format!(
+            "{} is a symbolic link: a run keeps its checkpoints inside its directory; remove the link",
+            target.display()
+        )));
+    }
+    Ok(())
 }
 
 /// `--out` naming a file rather than a directory.
