@@ -660,29 +660,37 @@ pub fn sample(
     rundir::read_checkpoint(dir, &mut trainer, &hash).map_err(failure)?;
     let policy: &Policy = &trainer.policy;
     let mut ws = Workspace::new();
-    let samples = gfnc::train::draw(
-        &checked.env,
+    let env = &checked.env;
+    if format == SampleFormat::Csv {
+        say_raw!("{}", samples_csv(env, &[], exact));
+    }
+    // Streamed as drawn: `| head` sees the first objects at once and ends the drawing.
+    gfnc::train::draw_each(
+        env,
         policy,
         trainer.dag.as_ref(),
         (count, seed),
         &|| false,
         &mut ws,
+        &mut |drawn| match format {
+            SampleFormat::Csv => {
+                let text = samples_csv(env, drawn, exact);
+                say_raw!("{}", text.split_once('\n').map_or("", |(_, rows)| rows));
+            }
+            SampleFormat::Jsonl => {
+                for (state, log_reward, log_p) in drawn {
+                    let mut line = serde_json::json!({
+                        "state": env.render(state),
+                        // The value samples.csv shows, without the last-bit noise of exp(ln r).
+                        "reward": super::reward_text(*log_reward).parse::<f64>().ok().filter(|r| r.is_finite() && *r > 0.0),
+                        "log_reward": log_reward,
+                    });
+                    line[probability_column(exact)] = serde_json::json!(log_p);
+                    say!("{line}");
+                }
+            }
+        },
     )
     .map_err(failure)?;
-    match format {
-        SampleFormat::Csv => say_raw!("{}", samples_csv(&checked.env, &samples, exact)),
-        SampleFormat::Jsonl => {
-            for (state, log_reward, log_p) in &samples {
-                let mut line = serde_json::json!({
-                    "state": checked.env.render(state),
-                    // The value samples.csv shows, without the last-bit noise of exp(ln r).
-                    "reward": super::reward_text(*log_reward).parse::<f64>().ok().filter(|r| r.is_finite() && *r > 0.0),
-                    "log_reward": log_reward,
-                });
-                line[probability_column(exact)] = serde_json::json!(log_p);
-                say!("{line}");
-            }
-        }
-    }
     Ok(())
 }

@@ -453,6 +453,27 @@ pub fn draw(
     stop: &dyn Fn() -> bool,
     ws: &mut Workspace,
 ) -> Result<Vec<(Vec<i32>, f64, f64)>, TrainError> {
+    let mut out = Vec::with_capacity(count.min(1 << 20));
+    draw_each(env, policy, dag, (count, seed), stop, ws, &mut |drawn| {
+        out.extend_from_slice(drawn)
+    })?;
+    Ok(out)
+}
+
+/// An object drawn: its terminal state, log reward, and log probability (see [`Trainer::draw`]).
+pub type Drawn = (Vec<i32>, f64, f64);
+
+/// [`draw`], handing each batch of objects to `emit` as soon as it is drawn (so that a reader
+/// sees the first objects at once, and a closed pipe ends the drawing early).
+pub fn draw_each(
+    env: &Environment,
+    policy: &Policy,
+    dag: Option<&Dag>,
+    (count, seed): (usize, u64),
+    stop: &dyn Fn() -> bool,
+    ws: &mut Workspace,
+    emit: &mut dyn FnMut(&[Drawn]),
+) -> Result<(), TrainError> {
     let mut rng = StdRng::seed_from_u64(seed);
     let exploration = Exploration {
         epsilon: 0.0,
@@ -465,12 +486,14 @@ pub fn draw(
         }
         None => None,
     };
-    let mut out = Vec::with_capacity(count.min(1 << 20));
-    while out.len() < count && !stop() {
+    let mut drawn = 0;
+    let mut out = Vec::with_capacity(256);
+    while drawn < count && !stop() {
+        out.clear();
         let batch = sample::forward(
             env,
             policy,
-            (count - out.len()).min(256),
+            (count - drawn).min(256),
             exploration,
             &mut rng,
             ws,
@@ -495,8 +518,10 @@ pub fn draw(
             };
             out.push((terminal, batch.log_rewards[b], log_p));
         }
+        drawn += out.len();
+        emit(&out);
     }
-    Ok(out)
+    Ok(())
 }
 
 /// log P_F of each trajectory of a batch (stop included).
