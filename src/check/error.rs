@@ -111,7 +111,7 @@ pub(super) fn eval_error(error: &Fault) -> Diagnostic {
         FaultKind::Arith(_) => "gfn::check::domain_error",
         FaultKind::IndexOutOfRange { .. } => "gfn::check::index_out_of_range",
         FaultKind::EmptyAggregate => "gfn::check::empty_aggregate",
-        FaultKind::TooManyElements => "gfn::check::too_large",
+        FaultKind::TooManyElements | FaultKind::TooMuchWork => "gfn::check::too_large",
         FaultKind::Internal(_) => "gfn::check::internal",
     };
     Diagnostic::new(

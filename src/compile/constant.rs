@@ -10,7 +10,7 @@ use crate::ir::code::Code;
 use crate::ir::layout::Layout;
 use crate::ir::Val;
 use crate::number::Number;
-use crate::run::{Fault, FaultKind, Machine, Scratch, MAX_AGGREGATE_ELEMENTS};
+use crate::run::{Fault, FaultKind, Machine, Scratch, MAX_AGGREGATE_ELEMENTS, MAX_CONSTANT_WORK};
 
 /// The value of a constant expression (one that reads no state and calls no let).
 pub fn evaluate(expr: &Expr) -> Result<Value, Fault> {
@@ -107,6 +107,7 @@ fn run<T>(
     let machine = Machine::new(&code, &layout);
     let mut scratch = Scratch::default();
     scratch.start(&[]);
+    scratch.limit_work(MAX_CONSTANT_WORK);
     let val = machine.eval(node, &[], &mut scratch)?;
     read(&machine, val, &scratch)
 }

@@ -151,7 +151,7 @@ impl Environment {
             FaultKind::Arith(_) => "gfn::env::domain_error",
             FaultKind::IndexOutOfRange { .. } => "gfn::env::index_out_of_range",
             FaultKind::EmptyAggregate => "gfn::env::empty_aggregate",
-            FaultKind::TooManyElements => "gfn::env::too_large",
+            FaultKind::TooManyElements | FaultKind::TooMuchWork => "gfn::env::too_large",
             FaultKind::Internal(_) => "gfn::env::internal",
         };
         let place = match context {

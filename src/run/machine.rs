@@ -18,12 +18,19 @@ pub struct Scratch {
     pub locals: Vec<Val>,
     pub(super) base: usize,
     pub(super) stack: Vec<Val>,
+    /// With a budget, the aggregate elements an evaluation may still visit.
+    pub(super) work_left: Option<u64>,
 }
 
 impl Scratch {
     /// Array-literal elements on the stack.
     pub fn stack_slice(&self, start: u32, len: u32) -> &[Val] {
         &self.stack[start as usize..(start + len) as usize]
+    }
+
+    /// Limit the aggregate elements the evaluations that follow may visit in all.
+    pub fn limit_work(&mut self, elements: u64) {
+        self.work_left = Some(elements);
     }
 
     /// Start a top-level evaluation with these locals (action arguments).
@@ -436,6 +443,13 @@ impl<'a> Machine<'a> {
         let mut num_acc = Number::from(int_acc);
         let mut best: Option<Val> = None;
         let span = self.code.span(id);
+        if let Some(left) = scratch.work_left.as_mut() {
+            // A budgeted evaluation (a constant) counts the elements its aggregates visit.
+            *left = left.saturating_sub(positions as u64);
+            if *left == 0 {
+                return fault(span, FaultKind::TooMuchWork);
+            }
+        }
         for position in 0..positions {
             let Some(element) = self.element(collection, position, state, scratch, id)? else {
                 continue;

@@ -6,5 +6,5 @@ mod collections;
 mod fault;
 mod machine;
 
-pub use fault::{Fault, FaultKind, MAX_AGGREGATE_ELEMENTS};
+pub use fault::{Fault, FaultKind, MAX_AGGREGATE_ELEMENTS, MAX_CONSTANT_WORK};
 pub use machine::{number, Machine, Scratch};

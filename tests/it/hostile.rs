@@ -770,3 +770,129 @@ fn earlier_findings_stay_fixed() {
     assert_eq!(value["top"][2]["log_reward"], -1600.0);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// What the second hostile round found, kept fixed.
+#[test]
+fn second_round_findings_stay_fixed() {
+    let dir = scratch("round2");
+    std::fs::create_dir_all(&dir).expect("dir");
+    let path = |name: &str| dir.join(name).display().to_string();
+    // --max-memory holds for wide states.
+    std::fs::write(
+        dir.join("wide.gfn"),
+        "env w\nstate { x: [0..2; 65535], n: 0..3 }\naction flip(i in 0..65535) when x[i] == 0 and n < 2 { x[i] = 1\n n += 1 }\nstop\nreward 1.0 + float(n)\n",
+    )
+    .expect("write");
+    let out = gfnc(&[
+        "check",
+        &path("wide.gfn"),
+        "--max-memory",
+        "200",
+        "--probe",
+        "0",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("needs more than 200 MB"),
+        "{}",
+        text(&out.stdout)
+    );
+    // A derived parent of s0 is found by the probe.
+    std::fs::write(
+        dir.join("s0.gfn"),
+        "env s0\nparam L: int = 24\nstate { s: seq<0..2, L> = [1] }\naction append(b in 0..2) when len(s) < L { s.push(b) }\nstop\nreward 1.0\n",
+    )
+    .expect("write");
+    let out = gfnc(&["check", &path("s0.gfn"), "--color", "never"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("gfn::env::orphan_parent"));
+    // A resumed run keeps its --max-states and --samples.
+    let run = path("kept");
+    let out = gfnc(&[
+        "run",
+        "examples/hypergrid.gfn",
+        "--steps",
+        "20",
+        "--hidden",
+        "16",
+        "--max-states",
+        "10",
+        "--samples",
+        "5",
+        "--quiet",
+        "--out",
+        &run,
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let out = gfnc(&["run", "--resume", &run, "--steps", "30", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let value: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(value["exact"], false);
+    let samples = std::fs::read_to_string(dir.join("kept/samples.csv")).expect("samples");
+    assert_eq!(samples.lines().count(), 6);
+    // An edited configuration in run.json is refused.
+    let record = std::fs::read_to_string(dir.join("kept/run.json")).expect("run.json");
+    std::fs::write(
+        dir.join("kept/run.json"),
+        record.replace("\"lr\": 0.001", "\"lr\": 0.002"),
+    )
+    .expect("write");
+    let out = gfnc(&["run", "--resume", &run, "--steps", "40"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("configuration differs"),
+        "{}",
+        text(&out.stderr)
+    );
+    std::fs::write(dir.join("kept/run.json"), &record).expect("restore");
+    // A checkpoints folder that is a symbolic link is refused.
+    std::fs::rename(dir.join("kept/checkpoints"), dir.join("elsewhere")).expect("move");
+    std::os::unix::fs::symlink(dir.join("elsewhere"), dir.join("kept/checkpoints")).expect("link");
+    let out = gfnc(&["run", "--resume", &run, "--steps", "40"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("symbolic link"));
+    // Stopped while drawing its samples, a run is finished by --resume.
+    let drawn = path("drawn");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gfnc"))
+        .args([
+            "run",
+            "examples/hypergrid.gfn",
+            "--steps",
+            "20",
+            "--hidden",
+            "16",
+            "--samples",
+            "400000",
+            "--quiet",
+            "--out",
+            &drawn,
+        ])
+        .current_dir(crate::root())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("starts");
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let at_last_step = || {
+        std::fs::read_to_string(dir.join("drawn/checkpoint.json"))
+            .is_ok_and(|m| m.contains("\"step\": 20"))
+    };
+    while !at_last_step() && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    // SAFETY: sends a signal to the child this test started.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGTERM);
+    }
+    let _ = child.wait();
+    let out = gfnc(&["run", "--resume", &drawn, "--quiet"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let samples = std::fs::read_to_string(dir.join("drawn/samples.csv")).expect("samples");
+    assert_eq!(samples.lines().count(), 400_001);
+    let record: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("drawn/run.json")).expect("run.json"),
+    )
+    .expect("JSON");
+    assert!(!record["final_metrics"].is_null());
+    let _ = std::fs::remove_dir_all(&dir);
+}
