@@ -6,7 +6,6 @@ use super::hir::{self, Aggregate, ExprKind};
 use super::names;
 use super::types::{Type, Value};
 use crate::diagnostic::Diagnostic;
-use crate::number::Number;
 use crate::span::Span;
 use crate::syntax::ast::{self, BinaryOp, CompareOp, UnaryOp};
 
@@ -273,118 +272,6 @@ impl<'a> Checker<'a> {
                     }
                 };
                 typed(ExprKind::Unary(*op, Box::new(operand)), ty)
-            }
-            _ => error_expr(span),
-        }
-    }
-
-    /// `[value; count]` with a constant count.
-    fn check_repeat_literal(&mut self, expr: &ast::Expr, context: Context) -> hir::Expr {
-        let span = expr.span;
-        let typed = |kind, ty| hir::Expr { kind, ty, span };
-        match &expr.kind {
-            ast::ExprKind::Repeat { value, count } => {
-                let value = self.check_expr(value, context);
-                let saved = std::mem::take(&mut self.locals);
-                let n = self.constant_length(count, "the count of a repeated array");
-                self.locals = saved;
-                match n {
-                    Some(n) => {
-                        let ty = Type::Array(Box::new(value.ty.clone()), n);
-                        if !self.fits_in_memory(&ty, span) {
-                            return error_expr(span);
-                        }
-                        typed(ExprKind::Repeat(Box::new(value), n), ty)
-                    }
-                    None => error_expr(span),
-                }
-            }
-            _ => error_expr(span),
-        }
-    }
-
-    /// An array literal: elements of one type.
-    fn check_array_literal(&mut self, expr: &ast::Expr, context: Context) -> hir::Expr {
-        let span = expr.span;
-        let typed = |kind, ty| hir::Expr { kind, ty, span };
-        match &expr.kind {
-            ast::ExprKind::Array(items) => {
-                let items: Vec<hir::Expr> =
-                    items.iter().map(|i| self.check_expr(i, context)).collect();
-                let mut element = Type::Error;
-                for item in &items {
-                    match element.unify(&item.ty) {
-                        Some(t) => element = t,
-                        None => {
-                            self.error(
-                                Diagnostic::new(
-                                    "gfn::check::type_mismatch",
-                                    format!(
-                                        "array elements must have one type; found {element} and {}",
-                                        item.ty
-                                    ),
-                                )
-                                .label(item.span, format!("this is {}", item.ty))
-                                .help("make all elements the same type"),
-                            );
-                            return error_expr(span);
-                        }
-                    }
-                }
-                let n = items.len();
-                let ty = Type::Array(Box::new(element), n);
-                if !self.fits_in_memory(&ty, span) {
-                    return error_expr(span);
-                }
-                typed(ExprKind::Array(items), ty)
-            }
-            _ => error_expr(span),
-        }
-    }
-
-    /// A float literal, read exactly.
-    fn check_float_literal(&mut self, expr: &ast::Expr) -> hir::Expr {
-        let span = expr.span;
-        let typed = |kind, ty| hir::Expr { kind, ty, span };
-        match &expr.kind {
-            ast::ExprKind::Float(text) => {
-                match Number::parse_decimal(text).filter(|n| n.to_f64().is_finite()) {
-                    Some(n) => typed(ExprKind::Const(Value::Float(n)), Type::Float),
-                    None => {
-                        self.error(
-                            Diagnostic::new(
-                                "gfn::check::literal_out_of_range",
-                                "this number is too large for a 64-bit float",
-                            )
-                            .label(span, "too large")
-                            .help("floats lie within about ±1.8e308"),
-                        );
-                        error_expr(span)
-                    }
-                }
-            }
-            _ => error_expr(span),
-        }
-    }
-
-    /// An integer literal too large for 64 bits.
-    fn check_int_literal(&mut self, expr: &ast::Expr) -> hir::Expr {
-        let span = expr.span;
-        match &expr.kind {
-            ast::ExprKind::Int(None) => {
-                self.error(
-                    Diagnostic::new(
-                        "gfn::check::literal_out_of_range",
-                        "this integer does not fit in 64 bits",
-                    )
-                    .label(span, "too large")
-                    .help(format!(
-                        "integers lie between {} and {}",
-                        i64::MIN,
-                        i64::MAX
-                    )),
-                );
-                error_expr(span)
             }
             _ => error_expr(span),
         }

@@ -10,6 +10,7 @@ mod expressions;
 pub mod hir;
 mod items;
 mod lets;
+mod literals;
 mod names;
 mod state;
 pub mod types;
