@@ -413,6 +413,39 @@ impl<'e> Trainer<'e> {
                 "state.json holds modes of another state width".to_string(),
             ));
         }
+        // Every stored state must be a state of this environment: a damaged or forged buffer
+        // would otherwise train on nonsense.
+        let layout = &self.env.program.layout;
+        let valid = |s: &[i32]| {
+            layout
+                .fields
+                .iter()
+                .all(|(base, shape)| layout.is_valid(*shape, s, *base as usize))
+        };
+        let stored = replay
+            .states
+            .chunks_exact(self.env.width().max(1))
+            .chain(state.modes_found.iter().map(Vec::as_slice));
+        if let Some(bad) = stored.clone().find(|s| !valid(s)) {
+            return Err(TrainError::Checkpoint(format!(
+                "state.json holds {bad:?}, which is not a state of this environment"
+            )));
+        }
+        let mut ws = Workspace::default();
+        for s in stored {
+            if !self.env.is_terminal(s, &mut ws).unwrap_or(false) {
+                return Err(TrainError::Checkpoint(format!(
+                    "state.json holds {}, which is not a terminal object",
+                    self.env.render(s)
+                )));
+            }
+        }
+        if state.trajectories != state.step.saturating_mul(self.config.batch) {
+            return Err(TrainError::Checkpoint(format!(
+                "state.json counts {} trajectories in {} steps of {}",
+                state.trajectories, state.step, self.config.batch
+            )));
+        }
         self.replay = replay;
         self.step = state.step;
         self.trajectories = state.trajectories;

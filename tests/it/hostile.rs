@@ -378,6 +378,39 @@ fn damaged_run_directories_are_refused_with_the_file_named() {
         metrics.lines().nth(1).is_some_and(|l| l.starts_with("10,")),
         "{metrics}"
     );
+    // A replay buffer holding a value no state has, checksums recomputed: refused all the same.
+    let manifest_path = dir.join("checkpoint.json");
+    let manifest_text = std::fs::read_to_string(&manifest_path).expect("manifest");
+    let manifest: serde_json::Value = serde_json::from_str(&manifest_text).expect("JSON");
+    let folder = dir.join(manifest["folder"].as_str().expect("folder"));
+    let state_path = folder.join("state.json");
+    let state_bytes = std::fs::read(&state_path).expect("state");
+    let state: serde_json::Value = serde_json::from_slice(&state_bytes).expect("JSON");
+    let mut forged = state.clone();
+    forged["replay"]["states"][0] = serde_json::json!(99);
+    forged["replay"]["states"][1] = serde_json::json!(99);
+    let forged_bytes = serde_json::to_vec(&forged).expect("JSON");
+    std::fs::write(&state_path, &forged_bytes).expect("write");
+    let mut text = std::fs::read_to_string(&manifest_path).expect("manifest");
+    let entry = manifest["files"]
+        .as_array()
+        .expect("files")
+        .iter()
+        .find(|f| f["name"] == "state.json")
+        .expect("state entry");
+    text = text
+        .replace(
+            entry["fnv64"].as_str().expect("sum"),
+            &gfnc::train::rundir::checksum(&forged_bytes),
+        )
+        .replace(
+            &format!("\"bytes\": {}", entry["bytes"]),
+            &format!("\"bytes\": {}", forged_bytes.len()),
+        );
+    std::fs::write(&manifest_path, text).expect("write");
+    refused(&resume(), "not a state of this environment");
+    std::fs::write(&state_path, &state_bytes).expect("restore");
+    std::fs::write(&manifest_path, &manifest_text).expect("restore");
     // Weights that are not finite, in a checkpoint whose checksums agree: refused all the same.
     let manifest_path = dir.join("checkpoint.json");
     let manifest: serde_json::Value =
@@ -410,6 +443,7 @@ fn damaged_run_directories_are_refused_with_the_file_named() {
         );
     std::fs::write(&manifest_path, text).expect("write");
     refused(&gfnc(&["sample", &path]), "holds NaN");
+
     // A missing manifest: no complete checkpoint.
     std::fs::remove_file(dir.join("checkpoint.json")).expect("remove");
     refused(&resume(), "no complete checkpoint");
