@@ -4,6 +4,7 @@
 //! [`crate::run`] and [`crate::env`] execute it.
 
 pub mod code;
+mod dump;
 pub mod layout;
 mod value;
 

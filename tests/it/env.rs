@@ -451,3 +451,13 @@ fn stepping_by_stop_is_an_error_not_a_panic() {
         .expect_err("stop has no child");
     assert_eq!(error.code, "gfn::env::bad_action");
 }
+
+/// What the compiler makes of two examples, pinned: layout, actions, guards, effects, parent
+/// plans and the node arena (a change in lowering shows up here first).
+#[test]
+fn lowered_programs() {
+    for name in ["hypergrid", "subsets"] {
+        let env = Environment::from_source(&example(name), &[]).expect("compiles");
+        insta::assert_snapshot!(format!("lowered_{name}"), env.program.dump());
+    }
+}
