@@ -58,6 +58,16 @@ fn fail(output: &Output, path: &Path, source: &str, error: TrainError) -> Failur
     }
 }
 
+/// A run directory that cannot be opened or read: a usage error naming it.
+fn directory_failure(e: TrainError) -> Failure {
+    match e {
+        TrainError::Checkpoint(m) => {
+            Failure::Usage(format!("the run directory cannot be used: {m}"))
+        }
+        other => Failure::Usage(other.to_string()),
+    }
+}
+
 /// `runs/ENV-N` for the first N not taken; created here so that two runs never pick one.
 fn default_out_dir(env: &str) -> Result<PathBuf, Failure> {
     std::fs::create_dir_all("runs")
@@ -283,14 +293,8 @@ fn resume(
             dir_path.join("run.json").display()
         )));
     }
-    let usage = |e: TrainError| match e {
-        TrainError::Checkpoint(m) => {
-            Failure::Usage(format!("the run directory cannot be used: {m}"))
-        }
-        other => Failure::Usage(other.to_string()),
-    };
-    let dir = RunDir::open(dir_path).map_err(usage)?;
-    let mut record = dir.read_record().map_err(usage)?;
+    let dir = RunDir::open(dir_path).map_err(directory_failure)?;
+    let mut record = dir.read_record().map_err(directory_failure)?;
     let path = dir_path.join("env.gfn");
     let source = read_source(&path)?;
     let config = with_length(record.config.clone(), options)?;
@@ -628,13 +632,7 @@ pub fn sample(
     max_memory_mb: Option<usize>,
     checks: &gfnc::Checks,
 ) -> Result<(), Failure> {
-    let usage = |e: TrainError| match e {
-        TrainError::Checkpoint(m) => {
-            Failure::Usage(format!("the run directory cannot be used: {m}"))
-        }
-        other => Failure::Usage(other.to_string()),
-    };
-    let record = rundir::read_record(dir).map_err(usage)?;
+    let record = rundir::read_record(dir).map_err(directory_failure)?;
     // The run's own budget, unless given: the same graph, the same exactness.
     let mut checks = *checks;
     if let Some(n) = max_states.or(record.max_states) {

@@ -232,17 +232,10 @@ impl Machine<'_> {
         node: NodeId,
     ) -> Result<bool, Fault> {
         if let (Val::Int(x), Val::Int(y)) = (a, b) {
-            return Ok(match op {
-                CompareOp::Eq => x == y,
-                CompareOp::Ne => x != y,
-                CompareOp::Lt => x < y,
-                CompareOp::Le => x <= y,
-                CompareOp::Gt => x > y,
-                CompareOp::Ge => x >= y,
-                CompareOp::In | CompareOp::NotIn => {
-                    return self.internal(node, "membership in an int")
-                }
-            });
+            return match crate::ops::int_compare(op, x, y) {
+                Some(holds) => Ok(holds),
+                None => self.internal(node, "membership in an int"),
+            };
         }
         let ordering = || number(a).compare(number(b));
         Ok(match op {

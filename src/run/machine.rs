@@ -238,23 +238,22 @@ impl<'a> Machine<'a> {
                 index,
             } => {
                 let i = self.eval_int(*index, state, scratch)?;
-                if i < 0 || i >= i64::from(*len) {
-                    return fault(
-                        self.code.span(*index),
-                        FaultKind::IndexOutOfRange {
-                            index: i,
-                            len: *len as usize,
-                        },
-                    );
-                }
-                self.read_slot(
-                    state,
-                    *base as usize + i as usize * *stride as usize,
-                    *element,
-                    id,
-                )
+                let i = self.position(i, *len as usize, *index)?;
+                self.read_slot(state, *base as usize + i * *stride as usize, *element, id)
             }
             _ => self.internal(id, "not a SlotAt node"),
+        }
+    }
+
+    /// An index as a position in a collection of `len`, or the fault of the expression `index`.
+    #[inline]
+    fn position(&self, i: i64, len: usize, index: NodeId) -> Result<usize, Fault> {
+        match usize::try_from(i) {
+            Ok(k) if k < len => Ok(k),
+            _ => fault(
+                self.code.span(index),
+                FaultKind::IndexOutOfRange { index: i, len },
+            ),
         }
     }
 
@@ -278,18 +277,10 @@ impl<'a> Machine<'a> {
                     Some(Val::Int(i)) => *i,
                     _ => return self.internal(id, "an unbound local"),
                 };
-                if i < 0 || i >= i64::from(*len) {
-                    return fault(
-                        self.code.span(*index),
-                        FaultKind::IndexOutOfRange {
-                            index: i,
-                            len: *len as usize,
-                        },
-                    );
-                }
+                let i = self.position(i, *len as usize, *index)?;
                 let x = i64::from(
                     state
-                        .get(*base as usize + i as usize * *stride as usize)
+                        .get(*base as usize + i * *stride as usize)
                         .copied()
                         .unwrap_or(0),
                 );
@@ -346,13 +337,8 @@ impl<'a> Machine<'a> {
                 let collection = self.eval(*base, state, scratch)?;
                 let i = self.eval_int(*index, state, scratch)?;
                 let n = self.positions(collection, state, id)?;
-                if i < 0 || i as u64 >= n as u64 {
-                    return fault(
-                        self.code.span(*index),
-                        FaultKind::IndexOutOfRange { index: i, len: n },
-                    );
-                }
-                match self.element(collection, i as usize, state, scratch, id)? {
+                let i = self.position(i, n, *index)?;
+                match self.element(collection, i, state, scratch, id)? {
                     Some(v) => Ok(v),
                     None => self.internal(id, "indexing a set"),
                 }

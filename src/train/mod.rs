@@ -309,7 +309,7 @@ impl<'e> Trainer<'e> {
         count: usize,
         seed: u64,
         stop: &dyn Fn() -> bool,
-    ) -> Result<Vec<(Vec<i32>, f64, f64)>, TrainError> {
+    ) -> Result<Vec<Drawn>, TrainError> {
         draw(
             self.env,
             &self.policy,
@@ -485,7 +485,7 @@ pub fn draw(
     (count, seed): (usize, u64),
     stop: &dyn Fn() -> bool,
     ws: &mut Workspace,
-) -> Result<Vec<(Vec<i32>, f64, f64)>, TrainError> {
+) -> Result<Vec<Drawn>, TrainError> {
     let mut out = Vec::with_capacity(count.min(1 << 20));
     draw_each(env, policy, dag, (count, seed), stop, ws, &mut |drawn| {
         out.extend_from_slice(drawn)
