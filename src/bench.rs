@@ -10,7 +10,9 @@ use std::time::Instant;
 /// reference the compiled environment is measured against. The reward band is decided in
 /// integers, so it agrees with the compiled (exact) one.
 pub struct ReferenceHypergrid {
+    /// The number of coordinates (the hypergrid's `D`).
     pub dims: usize,
+    /// Values per coordinate: each runs over `0..side` (the hypergrid's `H`).
     pub side: i32,
 }
 
@@ -23,10 +25,12 @@ impl ReferenceHypergrid {
         mask[self.dims] = true;
     }
 
+    /// Applies a non-stop action in place: coordinate `action` goes up by one.
     pub fn step(&self, x: &mut [i32], action: usize) {
         x[action] += 1;
     }
 
+    /// torchgfn's hypergrid log reward, `ln(0.1 + 0.5·outer + 2·band)`.
     pub fn log_reward(&self, x: &[i32]) -> f64 {
         let h = i64::from(self.side) - 1;
         // |x/h − 1/2| = |2x − h| / 2h; compare 10·|2x − h| with 2.5h, 3h and 4h (times 2h·10).
@@ -43,13 +47,16 @@ impl ReferenceHypergrid {
 /// Throughput of one run.
 #[derive(Clone, Copy, Debug)]
 pub struct Throughput {
+    /// Actions taken, each `stop` included.
     pub transitions: u64,
+    /// Wall-clock time of the run, in seconds.
     pub seconds: f64,
     /// Sum of terminal log rewards, so that the work cannot be optimised away.
     pub checksum: f64,
 }
 
 impl Throughput {
+    /// Transitions per second of wall-clock time.
     pub fn per_second(&self) -> f64 {
         self.transitions as f64 / self.seconds.max(1e-12)
     }
@@ -230,6 +237,7 @@ pub fn phase_costs(env: &Environment, seed: u64) -> Result<[f64; 3], EnvError> {
 /// The backward policies timed by [`train_speed`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backward {
+    /// Uniform P_B over the derived parents: no backward network.
     Uniform,
     /// A head on the shared trunk.
     Head,
@@ -240,7 +248,9 @@ pub enum Backward {
 /// One training configuration's speed.
 #[derive(Clone, Copy, Debug)]
 pub struct TrainSpeed {
+    /// Wall-clock milliseconds per timed training iteration.
     pub ms_per_iteration: f64,
+    /// Trajectories trained on per second: `batch` per iteration.
     pub trajectories_per_second: f64,
     /// Share of the time spent sampling, in the loss, the backward pass and Adam.
     pub phases: [f64; 4],

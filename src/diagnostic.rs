@@ -19,11 +19,14 @@ pub struct Diagnostic {
 /// A span with a short text shown under it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Label {
+    /// The source range the label points at.
     pub span: Span,
+    /// What the label says about it.
     pub text: String,
 }
 
 impl Diagnostic {
+    /// A diagnostic with a code and message, no labels and no help yet.
     pub fn new(code: &'static str, message: impl Into<String>) -> Diagnostic {
         Diagnostic {
             code,
@@ -33,6 +36,7 @@ impl Diagnostic {
         }
     }
 
+    /// Adds a label; the first one added is the primary label.
     pub fn label(mut self, span: Span, text: impl Into<String>) -> Diagnostic {
         self.labels.push(Label {
             span,
@@ -41,6 +45,7 @@ impl Diagnostic {
         self
     }
 
+    /// Sets the help text, replacing any earlier one.
     pub fn help(mut self, text: impl Into<String>) -> Diagnostic {
         self.help = Some(text.into());
         self
@@ -61,7 +66,9 @@ pub fn sort_and_dedup(diagnostics: &mut Vec<Diagnostic>) {
 /// How to colour rendered diagnostics.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Color {
+    /// Plain text, for pipes, files and tests.
     Never,
+    /// ANSI colours, for a terminal.
     Always,
 }
 

@@ -24,13 +24,16 @@ impl Eq for Rational {}
 /// A value of the language's `float` type.
 #[derive(Clone, Copy, Debug)]
 pub enum Number {
+    /// An exact rational, while numerator and denominator fit 64 bits.
     Exact(Rational),
+    /// A 64-bit float, once exactness is lost; it never becomes exact again.
     Float(f64),
 }
 
 /// Why an arithmetic operation has no answer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ArithError {
+    /// An integer `//` or `%` by zero, or a division by an exact zero.
     DivisionByZero,
     /// An integer result outside 64 bits.
     Overflow,
@@ -141,6 +144,7 @@ impl Rational {
         Rational::new(self.num as i128, self.den as i128).unwrap_or(self)
     }
 
+    /// The integer `value` as `value / 1`.
     pub fn integer(value: i64) -> Rational {
         Rational { num: value, den: 1 }
     }
@@ -155,6 +159,7 @@ impl Rational {
         self.reduced().den
     }
 
+    /// A 64-bit float approximation: numerator and denominator rounded to floats, then divided.
     pub fn to_f64(self) -> f64 {
         self.num as f64 / self.den as f64
     }
@@ -216,6 +221,7 @@ impl Number {
         }
     }
 
+    /// The value as a 64-bit float (rounded when exact).
     pub fn to_f64(self) -> f64 {
         match self {
             Number::Exact(r) => r.to_f64(),
@@ -223,6 +229,7 @@ impl Number {
         }
     }
 
+    /// Whether the value is still an exact rational.
     pub fn is_exact(self) -> bool {
         matches!(self, Number::Exact(_))
     }
@@ -257,6 +264,7 @@ impl Number {
         ))
     }
 
+    /// The absolute value, staying exact when exact.
     pub fn abs(self) -> Number {
         match self.compare(Number::from(0)) {
             Some(Ordering::Less) => -self,
@@ -341,10 +349,12 @@ impl Number {
         }
     }
 
+    /// The greatest integer `<= self`; an error for a non-finite float or one outside 64 bits.
     pub fn floor(self) -> Result<i64, ArithError> {
         self.to_integer(Rational::floor, f64::floor)
     }
 
+    /// The least integer `>= self`; an error for a non-finite float or one outside 64 bits.
     pub fn ceil(self) -> Result<i64, ArithError> {
         self.to_integer(
             |r| {
@@ -459,22 +469,27 @@ impl fmt::Display for Number {
 pub mod int {
     use super::ArithError;
 
+    /// `a + b`, or `Overflow`.
     pub fn add(a: i64, b: i64) -> Result<i64, ArithError> {
         a.checked_add(b).ok_or(ArithError::Overflow)
     }
 
+    /// `a - b`, or `Overflow`.
     pub fn sub(a: i64, b: i64) -> Result<i64, ArithError> {
         a.checked_sub(b).ok_or(ArithError::Overflow)
     }
 
+    /// `a * b`, or `Overflow`.
     pub fn mul(a: i64, b: i64) -> Result<i64, ArithError> {
         a.checked_mul(b).ok_or(ArithError::Overflow)
     }
 
+    /// `-a`, or `Overflow` for `i64::MIN`.
     pub fn neg(a: i64) -> Result<i64, ArithError> {
         a.checked_neg().ok_or(ArithError::Overflow)
     }
 
+    /// `a // b` rounded toward negative infinity: `-7 // 2 == -4`.
     pub fn floor_div(a: i64, b: i64) -> Result<i64, ArithError> {
         if b == 0 {
             return Err(ArithError::DivisionByZero);

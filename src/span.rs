@@ -3,7 +3,9 @@
 /// A half-open byte range `start..end` into the source text.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Span {
+    /// The offset of the first byte covered.
     pub start: u32,
+    /// The offset one past the last byte covered; never less than `start`.
     pub end: u32,
 }
 
@@ -25,10 +27,12 @@ impl Span {
         }
     }
 
+    /// The number of bytes covered.
     pub fn len(self) -> usize {
         (self.end - self.start) as usize
     }
 
+    /// Whether the span covers no bytes (a position, such as end of file).
     pub fn is_empty(self) -> bool {
         self.start == self.end
     }

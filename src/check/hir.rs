@@ -8,56 +8,79 @@ pub use crate::syntax::ast::{AssignOp, BinaryOp, CompareOp, UnaryOp};
 /// A checked environment.
 #[derive(Clone, Debug)]
 pub struct Model {
+    /// The name given by `env NAME`.
     pub name: String,
     /// Params with their final values (after `--set`).
     pub params: Vec<Constant>,
+    /// `const` items with their folded values.
     pub consts: Vec<Constant>,
+    /// The state fields in declaration order; [`ExprKind::Field`] and [`Place::field`] index this.
     pub fields: Vec<Field>,
     /// One entry per `let` and argument types it is used with.
     pub lets: Vec<LetInstance>,
+    /// The action families in file order (the order of the flat action space).
     pub actions: Vec<Action>,
     /// `Some(guard)` when a `stop` item exists; the guard is `None` for a bare `stop`.
     pub stop: Option<Option<Expr>>,
+    /// The condition of `done when EXPR`, if the item exists.
     pub done: Option<Expr>,
+    /// The `reward` or `log_reward` item.
     pub reward: Reward,
+    /// The condition of `mode when EXPR`, if the item exists.
     pub mode: Option<Expr>,
 }
 
 /// A param or const and its value.
 #[derive(Clone, Debug)]
 pub struct Constant {
+    /// The name it is defined under.
     pub name: String,
+    /// The folded value, promoted to `ty` (an int param declared `float` holds a float).
     pub value: Value,
+    /// The declared type for params, the value's type for consts.
     pub ty: Type,
     /// For params: whether `--set` gave the value.
     pub overridden: bool,
+    /// The name where it is defined.
     pub span: Span,
 }
 
+/// A state field: `name: TYPE [= init]` inside `state { }`.
 #[derive(Clone, Debug)]
 pub struct Field {
+    /// The field's name.
     pub name: String,
+    /// The field's type with its bounds resolved.
     pub ty: FieldType,
+    /// The field's value in s0: the written initial value, or the type's default.
     pub init: Value,
+    /// The field's name where it is declared.
     pub span: Span,
 }
 
 /// A `let` checked for one list of argument types.
 #[derive(Clone, Debug)]
 pub struct LetInstance {
+    /// The `let`'s name (shared by all its instances).
     pub name: String,
+    /// The argument types this instance was checked with; empty for `let n = ...`.
     pub arg_types: Vec<Type>,
+    /// The body, whose locals `0..arg_types.len()` are the arguments.
     pub body: Expr,
+    /// The whole `let` item.
     pub span: Span,
 }
 
 /// An action family: one action per value of its arguments.
 #[derive(Clone, Debug)]
 pub struct Action {
+    /// The family's name, as in `action NAME(...)`.
     pub name: String,
     /// Each argument's name and its domain's values, in order; locals `0..args.len()`.
     pub args: Vec<(String, Vec<Value>)>,
+    /// The `when` condition; `None` when the action is allowed everywhere but in `done` states.
     pub guard: Option<Expr>,
+    /// The effects, applied simultaneously: all read the state before the action.
     pub effects: Vec<Effect>,
     /// The whole item.
     pub span: Span,
@@ -72,8 +95,10 @@ impl Action {
     }
 }
 
+/// The `reward EXPR` or `log_reward EXPR` item.
 #[derive(Clone, Debug)]
 pub struct Reward {
+    /// The reward expression, evaluated on terminal objects only.
     pub expr: Expr,
     /// `log_reward` rather than `reward`.
     pub is_log: bool,
@@ -82,37 +107,61 @@ pub struct Reward {
 /// A typed expression.
 #[derive(Clone, Debug)]
 pub struct Expr {
+    /// What the expression computes.
     pub kind: ExprKind,
+    /// Its static type.
     pub ty: Type,
+    /// Where it was written.
     pub span: Span,
 }
 
+/// The forms of a checked expression.
 #[derive(Clone, Debug)]
 pub enum ExprKind {
+    /// A value known when checking: a literal, or a param or const folded to its value.
     Const(Value),
+    /// The value of the state field with this index in [`Model::fields`].
     Field(usize),
     /// A local slot: action arguments, `let` parameters, aggregate variables.
     Local(usize),
     /// A call of a let instance; the arguments fill its locals `0..n`.
     Let(usize, Vec<Expr>),
+    /// `-a` or `not a`.
     Unary(UnaryOp, Box<Expr>),
+    /// `a OP b` for arithmetic and `and`/`or`.
     Binary(BinaryOp, Box<Expr>, Box<Expr>),
+    /// A comparison chain `a < b <= c`: the first operand and each further (operator, operand).
     Compare(Box<Expr>, Vec<(CompareOp, Expr)>),
+    /// A conditional: `if c then a else b`.
     If(Box<Expr>, Box<Expr>, Box<Expr>),
+    /// Indexing `a[i]` of an array or sequence.
     Index(Box<Expr>, Box<Expr>),
+    /// A built-in function call such as `abs(x)` or `min(a, b)`; also `c.len()`.
     Builtin(Builtin, Vec<Expr>),
+    /// An array literal `[a, b, c]`.
     Array(Vec<Expr>),
+    /// A repeated array `[value; N]`, with `N` folded to a constant.
     Repeat(Box<Expr>, usize),
+    /// A range `lo..hi` or `lo..=hi`, only as a domain: of an aggregate, an action argument, or after `in`.
     Range {
+        /// The lower bound, included.
         lo: Box<Expr>,
+        /// The upper bound.
         hi: Box<Expr>,
+        /// `..=` (upper bound included) rather than `..`.
         inclusive: bool,
     },
+    /// `sum(i in DOMAIN: body)` and the other aggregates.
+    ///
     /// The variable lives in local `slot` while `body` is evaluated for each element of `domain`.
     Aggregate {
+        /// Which aggregate: `sum`, `prod`, `min`, ...
         function: Aggregate,
+        /// The local slot that holds the variable.
         slot: usize,
+        /// A range, set, sequence or array whose elements the variable takes.
         domain: Box<Expr>,
+        /// The expression aggregated, evaluated once per element.
         body: Box<Expr>,
     },
 }
@@ -137,26 +186,43 @@ impl Expr {
     }
 }
 
+/// A built-in function of one argument, or two for `min(a, b)` and `max(a, b)`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Builtin {
+    /// `abs(x)`: keeps the argument's type.
     Abs,
+    /// `exp(x)`, a float.
     Exp,
+    /// `log(x)`, the natural logarithm; an error for `x <= 0`.
     Log,
+    /// `sqrt(x)`; exact for exact perfect squares, an error for `x < 0`.
     Sqrt,
+    /// `sin(x)`, in radians.
     Sin,
+    /// `cos(x)`, in radians.
     Cos,
+    /// `tanh(x)`.
     Tanh,
+    /// `floor(x)`, an int.
     Floor,
+    /// `ceil(x)`, an int.
     Ceil,
+    /// `round(x)`, an int; halves round to even, as in Python.
     Round,
+    /// `float(x)` of a number or bool (`true` is 1).
     Float,
+    /// `int(x)` of a number (truncated toward zero) or bool.
     Int,
+    /// `len(c)`, `size(c)`, `c.len()` or `c.size()` of an array, set or sequence.
     Len,
+    /// Two-argument `min(a, b)`.
     Min,
+    /// Two-argument `max(a, b)`.
     Max,
 }
 
 impl Builtin {
+    /// The built-in called `name` in a `.gfn` file (`size` is `len`), if any.
     pub fn from_name(name: &str) -> Option<Builtin> {
         Some(match name {
             "abs" => Builtin::Abs,
@@ -179,18 +245,27 @@ impl Builtin {
     }
 }
 
+/// An aggregate over a domain, `f(i in DOMAIN: body)` or `f(collection)`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Aggregate {
+    /// `sum`: the total of numeric bodies.
     Sum,
+    /// `prod`: the product of numeric bodies.
     Prod,
+    /// `min`: the least numeric body.
     Min,
+    /// `max`: the greatest numeric body.
     Max,
+    /// `all`: whether every bool body holds.
     All,
+    /// `any`: whether some bool body holds.
     Any,
+    /// `count`: how many bool bodies hold, an int.
     Count,
 }
 
 impl Aggregate {
+    /// The aggregate called `name` in a `.gfn` file, if any.
     pub fn from_name(name: &str) -> Option<Aggregate> {
         Some(match name {
             "sum" => Aggregate::Sum,
@@ -208,29 +283,44 @@ impl Aggregate {
 /// A state field, possibly indexed, that an effect writes.
 #[derive(Clone, Debug)]
 pub struct Place {
+    /// The written field's index in [`Model::fields`].
     pub field: usize,
+    /// The index expressions, outermost first: `x[i][j]` has `[i, j]`.
     pub indices: Vec<Expr>,
     /// The type of the place itself (an element's type when indexed).
     pub ty: FieldType,
+    /// Where the place was written.
     pub span: Span,
 }
 
+/// One effect of an action.
 #[derive(Clone, Debug)]
 pub struct Effect {
+    /// What the effect does.
     pub kind: EffectKind,
+    /// Where it was written.
     pub span: Span,
 }
 
+/// The forms of an effect; every right-hand side reads the state before the action.
 #[derive(Clone, Debug)]
 pub enum EffectKind {
+    /// `place = value`, `place += value` or `place -= value`.
     Assign {
+        /// The field or element written.
         place: Place,
+        /// `=`, `+=` or `-=`.
         op: AssignOp,
+        /// The right-hand side.
         value: Expr,
     },
+    /// `S.insert(e)`: add an element to a set field.
     Insert(Place, Expr),
+    /// `S.remove(e)`: take an element out of a set field.
     Remove(Place, Expr),
+    /// `Q.push(e)`: append an element to a sequence field.
     Push(Place, Expr),
+    /// `Q.pop()`: drop the last element of a sequence field.
     Pop(Place),
 }
 

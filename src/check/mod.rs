@@ -1,4 +1,4 @@
-//! Static checking: a parsed [`ast::Program`](crate::syntax::ast::Program) becomes a typed,
+//! Static checking: a parsed `ast::Program` becomes a typed,
 //! resolved [`Model`] with params and consts folded, or a list of diagnostics.
 
 mod actions;
@@ -19,13 +19,12 @@ pub use checker::check;
 pub use hir::Model;
 pub use types::{FieldType, Type, Value};
 
-/// The environment a checked program describes.
-pub type Env = Model;
-
 /// `--set NAME=VALUE` from the command line.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Override {
+    /// The param to set, trimmed.
     pub name: String,
+    /// The value as written, trimmed; parsed later by the param's declared type.
     pub value: String,
 }
 

@@ -6,10 +6,13 @@ use std::fmt;
 /// The type of an expression.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Type {
+    /// `bool`.
     Bool,
+    /// `int`: a 64-bit signed integer.
     Int,
     /// The language's `float`: an exact rational or a 64-bit float (see [`Number`]).
     Float,
+    /// `[T; n]`: an array of `n` elements of one type; the length is part of the type.
     Array(Box<Type>, usize),
     /// A set of integers (only state fields hold sets).
     Set,
@@ -22,10 +25,12 @@ pub enum Type {
 }
 
 impl Type {
+    /// Whether the type is `int` or `float` (or an error, so that it is not reported twice).
     pub fn is_numeric(&self) -> bool {
         matches!(self, Type::Int | Type::Float | Type::Error)
     }
 
+    /// Whether this is [`Type::Error`], the type of an expression already reported.
     pub fn is_error(&self) -> bool {
         matches!(self, Type::Error)
     }
@@ -75,18 +80,25 @@ impl fmt::Display for Type {
 /// The type of a state field, with its bounds resolved.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum FieldType {
+    /// `bool`.
     Bool,
     /// Integers `lo <= v < hi`.
     Int {
+        /// The least value.
         lo: i64,
+        /// One past the greatest value (`A..=B` is stored as `hi = B + 1`).
         hi: i64,
     },
+    /// `[T; n]`: exactly `n` elements.
     Array(Box<FieldType>, usize),
     /// Subsets of the integers `lo <= v < hi`.
     Set {
+        /// The least possible member.
         lo: i64,
+        /// One past the greatest possible member.
         hi: i64,
     },
+    /// `seq<T, L>`: a sequence of at most `L` elements.
     Seq(Box<FieldType>, usize),
 }
 
@@ -127,7 +139,7 @@ impl FieldType {
         }
     }
 
-    /// Whether `value` is a value of this type; `None` if it is, else a description of why not.
+    /// Whether `value` is a value of this type: `Ok` if it is, else a description of why not.
     pub fn admits(&self, value: &Value) -> Result<(), String> {
         match (self, value) {
             (FieldType::Bool, Value::Bool(_)) => Ok(()),
@@ -173,12 +185,17 @@ impl fmt::Display for FieldType {
 /// A value known at compile time (params, consts, folded expressions, initial state).
 #[derive(Clone, Debug)]
 pub enum Value {
+    /// A `bool`.
     Bool(bool),
+    /// An `int`.
     Int(i64),
+    /// A `float`: exact while it can be.
     Float(Number),
+    /// An array's elements, in order.
     Array(Vec<Value>),
     /// Members in ascending order, without repeats.
     Set(Vec<i64>),
+    /// A sequence's elements, first to last.
     Seq(Vec<Value>),
 }
 
@@ -195,6 +212,7 @@ impl Value {
         }
     }
 
+    /// The value if it is an int (a float is not converted).
     pub fn as_int(&self) -> Option<i64> {
         match self {
             Value::Int(v) => Some(*v),
@@ -202,6 +220,7 @@ impl Value {
         }
     }
 
+    /// The value if it is a bool.
     pub fn as_bool(&self) -> Option<bool> {
         match self {
             Value::Bool(b) => Some(*b),

@@ -305,7 +305,7 @@ fn node(compiler: &mut Compiler, e: &hir::Expr, errors: &mut Vec<Diagnostic>) ->
                     .label(error.span, "here")
                     .help("rewrite this part"),
             );
-            0
+            NodeId(0)
         }
     }
 }

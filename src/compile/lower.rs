@@ -42,7 +42,7 @@ impl<'a> Compiler<'a> {
 
     /// Compile every let instance; calls refer to them by index.
     pub fn compile_lets(&mut self) -> Result<(), CompileError> {
-        self.code.lets = vec![0; self.lets.len()];
+        self.code.lets = vec![NodeId(0); self.lets.len()];
         for index in 0..self.lets.len() {
             let body = &self.lets[index].body;
             let id = self.expr(body)?;
@@ -54,7 +54,7 @@ impl<'a> Compiler<'a> {
     fn push(&mut self, node: Node, span: Span) -> NodeId {
         self.code.nodes.push(node);
         self.code.spans.push(span);
-        (self.code.nodes.len() - 1) as NodeId
+        NodeId((self.code.nodes.len() - 1) as u32)
     }
 
     fn push_list(&mut self, ids: &[NodeId]) -> List {
@@ -71,7 +71,7 @@ impl<'a> Compiler<'a> {
             let mut scratch = Scratch::default();
             // A failure is left to happen at run time, where the error names the state.
             if let Ok(value) = machine.eval(id, &[], &mut scratch) {
-                self.code.nodes[id as usize] = Node::Const(value);
+                self.code.nodes[id.index()] = Node::Const(value);
             }
         }
         Ok(id)

@@ -7,7 +7,7 @@ mod inverse;
 mod limits;
 mod lower;
 
-pub use limits::{MAX_EXPANDED_DEPTH, MAX_EXPANDED_SIZE};
+pub use limits::MAX_EXPANDED_DEPTH;
 pub use lower::{CompileError, Compiler};
 
 use crate::check::hir::{self, Model};

@@ -7,16 +7,22 @@ use super::{EnvError, Environment, Workspace};
 
 /// The whole reachable DAG.
 pub struct Dag {
+    /// The reachable states, numbered in breadth-first order from s0 (id 0).
     pub states: StateTable,
     /// Forward edges (not `stop`) in compressed rows: the edges of state `s` are
     /// `offsets[s]..offsets[s + 1]` in `targets` and `actions`.
     pub offsets: Vec<u32>,
+    /// The child state id of each edge.
     pub targets: Vec<u32>,
+    /// The flat action index of each edge.
     pub actions: Vec<u32>,
+    /// Per state: whether `stop` is allowed there.
     pub can_stop: Vec<bool>,
+    /// Per state: whether it is a `done` state.
     pub done: Vec<bool>,
     /// The log reward of each terminal state; NaN elsewhere.
     pub log_reward: Vec<f64>,
+    /// Per state: whether it is terminal and `mode` holds there.
     pub mode: Vec<bool>,
     /// Every state, parents before children.
     pub order: Vec<u32>,
@@ -27,26 +33,32 @@ pub struct Dag {
 }
 
 impl Dag {
+    /// The number of reachable states.
     pub fn len(&self) -> usize {
         self.states.len()
     }
 
+    /// Whether there are no states (never the case once s0 is stored).
     pub fn is_empty(&self) -> bool {
         self.states.is_empty()
     }
 
+    /// Whether the state is a terminal object: `stop` is allowed there or it is `done`.
     pub fn is_terminal(&self, state: usize) -> bool {
         self.can_stop[state] || self.done[state]
     }
 
+    /// The number of terminal objects.
     pub fn terminal_count(&self) -> usize {
         (0..self.len()).filter(|s| self.is_terminal(*s)).count()
     }
 
+    /// The number of forward edges, `stop` not counted.
     pub fn edge_count(&self) -> usize {
         self.targets.len()
     }
 
+    /// The number of terminal states where `mode` holds.
     pub fn mode_count(&self) -> usize {
         self.mode.iter().filter(|m| **m).count()
     }
@@ -126,6 +138,7 @@ pub const DEFAULT_MAX_BYTES: usize = 4_000_000_000;
 
 /// What an exploration found: the whole reachable DAG, or the reason it stopped short.
 pub enum Explored {
+    /// Every reachable state fit the budget: the whole DAG.
     Complete(Box<Dag>),
     /// The reachable graph did not fit the budget; checks on it were partial.
     TooLarge(Overflow),

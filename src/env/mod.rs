@@ -25,15 +25,20 @@ use crate::span::Span;
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 #[error("{message}")]
 pub struct EnvError {
+    /// A stable code such as `gfn::env::division_by_zero`.
     pub code: &'static str,
+    /// One line naming what failed and the state it failed in.
     pub message: String,
     /// The expression or item the error comes from.
     pub span: Option<Span>,
+    /// The text shown under `span`; unused when there is no span.
     pub label: String,
+    /// A concrete suggestion for fixing the program or the run.
     pub help: String,
 }
 
 impl EnvError {
+    /// The same error as a [`Diagnostic`], labelled at `span` when there is one.
     pub fn to_diagnostic(&self) -> Diagnostic {
         let mut d = Diagnostic::new(self.code, self.message.clone()).help(self.help.clone());
         if let Some(span) = self.span {
@@ -72,6 +77,7 @@ impl Workspace {
 
 /// A compiled environment, ready to step.
 pub struct Environment {
+    /// The lowered program: the checked model, the state layout, the flat actions and their code.
     pub program: Program,
 }
 
@@ -103,6 +109,7 @@ impl Environment {
         Environment::new(&model)
     }
 
+    /// The name given by `env NAME`.
     pub fn name(&self) -> &str {
         &self.program.model.name
     }
@@ -122,6 +129,7 @@ impl Environment {
         self.program.actions.len()
     }
 
+    /// Whether the program has a `stop` item; without one, only `done` states end trajectories.
     pub fn has_stop(&self) -> bool {
         self.program.stop.is_some()
     }

@@ -32,6 +32,7 @@ pub struct ProbeReport {
     pub longest: usize,
     /// Whether the time limit stopped the probe before all its trajectories.
     pub timed_out: bool,
+    /// Wall-clock time the probe took, in seconds.
     pub seconds: f64,
 }
 
@@ -45,6 +46,7 @@ pub struct Sentinel {
 }
 
 impl Sentinel {
+    /// A sentinel that knows only s0 as reachable.
     pub fn new(env: &Environment) -> Sentinel {
         let mut reachable = StateTable::new(env.width());
         reachable.insert(env.initial_state());

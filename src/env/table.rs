@@ -32,6 +32,7 @@ pub fn hash(state: &[i32]) -> u64 {
 }
 
 impl StateTable {
+    /// An empty table for states of `width` slots.
     pub fn new(width: usize) -> StateTable {
         StateTable {
             width,
@@ -41,14 +42,17 @@ impl StateTable {
         }
     }
 
+    /// The number of states stored; ids are `0..len()`.
     pub fn len(&self) -> usize {
         self.len
     }
 
+    /// Whether no state is stored.
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
 
+    /// Slots per state.
     pub fn width(&self) -> usize {
         self.width
     }

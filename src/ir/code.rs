@@ -8,7 +8,24 @@ use crate::check::hir::{Aggregate, BinaryOp, Builtin, CompareOp};
 use crate::check::Value;
 use crate::span::Span;
 
-pub type NodeId = u32;
+/// A node of [`Code::nodes`]; a type of its own so that it cannot be mixed up with a shape, a
+/// slot or a list index.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct NodeId(pub u32);
+
+/// `n75`, as the listing of a program names its nodes.
+impl std::fmt::Debug for NodeId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "n{}", self.0)
+    }
+}
+
+impl NodeId {
+    /// Its position in the arena.
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
 
 /// A list of node ids in [`Code::lists`]: `(start, len)`.
 pub type List = (u32, u32);
@@ -107,11 +124,11 @@ pub struct Code {
 
 impl Code {
     pub fn node(&self, id: NodeId) -> &Node {
-        &self.nodes[id as usize]
+        &self.nodes[id.index()]
     }
 
     pub fn span(&self, id: NodeId) -> Span {
-        self.spans[id as usize]
+        self.spans[id.index()]
     }
 
     pub fn list(&self, (start, len): List) -> &[NodeId] {

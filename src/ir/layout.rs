@@ -4,8 +4,24 @@
 
 use crate::check::{FieldType, Value};
 
-/// An index into [`Layout::shapes`].
-pub type ShapeId = u32;
+/// An index into [`Layout::shapes`]; a type of its own so that it cannot be mixed up with a node
+/// or a slot.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ShapeId(pub u32);
+
+/// `s0`, as the listing of a program names its shapes.
+impl std::fmt::Debug for ShapeId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "s{}", self.0)
+    }
+}
+
+impl ShapeId {
+    /// Its position in [`Layout::shapes`].
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
 
 /// How a value of a field type is laid out in slots.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -102,11 +118,11 @@ impl Layout {
             }
         };
         self.shapes.push(shape);
-        Ok((self.shapes.len() - 1) as ShapeId)
+        Ok(ShapeId((self.shapes.len() - 1) as u32))
     }
 
     pub fn shape(&self, id: ShapeId) -> &Shape {
-        &self.shapes[id as usize]
+        &self.shapes[id.index()]
     }
 
     /// Slots taken by a value of this shape.

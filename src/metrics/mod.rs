@@ -5,4 +5,4 @@ pub mod empirical;
 pub mod exact;
 
 pub use empirical::empirical_l1;
-pub use exact::{exact, Distances};
+pub use exact::exact;

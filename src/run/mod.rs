@@ -7,4 +7,4 @@ mod fault;
 mod machine;
 
 pub use fault::{Fault, FaultKind, MAX_AGGREGATE_ELEMENTS, MAX_CONSTANT_WORK};
-pub use machine::{number, Machine, Scratch};
+pub use machine::{Machine, Scratch};

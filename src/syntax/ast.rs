@@ -128,10 +128,14 @@ pub enum EffectKind {
     },
 }
 
+/// The operator of an assignment effect.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AssignOp {
+    /// `place = value`.
     Set,
+    /// `place += value` (int places only).
     Add,
+    /// `place -= value` (int places only).
     Sub,
 }
 
@@ -185,26 +189,40 @@ pub enum ExprKind {
     },
 }
 
+/// A prefix operator.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum UnaryOp {
+    /// Negation: `-a`.
     Neg,
+    /// Logical negation: `not a`.
     Not,
 }
 
+/// An infix operator other than a comparison.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BinaryOp {
+    /// `a or b`, evaluating `b` only when `a` is false.
     Or,
+    /// `a and b`, evaluating `b` only when `a` is true.
     And,
+    /// `a + b`.
     Add,
+    /// `a - b`.
     Sub,
+    /// `a * b`.
     Mul,
+    /// `a / b`: always a float, never truncated.
     Div,
+    /// `a // b`: integer division rounding toward negative infinity, as in Python.
     FloorDiv,
+    /// `a % b`: the integer remainder with the sign of `b`, as in Python.
     Rem,
+    /// `a ** b`, right-associative.
     Pow,
 }
 
 impl BinaryOp {
+    /// The operator as written in a `.gfn` file.
     pub fn symbol(self) -> &'static str {
         match self {
             BinaryOp::Or => "or",
@@ -220,19 +238,29 @@ impl BinaryOp {
     }
 }
 
+/// A comparison operator; comparisons chain as in Python.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CompareOp {
+    /// `a == b`.
     Eq,
+    /// `a != b`.
     Ne,
+    /// `a < b`.
     Lt,
+    /// `a <= b`.
     Le,
+    /// `a > b`.
     Gt,
+    /// `a >= b`.
     Ge,
+    /// `e in D`: membership in a range, set, sequence or array.
     In,
+    /// `e not in D`.
     NotIn,
 }
 
 impl CompareOp {
+    /// The operator as written in a `.gfn` file.
     pub fn symbol(self) -> &'static str {
         match self {
             CompareOp::Eq => "==",

@@ -4,6 +4,8 @@ pub mod ast;
 mod errors;
 mod expressions;
 pub mod parse;
-pub mod pretty;
+#[cfg(test)]
+mod pretty;
 
+#[cfg(test)]
 pub use parse::parse;

@@ -21,7 +21,8 @@ pub const MAX_BRACKET_DEPTH: usize = 64;
 /// The deepest expression tree accepted (operators chained or nested without brackets count).
 pub const MAX_EXPR_DEPTH: u32 = 256;
 
-/// Parse a whole file (on a thread with enough stack; see [`crate::stack`]).
+/// Parse a whole file (on a thread with enough stack; see `crate::stack`).
+#[cfg(test)]
 pub fn parse(source: &str) -> Result<Program, Diagnostic> {
     crate::stack::with_large_stack(|| parse_here(source).map_err(|d| vec![d])).map_err(|mut d| {
         d.pop().unwrap_or_else(|| {

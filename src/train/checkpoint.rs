@@ -17,6 +17,7 @@ fn io(what: &str, path: &Path, e: impl std::fmt::Display) -> TrainError {
     ))
 }
 
+/// Write the network and log Z to `dir/model.safetensors`.
 pub fn save_model(policy: &Policy, dir: &Path) -> Result<(), TrainError> {
     let path = dir.join("model.safetensors");
     policy.varmap.save(&path).map_err(|e| io("write", &path, e))

@@ -9,12 +9,15 @@ use serde::{Deserialize, Serialize};
 /// Everything that configures a run (saved in `run.json`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Config {
+    /// The loss trained on (`--objective`).
     pub objective: Objective,
     /// Training iterations.
     pub steps: usize,
     /// Trajectories per iteration.
     pub batch: usize,
+    /// Units per hidden layer of the MLP (`--hidden`).
     pub hidden: usize,
+    /// Hidden layers of the MLP trunk (`--layers`).
     pub layers: usize,
     /// Adam's learning rate for the network.
     pub lr: f64,
@@ -29,9 +32,11 @@ pub struct Config {
     pub lambda: f64,
     /// ε of the ε-uniform exploration.
     pub explore: f64,
+    /// Forward logits are divided by this before sampling (1: the policy itself); losses ignore it.
     pub temperature: f64,
     /// Capacity of the replay buffer of terminal objects (0: no replay).
     pub replay: usize,
+    /// Seeds the network's initialisation and, with the step number, each iteration's RNG.
     pub seed: u64,
     /// Iterations between evaluations.
     pub eval_every: usize,
@@ -62,20 +67,31 @@ impl Default for Config {
 /// Figures of one evaluation (a row of `metrics.csv`); `None` where not known.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct Metrics {
+    /// Training iterations done.
     pub step: usize,
+    /// Trajectories trained on so far, replayed ones included.
     pub trajectories: usize,
+    /// Seconds spent training so far, evaluations and checkpoints not counted.
     pub seconds: f64,
     /// The mean loss since the previous evaluation (NaN, written `null`, when none).
     #[serde(deserialize_with = "null_as_nan")]
     pub loss: f64,
+    /// The model's estimate of log Z: the learned one for TB, the flow of s0 otherwise.
     #[serde(deserialize_with = "null_as_nan")]
     pub log_z: f64,
+    /// The exact log Z, from the enumerated DAG.
     pub log_z_true: Option<f64>,
+    /// Σ|P_T − R/Z| over terminal states, P_T the policy's exact terminal distribution.
     pub l1: Option<f64>,
+    /// Total variation between P_T and R/Z: half the L1.
     pub tv: Option<f64>,
+    /// KL(R/Z ‖ P_T), infinite when P_T misses a terminal state.
     pub kl: Option<f64>,
+    /// Σ|P̂ − R/Z| with P̂ the histogram of the most recent forward-sampled objects (up to 16,384).
     pub empirical_l1: Option<f64>,
+    /// Distinct terminal states where `mode` holds, among the objects sampled forward so far.
     pub modes_found: usize,
+    /// Terminal states where `mode` holds, from the enumerated DAG.
     pub modes_total: Option<usize>,
 }
 
@@ -87,10 +103,15 @@ fn null_as_nan<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<f64,
 /// The largest values of the count options (`--batch`, `--hidden`, ...): beyond them a run
 /// cannot fit in memory or time anyway, and the allocation would abort rather than refuse.
 pub mod limits {
+    /// The most `--steps` (and `--eval-every`).
     pub const MAX_STEPS: usize = 1_000_000_000;
+    /// The most `--batch`.
     pub const MAX_BATCH: usize = 65_536;
+    /// The most `--hidden`.
     pub const MAX_HIDDEN: usize = 16_384;
+    /// The most `--layers`.
     pub const MAX_LAYERS: usize = 64;
+    /// The most `--replay`.
     pub const MAX_REPLAY: usize = 10_000_000;
 }
 

@@ -4,14 +4,14 @@
 //! seeded by (seed, step), so a run — and a resumed run — repeats exactly on one machine.
 
 mod adam;
-pub mod checkpoint;
+mod checkpoint;
 mod config;
-pub mod losses;
+mod losses;
 pub mod objective;
 pub mod policy;
 mod replay;
 pub mod rundir;
-pub mod sample;
+mod sample;
 
 use crate::env::dag::Dag;
 use crate::env::probe::Sentinel;
@@ -78,8 +78,11 @@ const RECENT_SAMPLES: usize = 16_384;
 
 /// A run in progress.
 pub struct Trainer<'e> {
+    /// The environment trained on.
     pub env: &'e Environment,
+    /// The run's options.
     pub config: Config,
+    /// The network being trained, with its log Z.
     pub policy: Policy,
     network_optimiser: adam::Adam,
     log_z_optimiser: adam::Adam,
@@ -92,8 +95,11 @@ pub struct Trainer<'e> {
     replay: Replay,
     modes_found: HashSet<Vec<i32>>,
     recent: VecDeque<usize>,
+    /// Training iterations done.
     pub step: usize,
+    /// Trajectories trained on so far, replayed ones included (`batch` per iteration).
     pub trajectories: usize,
+    /// Seconds spent in training iterations, evaluations and checkpoints not counted.
     pub seconds: f64,
     losses_since_eval: Vec<f64>,
     last_log_z: f64,
@@ -102,6 +108,8 @@ pub struct Trainer<'e> {
 }
 
 impl<'e> Trainer<'e> {
+    /// A fresh run on `env`: a network initialised from `config.seed`, step 0. With `dag`
+    /// the metrics are exact; without it a sentinel checks the states training meets.
     pub fn new(
         env: &'e Environment,
         config: Config,

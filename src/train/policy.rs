@@ -11,14 +11,20 @@ use rand::Rng;
 /// The shape of the network.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PolicyShape {
+    /// Input features: the width of the environment's one-hot encoding.
     pub inputs: usize,
+    /// Units per hidden layer.
     pub hidden: usize,
+    /// Hidden layers of the trunk, each followed by a ReLU.
     pub layers: usize,
+    /// Logits per head: the flat action space, `stop` included.
     pub actions: usize,
+    /// Whether there is a backward head (a learned P_B).
     pub learned_backward: bool,
     /// The backward head sits on a trunk of its own (torchgfn's separate P_B network) rather
     /// than on the forward policy's.
     pub separate_backward: bool,
+    /// Whether there is a state-flow head (DB and SubTB).
     pub flows: bool,
 }
 
@@ -96,8 +102,11 @@ pub struct Outputs {
     pub flow: Option<Tensor>,
 }
 
+/// The sampler's network and its learned log Z.
 pub struct Policy {
+    /// The shape it was built with.
     pub shape: PolicyShape,
+    /// Every variable by name (`trunk.0.weight`, `forward.bias`, `log_z`, ...), as checkpoints store them.
     pub varmap: VarMap,
     trunk: Vec<Layer>,
     /// Empty unless the backward policy has its own trunk.
@@ -110,6 +119,7 @@ pub struct Policy {
 }
 
 impl Policy {
+    /// A fresh network of `shape`, weights drawn from `rng` like PyTorch's `nn.Linear`; log Z starts at 0.
     pub fn new(shape: PolicyShape, rng: &mut StdRng) -> Result<Policy> {
         let varmap = VarMap::new();
         let mlp = |name: &str, rng: &mut StdRng| -> Result<Vec<Layer>> {

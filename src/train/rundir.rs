@@ -31,13 +31,20 @@ const RUN_FILES: &[&str] = &[
 /// `run.json`: what rebuilds the run (the source is beside it as `env.gfn`).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct RunRecord {
+    /// The version of gfnc that wrote the record.
     pub gfnc_version: String,
+    /// The directory layout version; anything but [`FORMAT`] is refused.
     #[serde(default)]
     pub format: u32,
+    /// The environment's name (`env NAME`).
     pub env: String,
+    /// The `.gfn` file trained, as given on the command line.
     pub file: String,
+    /// The `--set NAME=VALUE` overrides, as given.
     pub overrides: Vec<String>,
+    /// Every param's value in the run, overrides applied.
     pub params: serde_json::Map<String, serde_json::Value>,
+    /// Every training option; checked on resume like the flags.
     pub config: Config,
     /// Hash of `env.gfn` and the overrides (see [`source_hash`]).
     #[serde(default)]
@@ -48,14 +55,17 @@ pub struct RunRecord {
     /// Why not, when it was not (`reachable states > 1000000`).
     #[serde(default)]
     pub exact_reason: Option<String>,
+    /// The last evaluation of the finished run; `None` while it is in progress.
     #[serde(default)]
     pub final_metrics: Option<Metrics>,
     /// The exploration budget the run was given (`--max-states`, `--max-memory` in MB) and the
     /// objects it draws at the end: a resumed run keeps them unless given again.
     #[serde(default)]
     pub max_states: Option<usize>,
+    /// `--max-memory`, in MB, when given.
     #[serde(default)]
     pub max_memory_mb: Option<usize>,
+    /// `--samples`: objects drawn at the end of the run, when given.
     #[serde(default)]
     pub samples: Option<usize>,
 }
@@ -214,6 +224,7 @@ impl RunDir {
         Ok(dir)
     }
 
+    /// The directory's path.
     pub fn path(&self) -> &Path {
         &self.path
     }
@@ -231,10 +242,12 @@ impl RunDir {
         remove_checkpoint_folders(&self.path.join("checkpoints"), keep);
     }
 
+    /// Read `run.json`, refusing another format or an invalid configuration.
     pub fn read_record(&self) -> Result<RunRecord, TrainError> {
         read_record(&self.path)
     }
 
+    /// Write `run.json` atomically (a temporary file renamed into place).
     pub fn write_record(&self, record: &RunRecord) -> Result<(), TrainError> {
         let text = serde_json::to_string_pretty(record)
             .map_err(|e| TrainError::Internal(e.to_string()))?;

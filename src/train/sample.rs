@@ -23,28 +23,36 @@ pub struct Exploration {
 /// leaving state `k + b` (each trajectory has one transition fewer than states).
 #[derive(Clone, Debug, Default)]
 pub struct Batch {
+    /// Slots per state.
     pub width: usize,
+    /// The size of the flat action space, `stop` included: the length of a mask row.
     pub actions_per_state: usize,
+    /// Every state of every trajectory, `width` slots each, back to back.
     pub states: Vec<i32>,
     /// Forward masks, one row per state (all false in `done` states).
     pub forward_masks: Vec<bool>,
+    /// State offsets of the trajectories: 0, then the end of each one (one more entry than trajectories).
     pub starts: Vec<usize>,
     /// One action per transition (never `stop`).
     pub actions: Vec<usize>,
     /// Whether each trajectory ended by `stop` (else it reached a `done` state).
     pub stopped: Vec<bool>,
+    /// The log reward of each trajectory's terminal object.
     pub log_rewards: Vec<f64>,
 }
 
 impl Batch {
+    /// The number of trajectories.
     pub fn trajectories(&self) -> usize {
         self.stopped.len()
     }
 
+    /// The number of states over all trajectories.
     pub fn state_count(&self) -> usize {
         self.starts.last().copied().unwrap_or(0)
     }
 
+    /// State `index` of the whole batch, counting across trajectories.
     pub fn state(&self, index: usize) -> &[i32] {
         &self.states[index * self.width..(index + 1) * self.width]
     }
@@ -89,6 +97,7 @@ impl Batch {
         }
     }
 
+    /// A batch with no trajectories, shaped for `env`.
     pub fn empty(env: &Environment) -> Batch {
         Batch {
             width: env.width(),

@@ -7,7 +7,6 @@ mod examples;
 mod fuzz;
 mod hostile;
 mod oracle;
-mod roundtrip;
 mod train;
 mod trust;
 

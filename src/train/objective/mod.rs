@@ -1,6 +1,6 @@
 //! From a batch of trajectories to the loss of an objective: one batched forward pass with
 //! gradients over every state of the batch, masked log-softmaxes, and the index bookkeeping
-//! that turns trajectories into the inputs of [`super::losses`].
+//! that turns trajectories into the inputs of `super::losses`.
 
 mod balance;
 mod fm;
@@ -38,6 +38,7 @@ impl Objective {
         }
     }
 
+    /// Whether the objective uses the network's state-flow head (DB and SubTB).
     pub fn needs_flows(self) -> bool {
         matches!(self, Objective::Db | Objective::Subtb)
     }
@@ -45,6 +46,7 @@ impl Objective {
 
 /// A loss and the figures reported with it.
 pub struct Loss {
+    /// The scalar loss, with its autograd graph for the backward pass.
     pub value: Tensor,
     /// The objective's current estimate of log Z.
     pub log_z: f64,
