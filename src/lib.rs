@@ -66,6 +66,8 @@ pub struct Checks {
     pub seed: u64,
     /// The probe stops after this many seconds, whatever `probe` says.
     pub probe_seconds: f64,
+    /// How long an external scorer may take to answer one batch.
+    pub scorer_timeout: std::time::Duration,
 }
 
 /// Forward trajectories of the probe when the reachable graph does not fit.
@@ -81,6 +83,7 @@ impl Default for Checks {
             probe: DEFAULT_PROBE,
             seed: 0,
             probe_seconds: DEFAULT_PROBE_SECONDS,
+            scorer_timeout: env::DEFAULT_SCORER_TIMEOUT,
         }
     }
 }
@@ -121,8 +124,26 @@ pub fn validate_with(
     checks: &Checks,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<Validated, Vec<Diagnostic>> {
-    let model = load(source, overrides)?;
-    let env = env::Environment::new(&model)?;
+    validate_in(
+        source,
+        overrides,
+        std::path::Path::new("."),
+        checks,
+        progress,
+    )
+}
+
+/// [`validate_with`] for a file in folder `dir` (see [`load_in`]).
+pub fn validate_in(
+    source: &str,
+    overrides: &[Override],
+    dir: &std::path::Path,
+    checks: &Checks,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<Validated, Vec<Diagnostic>> {
+    let model = load_in(source, overrides, dir)?;
+    let mut env = env::Environment::new(&model)?;
+    env.set_scorer_timeout(checks.scorer_timeout);
     let fail = |e: env::EnvError| vec![e.to_diagnostic()];
     let explored = env::dag::explore(&env, checks.budget, progress).map_err(fail)?;
     let (dag, partial) = match explored {
@@ -151,9 +172,20 @@ pub fn validate_with(
 }
 
 /// Parse and check a program with `--set` overrides; all problems come back sorted by position.
+/// `load(...)` paths and scorers are relative to the current folder; see [`load_in`].
 pub fn load(source: &str, overrides: &[Override]) -> Result<Model, Vec<Diagnostic>> {
+    load_in(source, overrides, std::path::Path::new("."))
+}
+
+/// [`load`] for a file in folder `dir`: `load("PATH")` reads `dir/PATH` and scorers run in
+/// `dir`.
+pub fn load_in(
+    source: &str,
+    overrides: &[Override],
+    dir: &std::path::Path,
+) -> Result<Model, Vec<Diagnostic>> {
     stack::with_large_stack(|| {
         let program = syntax::parse::parse_here(source).map_err(|d| vec![d])?;
-        check::check(&program, overrides)
+        check::check(&program, overrides, dir)
     })
 }

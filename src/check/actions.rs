@@ -2,7 +2,7 @@
 
 use super::checker::*;
 use super::error::*;
-use super::hir;
+use super::hir::{self, ExprKind};
 use super::names;
 use super::types::{FieldType, Type, Value};
 use crate::diagnostic::Diagnostic;
@@ -385,7 +385,12 @@ impl<'a> Checker<'a> {
     }
 
     pub(super) fn check_reward(&mut self, expr: &ast::Expr, is_log: bool) -> hir::Expr {
+        self.reward_context = Some(is_log);
         let mut checked = self.check_expr(expr, Context::State);
+        self.reward_context = None;
+        if let (false, ExprKind::Extern(k)) = (is_log, &checked.kind) {
+            self.scorers[*k].is_reward = true;
+        }
         let word = if is_log { "log_reward" } else { "reward" };
         match checked.ty {
             Type::Int => checked.ty = Type::Float,

@@ -17,6 +17,14 @@ impl<'a> Checker<'a> {
         span: Span,
         context: Context,
     ) -> hir::Expr {
+        // `load`, `extern` and the graph built-ins are not reserved (existing programs use
+        // such names): a definition of the file's own takes precedence.
+        let defined = self.globals.contains_key(function.name.as_str());
+        match function.name.as_str() {
+            "load" if !defined => return self.check_load(args, span, context),
+            "extern" if !defined => return self.check_extern(args, span),
+            _ => {}
+        }
         match self.globals.get(function.name.as_str()).copied() {
             Some((Global::Let(i), _)) => {
                 return self.call_let(i, function, Some(args), span, context)

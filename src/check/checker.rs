@@ -15,8 +15,12 @@ pub const MAX_STATE_SLOTS: f64 = 65_536.0;
 pub const MAX_VALUES: usize = 1 << 20;
 
 /// Check a parsed program with `--set` overrides.
-pub fn check(program: &ast::Program, overrides: &[Override]) -> Result<Model, Vec<Diagnostic>> {
-    let mut checker = Checker::new(program, overrides);
+pub fn check(
+    program: &ast::Program,
+    overrides: &[Override],
+    dir: &std::path::Path,
+) -> Result<Model, Vec<Diagnostic>> {
+    let mut checker = Checker::new(program, overrides, dir);
     let model = checker.run();
     let mut diagnostics = checker.diagnostics;
     if diagnostics.is_empty() {
@@ -55,6 +59,8 @@ impl Global {
 pub(super) struct ConstantDef<'a> {
     pub(super) name: &'a ast::Ident,
     pub(super) declared: Option<(ast::ParamType, Span)>,
+    /// A param's array lengths, outermost first (empty for a scalar).
+    pub(super) dims: &'a [ast::Expr],
     pub(super) value: &'a ast::Expr,
     pub(super) state: Resolution,
     pub(super) overridden: bool,
@@ -112,6 +118,11 @@ pub(super) struct Checker<'a> {
     pub(super) instance_of: HashMap<(usize, String), usize>,
     pub(super) let_stack: Vec<usize>,
     pub(super) locals: Vec<Local>,
+    /// The folder `load` paths are relative to.
+    pub(super) dir: &'a std::path::Path,
+    /// While checking the reward item: whether it is `log_reward`.
+    pub(super) reward_context: Option<bool>,
+    pub(super) scorers: Vec<hir::Scorer>,
 }
 
 pub(super) fn arity_text(n: usize) -> String {
@@ -122,8 +133,15 @@ pub(super) fn arity_text(n: usize) -> String {
 }
 
 impl<'a> Checker<'a> {
-    pub(super) fn new(program: &'a ast::Program, overrides: &'a [Override]) -> Checker<'a> {
+    pub(super) fn new(
+        program: &'a ast::Program,
+        overrides: &'a [Override],
+        dir: &'a std::path::Path,
+    ) -> Checker<'a> {
         Checker {
+            dir,
+            reward_context: None,
+            scorers: Vec::new(),
             program,
             overrides,
             diagnostics: Vec::new(),
@@ -193,6 +211,8 @@ impl<'a> Checker<'a> {
             done: done.map(|(g, _)| g),
             reward: reward?.0,
             mode: mode.map(|(g, _)| g),
+            scorers: std::mem::take(&mut self.scorers),
+            dir: self.dir.to_path_buf(),
         })
     }
 

@@ -47,10 +47,9 @@ impl<'a> Checker<'a> {
         }
         let mut ty = checked.ty.clone();
         if let Some((declared, ty_span)) = declared {
-            let want = match declared {
-                ast::ParamType::Int => Type::Int,
-                ast::ParamType::Float => Type::Float,
-                ast::ParamType::Bool => Type::Bool,
+            let Some(want) = self.declared_type(index, declared) else {
+                self.constants[index].state = Resolution::Failed;
+                return (None, Type::Error);
             };
             if !checked.ty.fits(&want) {
                 self.error(
@@ -89,6 +88,23 @@ impl<'a> Checker<'a> {
                 (None, Type::Error)
             }
         }
+    }
+
+    /// The type a param is declared with: `int`, or `[[float; 3]; N]` with its lengths folded.
+    pub(super) fn declared_type(&mut self, index: usize, scalar: ast::ParamType) -> Option<Type> {
+        let mut ty = match scalar {
+            ast::ParamType::Int => Type::Int,
+            ast::ParamType::Float => Type::Float,
+            ast::ParamType::Bool => Type::Bool,
+        };
+        let dims = self.constants[index].dims;
+        for dim in dims.iter().rev() {
+            let saved = std::mem::take(&mut self.locals);
+            let n = self.constant_length(dim, "the length of an array param");
+            self.locals = saved;
+            ty = Type::Array(Box::new(ty), n?);
+        }
+        Some(ty)
     }
 
     /// Evaluate a constant expression, reporting a failure as a diagnostic.

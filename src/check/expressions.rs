@@ -133,6 +133,17 @@ impl<'a> Checker<'a> {
             ast::ExprKind::Int(..) => self.check_int_literal(expr),
             ast::ExprKind::Float(..) => self.check_float_literal(expr),
             ast::ExprKind::Bool(b) => typed(ExprKind::Const(Value::Bool(*b)), Type::Bool),
+            ast::ExprKind::Str(_) => {
+                self.error(
+                    Diagnostic::new(
+                        "gfn::check::misplaced_string",
+                        "a string can only be the path of `load` or the command of `extern`",
+                    )
+                    .label(span, "a string here")
+                    .help("values are numbers, bools and arrays; read a table with `const T = load(\"table.csv\")`"),
+                );
+                error_expr(span)
+            }
             ast::ExprKind::Name(name) => self.check_name(name, context),
             ast::ExprKind::Array(..) => self.check_array_literal(expr, context),
             ast::ExprKind::Repeat { .. } => self.check_repeat_literal(expr, context),

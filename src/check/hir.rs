@@ -28,6 +28,22 @@ pub struct Model {
     pub reward: Reward,
     /// The condition of `mode when EXPR`, if the item exists.
     pub mode: Option<Expr>,
+    /// The external scorers the reward calls; [`ExprKind::Extern`] indexes this.
+    pub scorers: Vec<Scorer>,
+    /// The folder of the `.gfn` file: `load` paths are relative to it and scorers run in it.
+    pub dir: std::path::PathBuf,
+}
+
+/// An external scorer: `extern("COMMAND")` in the reward.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Scorer {
+    /// The command line, run by the shell in [`Model::dir`].
+    pub command: String,
+    /// The first call, for messages.
+    pub span: Span,
+    /// The reward item is exactly `reward extern(...)`: the scorer's answers are rewards and
+    /// must be positive.
+    pub is_reward: bool,
 }
 
 /// A param or const and its value.
@@ -151,6 +167,8 @@ pub enum ExprKind {
         /// `..=` (upper bound included) rather than `..`.
         inclusive: bool,
     },
+    /// `extern("COMMAND")`: the answer of scorer [`Model::scorers`]`[k]` for the state.
+    Extern(usize),
     /// `sum(i in DOMAIN: body)` and the other aggregates.
     ///
     /// The variable lives in local `slot` while `body` is evaluated for each element of `domain`.
@@ -170,7 +188,9 @@ impl Expr {
     /// The expressions directly inside this one (a let call's arguments, not its body).
     pub fn children(&self) -> Vec<&Expr> {
         match &self.kind {
-            ExprKind::Const(_) | ExprKind::Field(_) | ExprKind::Local(_) => Vec::new(),
+            ExprKind::Const(_) | ExprKind::Field(_) | ExprKind::Local(_) | ExprKind::Extern(_) => {
+                Vec::new()
+            }
             ExprKind::Let(_, args) | ExprKind::Builtin(_, args) | ExprKind::Array(args) => {
                 args.iter().collect()
             }

@@ -67,6 +67,7 @@ impl<'a> Checker<'a> {
                 ItemKind::Param {
                     name,
                     ty,
+                    dims,
                     ty_span,
                     value,
                 } => {
@@ -74,6 +75,7 @@ impl<'a> Checker<'a> {
                     self.constants.push(ConstantDef {
                         name,
                         declared: Some((*ty, *ty_span)),
+                        dims,
                         value,
                         state: Resolution::Pending,
                         overridden: false,
@@ -85,6 +87,7 @@ impl<'a> Checker<'a> {
                     self.constants.push(ConstantDef {
                         name,
                         declared: None,
+                        dims: &[],
                         value,
                         state: Resolution::Pending,
                         overridden: false,
@@ -164,8 +167,13 @@ impl<'a> Checker<'a> {
 
     pub(super) fn apply_overrides(&mut self) {
         let overrides = self.overrides;
+        // Array lengths may use scalar params: set those first.
+        let mut arrays = Vec::new();
         for o in overrides {
             match self.globals.get(o.name.as_str()).copied() {
+                Some((Global::Param(index), _)) if !self.constants[index].dims.is_empty() => {
+                    arrays.push((index, o));
+                }
                 Some((Global::Param(index), _)) => self.apply_override(index, o),
                 Some((global, span)) => self.error(
                     Diagnostic::new(
@@ -193,6 +201,9 @@ impl<'a> Checker<'a> {
                     );
                 }
             }
+        }
+        for (index, o) in arrays {
+            self.apply_array_override(index, o);
         }
     }
 

@@ -56,6 +56,10 @@ struct ExploreArgs {
     /// The probe's time limit, in seconds.
     #[arg(long = "probe-seconds", default_value_t = gfnc::DEFAULT_PROBE_SECONDS, value_name = "S", value_parser = seconds)]
     probe_seconds: f64,
+    /// How long an external scorer (`extern(...)` in the reward) may take to answer one batch
+    /// before the command fails, in seconds.
+    #[arg(long = "scorer-timeout", default_value_t = 60.0, value_name = "S", value_parser = seconds)]
+    scorer_timeout: f64,
 }
 
 impl ExploreArgs {
@@ -74,6 +78,8 @@ impl ExploreArgs {
             probe: self.probe,
             seed: 0,
             probe_seconds: self.probe_seconds,
+            scorer_timeout: std::time::Duration::try_from_secs_f64(self.scorer_timeout)
+                .unwrap_or(std::time::Duration::MAX),
         }
     }
 }
@@ -485,7 +491,11 @@ pub fn validate(
         bar.set_position(discovered as u64);
         bar.set_message(format!("{expanded} expanded"));
     };
-    let result = gfnc::validate_with(source, overrides, checks, &mut progress);
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    let result = gfnc::validate_in(source, overrides, dir, checks, &mut progress);
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }

@@ -20,6 +20,8 @@ fn mark_reads(expr: &hir::Expr, model: &Model, fields: &mut [bool], visiting: &m
     match &expr.kind {
         ExprKind::Const(_) | ExprKind::Local(_) => {}
         ExprKind::Field(index) => fields[*index] = true,
+        // A scorer reads the whole state.
+        ExprKind::Extern(_) => fields.iter_mut().for_each(|f| *f = true),
         ExprKind::Let(index, args) => {
             for arg in args {
                 mark_reads(arg, model, fields, visiting);

@@ -84,7 +84,10 @@ impl<'a> Compiler<'a> {
         fn declares_variables(e: &hir::Expr) -> bool {
             match &e.kind {
                 ExprKind::Aggregate { .. } => true,
-                ExprKind::Const(_) | ExprKind::Field(_) | ExprKind::Local(_) => false,
+                ExprKind::Const(_)
+                | ExprKind::Field(_)
+                | ExprKind::Local(_)
+                | ExprKind::Extern(_) => false,
                 ExprKind::Let(_, args) | ExprKind::Builtin(_, args) | ExprKind::Array(args) => {
                     args.iter().any(declares_variables)
                 }
@@ -145,7 +148,7 @@ impl<'a> Compiler<'a> {
     fn is_constant(&mut self, e: &hir::Expr) -> bool {
         match &e.kind {
             ExprKind::Const(_) => true,
-            ExprKind::Field(_) => false,
+            ExprKind::Field(_) | ExprKind::Extern(_) => false,
             ExprKind::Local(slot) => match self.substitutions.last() {
                 Some(arguments) => matches!(self.code.node(arguments[*slot]), Node::Const(_)),
                 None => false,
@@ -196,6 +199,7 @@ impl<'a> Compiler<'a> {
                 }
                 Node::Const(val)
             }
+            ExprKind::Extern(index) => Node::Extern(*index as u32),
             ExprKind::Field(index) => {
                 let (base, shape) = self.layout.fields[*index];
                 Node::Field { base, shape }

@@ -184,6 +184,33 @@ const FIRST_CYCLE_CHECK: usize = 4096;
 /// Each cycle check comes this many times as many expanded states after the previous one.
 const CYCLE_CHECK_GROWTH: usize = 4;
 
+/// The rewards of every terminal state, asking external scorers in chunks rather than once per
+/// state as the exploration meets them.
+fn score_terminals(
+    env: &Environment,
+    states: &StateTable,
+    can_stop: &[bool],
+    done: &[bool],
+    log_reward: &mut [f64],
+    ws: &mut Workspace,
+) -> Result<(), EnvError> {
+    let terminals: Vec<usize> = (0..log_reward.len())
+        .filter(|&k| can_stop[k] || done[k])
+        .collect();
+    let mut slots = Vec::new();
+    for chunk in terminals.chunks(super::SCORER_CHUNK) {
+        slots.clear();
+        for &k in chunk {
+            slots.extend_from_slice(states.get(k));
+        }
+        env.score(&slots)?;
+        for &k in chunk {
+            log_reward[k] = env.log_reward(states.get(k), ws)?;
+        }
+    }
+    Ok(())
+}
+
 /// Explore the graph reachable from s0 breadth-first, checking it on the way (dead ends,
 /// steps, rewards, cycles among the states met), within `budget`. Injectivity and parents are
 /// checked after, by [`check_parents`] (or [`enumerate`]'s check of the forward edges). `progress` is told the
@@ -265,13 +292,16 @@ pub fn explore(
         can_stop.push(stop);
         done.push(is_done);
         let terminal = stop || is_done;
-        log_reward.push(if terminal {
+        log_reward.push(if terminal && !env.has_scorers() {
             env.log_reward(&state, &mut ws)?
         } else {
             f64::NAN
         });
         mode.push(terminal && env.is_mode(&state, &mut ws)?);
         next += 1;
+    }
+    if env.has_scorers() {
+        score_terminals(env, &states, &can_stop, &done, &mut log_reward, &mut ws)?;
     }
     let order = topological_order(
         env,

@@ -9,6 +9,7 @@ mod effects;
 mod parents;
 pub mod probe;
 mod render;
+mod scorer;
 pub mod table;
 
 use crate::check::Model;
@@ -79,7 +80,10 @@ impl Workspace {
 pub struct Environment {
     /// The lowered program: the checked model, the state layout, the flat actions and their code.
     pub program: Program,
+    scorers: scorer::Scorers,
 }
+
+pub use scorer::{DEFAULT_SCORER_TIMEOUT, SCORER_CHUNK};
 
 /// What was being evaluated when a fault happened, for the message.
 enum Context<'a> {
@@ -97,7 +101,10 @@ impl Environment {
     pub fn new(model: &Model) -> Result<Environment, Vec<Diagnostic>> {
         // Lowering recurses through expressions; give it the front end's stack.
         let program = crate::stack::with_large_stack(|| compile::compile(model))?;
-        Ok(Environment { program })
+        Ok(Environment {
+            program,
+            scorers: scorer::Scorers::new(model),
+        })
     }
 
     /// Parse, check and compile source text.
@@ -466,6 +473,12 @@ impl Environment {
 
     fn evaluate_log_reward(&self, state: &[i32], ws: &mut Workspace) -> Result<f64, EnvError> {
         ws.scratch.start(&[]);
+        if self.has_scorers() {
+            let mut answers = std::mem::take(&mut ws.scratch.externs);
+            let asked = self.scorer_answers(state, &mut answers);
+            ws.scratch.externs = answers;
+            asked?;
+        }
         let value = self
             .machine()
             .eval_number(self.program.reward, state, &mut ws.scratch)
@@ -610,6 +623,9 @@ impl Environment {
         out: &mut [f64],
         ws: &mut Workspace,
     ) -> Result<(), EnvError> {
+        if self.has_scorers() {
+            self.score(states)?;
+        }
         for (state, value) in states.chunks_exact(self.width()).zip(out.iter_mut()) {
             *value = self.log_reward(state, ws)?;
         }

@@ -32,6 +32,9 @@ pub type List = (u32, u32);
 
 #[derive(Clone, Debug)]
 pub enum Node {
+    /// The answer of external scorer `k` for the state being evaluated, handed to the machine
+    /// in [`crate::run::Scratch`] by the environment.
+    Extern(u32),
     Const(Val),
     /// A field: a scalar read (bool, int) or a region (array, set, sequence).
     Field {

@@ -16,6 +16,8 @@ use crate::span::Span;
 #[derive(Clone, Debug, Default)]
 pub struct Scratch {
     pub locals: Vec<Val>,
+    /// The scorers' answers for the state being evaluated (see [`Node::Extern`]).
+    pub externs: Vec<f64>,
     pub(super) base: usize,
     pub(super) stack: Vec<Val>,
     /// With a budget, the aggregate elements an evaluation may still visit.
@@ -150,6 +152,10 @@ impl<'a> Machine<'a> {
         let span = || self.code.span(id);
         match self.code.node(id) {
             Node::Const(v) => Ok(*v),
+            Node::Extern(k) => match scratch.externs.get(*k as usize) {
+                Some(v) => Ok(Val::Num(Number::from(*v))),
+                None => self.internal(id, "a scorer's answer was not given"),
+            },
             Node::Field { base, shape } => self.read_slot(state, *base as usize, *shape, id),
             Node::SlotAt { .. } => self.eval_slot_at(id, state, scratch),
             Node::Local(slot) => match scratch.locals.get(scratch.base + *slot as usize) {

@@ -29,6 +29,8 @@ pub enum ItemKind {
     Param {
         name: Ident,
         ty: ParamType,
+        /// Array lengths, outermost first: `[[float; 3]; 2]` is `Float` with `[2, 3]`.
+        dims: Vec<Expr>,
         ty_span: Span,
         value: Expr,
     },
@@ -160,6 +162,8 @@ pub enum ExprKind {
     /// A decimal literal, kept as written so the checker can read it exactly.
     Float(String),
     Bool(bool),
+    /// A string `"..."`: only the path of `load(...)` or the command of `extern(...)`.
+    Str(String),
     Name(Ident),
     Array(Vec<Expr>),
     /// `[value; count]`

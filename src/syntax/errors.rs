@@ -49,7 +49,7 @@ pub(super) fn syntax_error(source: &str, error: &pest::error::Error<Rule>) -> Di
     }
     // Brackets and minus signs only start expressions: "an expression" says it already.
     if expected.iter().any(|w| w == "an expression") {
-        expected.retain(|w| !matches!(w.as_str(), "`(`" | "`[`" | "`-`"));
+        expected.retain(|w| !matches!(w.as_str(), "`(`" | "`[`" | "`-`" | "`\"`" | "a string"));
     }
     if let pest::error::ErrorVariant::CustomError { message } = &error.variant {
         if message.contains("limit") {
@@ -160,7 +160,7 @@ fn unclosed_bracket(source: &str, position: usize) -> Option<(Span, usize, usize
 /// Commonest alternatives first, so the message leads with what the user most likely meant.
 fn word_rank(word: &str) -> (u8, String) {
     let rank = match word {
-        "an expression" | "a name" | "a state type" | "a type (`int`, `float` or `bool`)" => 0,
+        "an expression" | "a name" | "a state type" | "a type (`int`, `float`, `bool` or `[T; N]`)" => 0,
         "an item" => 1,
         "an operator" => 3,
         "end of file" => 4,
@@ -240,7 +240,8 @@ fn rule_in_words(rule: Rule) -> &'static str {
         | Rule::log_reward_item
         | Rule::mode_item => "an item",
         Rule::ident => "a name",
-        Rule::param_type => "a type (`int`, `float` or `bool`)",
+        Rule::param_type | Rule::param_scalar => "a type (`int`, `float`, `bool` or `[T; N]`)",
+        Rule::string_lit => "a string",
         Rule::bool_type | Rule::set_type | Rule::seq_type | Rule::array_type | Rule::range_type => {
             "a state type"
         }

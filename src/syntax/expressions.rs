@@ -83,6 +83,13 @@ impl Converter {
                 kind: ExprKind::Float(pair.as_str().to_string()),
                 span,
             }),
+            Rule::string_lit => {
+                let quoted = pair.as_str();
+                Ok(Expr {
+                    kind: ExprKind::Str(quoted[1..quoted.len() - 1].to_string()),
+                    span,
+                })
+            }
             Rule::bool_lit => Ok(Expr {
                 kind: ExprKind::Bool(pair.as_str() == "true"),
                 span,

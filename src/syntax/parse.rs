@@ -192,15 +192,27 @@ impl Converter {
             Rule::param_item => {
                 let name = ident(next(&mut parts, span, "a name")?);
                 let ty_pair = next(&mut parts, span, "a type")?;
-                let ty = match ty_pair.as_str().trim() {
-                    "int" => ParamType::Int,
-                    "float" => ParamType::Float,
-                    _ => ParamType::Bool,
+                let ty_span: Span = ty_pair.as_span().into();
+                let mut dims = Vec::new();
+                let mut level = ty_pair.clone();
+                let ty = loop {
+                    let mut inner = children(level);
+                    let first = next(&mut inner, ty_span, "a type")?;
+                    if first.as_rule() == Rule::param_scalar {
+                        break match first.as_str().trim() {
+                            "int" => ParamType::Int,
+                            "float" => ParamType::Float,
+                            _ => ParamType::Bool,
+                        };
+                    }
+                    dims.push(self.expr(next(&mut inner, ty_span, "a length")?)?);
+                    level = first;
                 };
                 let value = self.expr(next(&mut parts, span, "an expression")?)?;
                 ItemKind::Param {
                     name,
                     ty,
+                    dims,
                     ty_span: ty_pair.as_span().into(),
                     value,
                 }

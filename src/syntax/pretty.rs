@@ -18,13 +18,21 @@ fn item(item: &Item) -> String {
     match &item.kind {
         ItemKind::Env(name) => format!("env {}", name.name),
         ItemKind::Param {
-            name, ty, value, ..
+            name,
+            ty,
+            dims,
+            value,
+            ..
         } => {
-            let ty = match ty {
+            let scalar = match ty {
                 ParamType::Int => "int",
                 ParamType::Float => "float",
                 ParamType::Bool => "bool",
             };
+            let ty = dims
+                .iter()
+                .rev()
+                .fold(scalar.to_string(), |t, n| format!("[{t}; {}]", expr(n)));
             format!("param {}: {ty} = {}", name.name, expr(value))
         }
         ItemKind::Const { name, value } => format!("const {} = {}", name.name, expr(value)),
@@ -148,6 +156,7 @@ pub fn expr(e: &Expr) -> String {
         ExprKind::Int(None) => "99999999999999999999".to_string(),
         ExprKind::Float(text) => text.clone(),
         ExprKind::Bool(b) => b.to_string(),
+        ExprKind::Str(text) => format!("\"{text}\""),
         ExprKind::Name(name) => name.name.clone(),
         ExprKind::Array(items) => format!("[{}]", list(items)),
         ExprKind::Repeat { value, count } => format!("[{}; {}]", expr(value), expr(count)),

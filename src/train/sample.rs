@@ -249,6 +249,13 @@ pub fn forward(
             run.actions.push(action);
         }
     }
+    if env.has_scorers() {
+        let terminals: Vec<i32> = running
+            .iter()
+            .flat_map(|run| run.states[run.states.len() - w..].iter().copied())
+            .collect();
+        env.score(&terminals)?;
+    }
     let mut batch = Batch::empty(env);
     for run in running {
         let terminal = &run.states[run.states.len() - w..];

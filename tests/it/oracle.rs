@@ -90,6 +90,8 @@ pub fn eval(expr: &Expr, scope: &dyn Scope, locals: &mut Vec<Value>) -> Result<V
     let internal = |what| fail(span, EvalErrorKind::Internal(what));
     match &expr.kind {
         ExprKind::Const(v) => Ok(v.clone()),
+        // Scorers run outside; the oracle covers what the file computes itself.
+        ExprKind::Extern(_) => internal("an external scorer"),
         ExprKind::Field(i) => match scope.field(*i) {
             Some(v) => Ok(v.clone()),
             None => fail(span, EvalErrorKind::NotConstant),

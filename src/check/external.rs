@@ -1,0 +1,177 @@
+//! What comes from outside the file: `load("PATH")` tables, `extern("COMMAND")` scorers, and
+//! array params given with `--set W=[...]` or `--set W=@table.csv`.
+
+use super::checker::*;
+use super::data::{self, LoadError};
+use super::error::*;
+use super::hir::{self, ExprKind};
+use super::types::Type;
+use super::Override;
+use crate::diagnostic::Diagnostic;
+use crate::span::Span;
+use crate::syntax::ast;
+
+impl<'a> Checker<'a> {
+    /// The one string argument of `load` or `extern`, or a diagnostic.
+    fn string_argument(
+        &mut self,
+        function: &str,
+        args: &[ast::Expr],
+        span: Span,
+    ) -> Option<String> {
+        match args {
+            [ast::Expr {
+                kind: ast::ExprKind::Str(text),
+                ..
+            }] => Some(text.clone()),
+            _ => {
+                let example = if function == "load" {
+                    "`load(\"table.csv\")`"
+                } else {
+                    "`extern(\"python3 score.py\")`"
+                };
+                self.error(
+                    Diagnostic::new(
+                        "gfn::check::wrong_arity",
+                        format!("`{function}` takes one string in double quotes"),
+                    )
+                    .label(span, "called here")
+                    .help(format!("write {example}")),
+                );
+                None
+            }
+        }
+    }
+
+    /// `load("PATH")`: a table read relative to the folder of the `.gfn` file.
+    pub(super) fn check_load(
+        &mut self,
+        args: &[ast::Expr],
+        span: Span,
+        context: Context,
+    ) -> hir::Expr {
+        let Some(path) = self.string_argument("load", args, span) else {
+            return error_expr(span);
+        };
+        if !matches!(context, Context::Constant) || !self.let_stack.is_empty() {
+            self.error(
+                Diagnostic::new(
+                    "gfn::check::load_not_constant",
+                    "`load` reads a table once, as the value of a const",
+                )
+                .label(span, "used here")
+                .help(format!(
+                    "write `const TABLE = load(\"{path}\")` and use `TABLE` here"
+                )),
+            );
+            return error_expr(span);
+        }
+        match data::load_table(&self.dir.join(&path), &path) {
+            Ok((value, ty)) => hir::Expr {
+                kind: ExprKind::Const(value),
+                ty,
+                span,
+            },
+            Err(LoadError { message, help }) => {
+                self.error(
+                    Diagnostic::new("gfn::check::load", message)
+                        .label(span, "loaded here")
+                        .help(help),
+                );
+                error_expr(span)
+            }
+        }
+    }
+
+    /// `extern("COMMAND")`: a number computed by an external scorer, only in the reward.
+    pub(super) fn check_extern(&mut self, args: &[ast::Expr], span: Span) -> hir::Expr {
+        let Some(command) = self.string_argument("extern", args, span) else {
+            return error_expr(span);
+        };
+        if self.reward_context.is_none() || !self.let_stack.is_empty() {
+            self.error(
+                Diagnostic::new(
+                    "gfn::check::extern_outside_reward",
+                    "`extern` scores terminal objects: it may appear only in `reward` or `log_reward`",
+                )
+                .label(span, "used here")
+                .help("move the call into the reward item, e.g. `log_reward extern(\"python3 score.py\") / T`"),
+            );
+            return error_expr(span);
+        }
+        if command.trim().is_empty() {
+            self.error(
+                Diagnostic::new(
+                    "gfn::check::extern_command",
+                    "the scorer's command is empty",
+                )
+                .label(span, "here")
+                .help("name a program and its arguments, e.g. `extern(\"python3 score.py\")`"),
+            );
+            return error_expr(span);
+        }
+        let index = match self.scorers.iter().position(|s| s.command == command) {
+            Some(index) => index,
+            None => {
+                self.scorers.push(hir::Scorer {
+                    command,
+                    span,
+                    is_reward: false,
+                });
+                self.scorers.len() - 1
+            }
+        };
+        hir::Expr {
+            kind: ExprKind::Extern(index),
+            ty: Type::Float,
+            span,
+        }
+    }
+
+    /// `--set W=[1, 2, 3]` or `--set W=@weights.csv` for an array param; `None` when the param
+    /// is a scalar (handled by the caller).
+    pub(super) fn apply_array_override(&mut self, index: usize, o: &Override) {
+        let Some((scalar, ty_span)) = self.constants[index].declared else {
+            return;
+        };
+        let Some(declared) = self.declared_type(index, scalar) else {
+            return;
+        };
+        let text = o.value.trim();
+        let loaded = match text.strip_prefix('@') {
+            Some(path) => data::load_table(std::path::Path::new(path), path),
+            None => data::json_text_table(text, &format!("--set {}", o.name)),
+        };
+        let (value, ty) = match loaded {
+            Ok(table) => table,
+            Err(LoadError { message, help }) => {
+                self.error(
+                    Diagnostic::new("gfn::check::set_wrong_type", message)
+                        .label(ty_span, format!("`{}` is declared {declared} here", o.name))
+                        .help(format!(
+                            "{help}; give the array as --set {}=[1, 2, 3] or --set {}=@FILE.csv",
+                            o.name, o.name
+                        )),
+                );
+                return;
+            }
+        };
+        if !ty.fits(&declared) {
+            self.error(
+                Diagnostic::new(
+                    "gfn::check::set_wrong_type",
+                    format!(
+                        "--set {}: the value is {ty}, the param is declared {declared}",
+                        o.name
+                    ),
+                )
+                .label(ty_span, format!("`{}` is declared {declared} here", o.name))
+                .help("give an array of the declared length and element type"),
+            );
+            return;
+        }
+        let c = &mut self.constants[index];
+        c.state = Resolution::Done(value.promote(&declared), declared);
+        c.overridden = true;
+    }
+}

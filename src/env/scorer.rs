@@ -1,0 +1,362 @@
+//! External scorers: `extern("COMMAND")` in the reward. Each command is started once, by the
+//! shell, in the folder of the `.gfn` file, and answers one line per batch (see
+//! `docs/scorers.md`): the request is a JSON array of states as objects (`{"x": [3, 5]}`), the
+//! answer a JSON array of as many numbers. Answers are memoised per state.
+
+use super::{EnvError, Environment};
+use crate::check::hir;
+use crate::check::Value;
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::sync::Mutex;
+use std::time::Duration;
+
+/// How long a scorer may take to answer one batch unless `--scorer-timeout` says otherwise.
+pub const DEFAULT_SCORER_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// States per request when many are scored at once (enumeration, exact metrics).
+pub const SCORER_CHUNK: usize = 4096;
+
+/// Memoised answers kept per scorer before the memo starts afresh.
+const MAX_MEMO: usize = 1 << 22;
+
+/// A running scorer process: requests go to a writer thread and answers come from a reader
+/// thread, so that a scorer that neither reads nor answers cannot block gfnc past the timeout.
+struct Process {
+    child: Child,
+    requests: Sender<String>,
+    answers: Receiver<std::io::Result<String>>,
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// One `extern("COMMAND")` of the program: its process (started on first use) and its memo.
+pub(crate) struct Scorer {
+    spec: hir::Scorer,
+    process: Mutex<Option<Process>>,
+    memo: Mutex<HashMap<Box<[i32]>, f64>>,
+}
+
+/// The scorers of a program.
+pub(crate) struct Scorers {
+    list: Vec<Scorer>,
+    dir: std::path::PathBuf,
+    timeout: Duration,
+}
+
+impl Scorers {
+    pub(crate) fn new(model: &crate::check::Model) -> Scorers {
+        Scorers {
+            list: model
+                .scorers
+                .iter()
+                .map(|spec| Scorer {
+                    spec: spec.clone(),
+                    process: Mutex::new(None),
+                    memo: Mutex::new(HashMap::new()),
+                })
+                .collect(),
+            dir: model.dir.clone(),
+            timeout: DEFAULT_SCORER_TIMEOUT,
+        }
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn shorten(text: &str) -> String {
+    const LIMIT: usize = 200;
+    if text.len() <= LIMIT {
+        return text.to_string();
+    }
+    let mut end = LIMIT;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}... ({} bytes in all)", &text[..end], text.len())
+}
+
+impl Environment {
+    /// Whether the reward calls external scorers.
+    pub fn has_scorers(&self) -> bool {
+        !self.scorers.is_empty()
+    }
+
+    /// How long a scorer may take to answer one batch before it is stopped and the run fails.
+    pub fn set_scorer_timeout(&mut self, timeout: Duration) {
+        self.scorers.timeout = timeout;
+    }
+
+    /// A state as the JSON object a scorer receives: `{"x": [3, 5], "done": false}`.
+    pub fn state_json(&self, state: &[i32]) -> serde_json::Value {
+        fn json(value: &Value) -> serde_json::Value {
+            match value {
+                Value::Bool(b) => serde_json::Value::Bool(*b),
+                Value::Int(i) => serde_json::Value::from(*i),
+                Value::Float(n) => serde_json::Value::from(n.to_f64()),
+                Value::Array(items) | Value::Seq(items) => items.iter().map(json).collect(),
+                Value::Set(members) => members
+                    .iter()
+                    .map(|&m| serde_json::Value::from(m))
+                    .collect(),
+            }
+        }
+        let layout = &self.program.layout;
+        let mut object = serde_json::Map::new();
+        for (field, (base, shape)) in self.program.model.fields.iter().zip(&layout.fields) {
+            let value = layout.read_value(*shape, state, *base as usize);
+            object.insert(field.name.clone(), json(&value));
+        }
+        serde_json::Value::Object(object)
+    }
+
+    /// Make sure every scorer has answered for each of `states` (back to back), asking for the
+    /// ones not yet memoised in batches of at most [`SCORER_CHUNK`].
+    pub fn score(&self, states: &[i32]) -> Result<(), EnvError> {
+        let w = self.width().max(1);
+        for scorer in &self.scorers.list {
+            let mut missing: Vec<&[i32]> = Vec::new();
+            {
+                let memo = lock(&scorer.memo);
+                let mut seen = std::collections::HashSet::new();
+                for state in states.chunks_exact(w) {
+                    if !memo.contains_key(state) && seen.insert(state) {
+                        missing.push(state);
+                    }
+                }
+            }
+            for chunk in missing.chunks(SCORER_CHUNK) {
+                let answers = self.ask(scorer, chunk)?;
+                let mut memo = lock(&scorer.memo);
+                if memo.len() + chunk.len() > MAX_MEMO {
+                    memo.clear();
+                }
+                for (state, answer) in chunk.iter().zip(answers) {
+                    memo.insert((*state).into(), answer);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The scorers' answers for one state into `out`, asking for any not memoised.
+    pub(super) fn scorer_answers(&self, state: &[i32], out: &mut Vec<f64>) -> Result<(), EnvError> {
+        out.clear();
+        for scorer in &self.scorers.list {
+            let known = lock(&scorer.memo).get(state).copied();
+            let answer = match known {
+                Some(answer) => answer,
+                None => {
+                    let answer = self.ask(scorer, &[state])?.first().copied();
+                    let answer = answer
+                        .ok_or_else(|| self.scorer_error(scorer, "gave no answer".into(), ""))?;
+                    lock(&scorer.memo).insert(state.into(), answer);
+                    answer
+                }
+            };
+            out.push(answer);
+        }
+        Ok(())
+    }
+
+    fn scorer_error(&self, scorer: &Scorer, message: String, help: &str) -> EnvError {
+        EnvError {
+            code: "gfn::env::scorer",
+            message: format!("the scorer `{}` {message}", scorer.spec.command),
+            span: Some(scorer.spec.span),
+            label: "the scorer is called here".to_string(),
+            help: help.to_string(),
+        }
+    }
+
+    /// Send one request and read one answer, starting the process if needed.
+    fn ask(&self, scorer: &Scorer, states: &[&[i32]]) -> Result<Vec<f64>, EnvError> {
+        let request: Vec<serde_json::Value> = states.iter().map(|s| self.state_json(s)).collect();
+        let line = serde_json::Value::Array(request).to_string();
+        let mut guard = lock(&scorer.process);
+        if guard.is_none() {
+            *guard = Some(self.start(scorer)?);
+        }
+        let Some(process) = guard.as_mut() else {
+            return Err(self.scorer_error(scorer, "could not be started".into(), ""));
+        };
+        let first = self.render(states[0]);
+        let sent = process.requests.send(line);
+        let answer = match (sent, process.answers.recv_timeout(self.scorers.timeout)) {
+            (Ok(()), Ok(Ok(answer))) => answer,
+            (_, Err(RecvTimeoutError::Timeout)) => {
+                *guard = None;
+                return Err(self.scorer_error(
+                    scorer,
+                    format!(
+                        "did not answer a batch of {} states (the first {first}) within {} s",
+                        states.len(),
+                        self.scorers.timeout.as_secs_f64()
+                    ),
+                    "make the scorer faster, or allow it more time with --scorer-timeout SECONDS",
+                ));
+            }
+            (_, Ok(Err(e))) => {
+                *guard = None;
+                return Err(self.scorer_error(
+                    scorer,
+                    format!("could not be read: {e}"),
+                    "the scorer must print one line of JSON per request",
+                ));
+            }
+            _ => {
+                let status = process
+                    .child
+                    .wait()
+                    .map(|s| s.to_string())
+                    .unwrap_or_else(|e| e.to_string());
+                *guard = None;
+                return Err(self.scorer_error(
+                    scorer,
+                    format!(
+                        "exited ({status}) before answering a batch of {} states (the first {first})",
+                        states.len()
+                    ),
+                    "its own error messages are above; it must read requests line by line until its input ends",
+                ));
+            }
+        };
+        self.check_answer(scorer, states, &answer)
+            .inspect_err(|_| *guard = None)
+    }
+
+    fn check_answer(
+        &self,
+        scorer: &Scorer,
+        states: &[&[i32]],
+        answer: &str,
+    ) -> Result<Vec<f64>, EnvError> {
+        let protocol = "answer each request line with one line: a JSON array of numbers, one per state, in order";
+        let values: Vec<serde_json::Value> = match serde_json::from_str(answer.trim()) {
+            Ok(serde_json::Value::Array(values)) => values,
+            _ => {
+                return Err(self.scorer_error(
+                    scorer,
+                    format!(
+                        "answered `{}`, which is not a JSON array",
+                        shorten(answer.trim())
+                    ),
+                    protocol,
+                ))
+            }
+        };
+        if values.len() != states.len() {
+            return Err(self.scorer_error(
+                scorer,
+                format!(
+                    "answered {} numbers for {} states (`{}`)",
+                    values.len(),
+                    states.len(),
+                    shorten(answer.trim())
+                ),
+                protocol,
+            ));
+        }
+        let mut out = Vec::with_capacity(values.len());
+        for (value, state) in values.iter().zip(states) {
+            let number = value.as_f64().filter(|v| v.is_finite());
+            let Some(number) = number else {
+                return Err(self.scorer_error(
+                    scorer,
+                    format!(
+                        "answered `{}` for state {}, not a finite number",
+                        shorten(&value.to_string()),
+                        self.render(state)
+                    ),
+                    protocol,
+                ));
+            };
+            if scorer.spec.is_reward && number <= 0.0 {
+                return Err(self.scorer_error(
+                    scorer,
+                    format!(
+                        "answered the reward {number} for state {}; rewards must be positive",
+                        self.render(state)
+                    ),
+                    "return a positive reward, or return its log and write `log_reward extern(...)`",
+                ));
+            }
+            out.push(number);
+        }
+        Ok(out)
+    }
+
+    fn start(&self, scorer: &Scorer) -> Result<Process, EnvError> {
+        let mut child = Command::new("sh")
+            .arg("-c")
+            .arg(&scorer.spec.command)
+            .current_dir(&self.scorers.dir)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .map_err(|e| {
+                self.scorer_error(
+                    scorer,
+                    format!("could not be started: {e}"),
+                    "the command runs with `sh -c` in the folder of the .gfn file",
+                )
+            })?;
+        let (Some(mut stdin), Some(stdout)) = (child.stdin.take(), child.stdout.take()) else {
+            let _ = child.kill();
+            return Err(self.scorer_error(scorer, "has no pipes".into(), ""));
+        };
+        let (requests, to_write) = mpsc::channel::<String>();
+        std::thread::spawn(move || {
+            for line in to_write {
+                if stdin
+                    .write_all(line.as_bytes())
+                    .and_then(|_| stdin.write_all(b"\n"))
+                    .and_then(|_| stdin.flush())
+                    .is_err()
+                {
+                    break;
+                }
+            }
+        });
+        let (answered, answers) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut reader = BufReader::new(stdout);
+            loop {
+                let mut line = String::new();
+                match reader.read_line(&mut line) {
+                    Ok(0) => break,
+                    Ok(_) => {
+                        if answered.send(Ok(line)).is_err() {
+                            break;
+                        }
+                    }
+                    Err(e) => {
+                        let _ = answered.send(Err(e));
+                        break;
+                    }
+                }
+            }
+        });
+        Ok(Process {
+            child,
+            requests,
+            answers,
+        })
+    }
+}
