@@ -108,6 +108,8 @@ pub fn unary_builtin(function: Builtin, x: Val) -> Option<Result<Val, ArithError
             Val::Int(i) => Ok(Val::Int(i)),
             v => number(v).truncate().map(Val::Int),
         },
-        Builtin::Len | Builtin::Min | Builtin::Max => return None,
+        Builtin::Len | Builtin::Min | Builtin::Max | Builtin::Reachable | Builtin::Acyclic => {
+            return None
+        }
     })
 }

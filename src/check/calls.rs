@@ -23,6 +23,7 @@ impl<'a> Checker<'a> {
         match function.name.as_str() {
             "load" if !defined => return self.check_load(args, span, context),
             "extern" if !defined => return self.check_extern(args, span),
+            "adjacency" if !defined => return self.check_adjacency(args, span),
             _ => {}
         }
         match self.globals.get(function.name.as_str()).copied() {
@@ -88,10 +89,10 @@ impl<'a> Checker<'a> {
             }
             return error_expr(span);
         };
-        let arity = if matches!(builtin, Builtin::Min | Builtin::Max) {
-            2
-        } else {
-            1
+        let arity = match builtin {
+            Builtin::Min | Builtin::Max => 2,
+            Builtin::Reachable => 3,
+            _ => 1,
         };
         if checked.len() != arity {
             self.error(
@@ -105,7 +106,9 @@ impl<'a> Checker<'a> {
                     ),
                 )
                 .label(span, "called here")
-                .help(if arity == 2 {
+                .help(if builtin == Builtin::Reachable {
+                    "write `reachable(ADJ, FROM, TO)` with ADJ a [[bool; N]; N] matrix".to_string()
+                } else if arity == 2 {
                     format!(
                         "write `{}(a, b)` or `{}(i in DOMAIN: EXPR)`",
                         function.name, function.name
@@ -216,6 +219,51 @@ impl<'a> Checker<'a> {
                 let second = args.get(1)?;
                 let ok = self.expect_number(first, &what) & self.expect_number(second, &what);
                 ok.then(|| first.ty.unify(&second.ty).unwrap_or(Type::Float))
+            }
+            Builtin::Reachable | Builtin::Acyclic => {
+                let square = self.expect_adjacency(first, name);
+                let mut ok = square;
+                for node in &args[1..] {
+                    if !matches!(node.ty, Type::Int | Type::Error) {
+                        self.error(
+                            Diagnostic::new(
+                                "gfn::check::type_mismatch",
+                                format!("the nodes of `{name}` are ints, not {}", node.ty),
+                            )
+                            .label(node.span, format!("this is {}", node.ty))
+                            .help("name nodes by their index 0..N in the matrix"),
+                        );
+                        ok = false;
+                    }
+                }
+                ok.then_some(Type::Bool)
+            }
+        }
+    }
+
+    /// The first argument of a graph built-in: a square bool matrix of at most 64 nodes.
+    fn expect_adjacency(&mut self, adj: &hir::Expr, name: &str) -> bool {
+        match &adj.ty {
+            Type::Error => true,
+            Type::Array(row, n) if **row == Type::Array(Box::new(Type::Bool), *n) && *n <= 64 => {
+                true
+            }
+            other => {
+                let other = other.clone();
+                let why = match &other {
+                    Type::Array(row, n) if **row == Type::Array(Box::new(Type::Bool), *n) => {
+                        format!("`{name}` handles graphs of at most 64 nodes, not {n}")
+                    }
+                    _ => format!(
+                        "`{name}` needs a square adjacency matrix [[bool; N]; N], not {other}"
+                    ),
+                };
+                self.error(
+                    Diagnostic::new("gfn::check::type_mismatch", why)
+                        .label(adj.span, format!("this is {other}"))
+                        .help("adj[a][b] is true when there is an edge a -> b; build one from an edge list with `adjacency(N, EDGES)`"),
+                );
+                false
             }
         }
     }

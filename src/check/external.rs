@@ -5,7 +5,7 @@ use super::checker::*;
 use super::data::{self, LoadError};
 use super::error::*;
 use super::hir::{self, ExprKind};
-use super::types::Type;
+use super::types::{Type, Value};
 use super::Override;
 use crate::diagnostic::Diagnostic;
 use crate::span::Span;
@@ -124,6 +124,90 @@ impl<'a> Checker<'a> {
         hir::Expr {
             kind: ExprKind::Extern(index),
             ty: Type::Float,
+            span,
+        }
+    }
+
+    /// `adjacency(N, EDGES)`: the `[[bool; N]; N]` matrix of a constant edge list
+    /// `[[from, to], ...]`, built while checking.
+    pub(super) fn check_adjacency(&mut self, args: &[ast::Expr], span: Span) -> hir::Expr {
+        let [n, edges] = args else {
+            self.error(
+                Diagnostic::new(
+                    "gfn::check::wrong_arity",
+                    format!("`adjacency` takes 2 arguments but is given {}", args.len()),
+                )
+                .label(span, "called here")
+                .help("write `adjacency(N, EDGES)` with EDGES a constant list of [from, to] pairs"),
+            );
+            return error_expr(span);
+        };
+        let saved = std::mem::take(&mut self.locals);
+        let nodes = self.constant_length(n, "the node count of `adjacency`");
+        let checked = self.check_expr(edges, Context::Constant);
+        self.locals = saved;
+        let Some(nodes) = nodes else {
+            return error_expr(span);
+        };
+        if checked.ty.is_error() {
+            return error_expr(span);
+        }
+        let pairs = matches!(&checked.ty, Type::Array(pair, _) if **pair == Type::Array(Box::new(Type::Int), 2));
+        if !pairs {
+            self.error(
+                Diagnostic::new(
+                    "gfn::check::type_mismatch",
+                    format!(
+                        "the edges of `adjacency` are [from, to] pairs of ints, not {}",
+                        checked.ty
+                    ),
+                )
+                .label(checked.span, format!("this is {}", checked.ty))
+                .help("write the edges as [[0, 1], [1, 2]], or load them from a two-column table"),
+            );
+            return error_expr(span);
+        }
+        let Some(value) = self.evaluate(&checked) else {
+            return error_expr(span);
+        };
+        let mut matrix = vec![vec![false; nodes]; nodes];
+        for (k, pair) in value.elements().unwrap_or_default().iter().enumerate() {
+            let ends: Vec<i64> = pair
+                .elements()
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|v| match v {
+                    Value::Int(i) => Some(*i),
+                    _ => None,
+                })
+                .collect();
+            match ends.as_slice() {
+                [a, b] if (0..nodes as i64).contains(a) && (0..nodes as i64).contains(b) => {
+                    matrix[*a as usize][*b as usize] = true;
+                }
+                _ => {
+                    self.error(
+                        Diagnostic::new(
+                            "gfn::check::adjacency_node",
+                            format!("edge {k} is {ends:?}: nodes of `adjacency` are 0..{nodes}"),
+                        )
+                        .label(checked.span, "the edges")
+                        .help("number the nodes from 0, or raise N"),
+                    );
+                    return error_expr(span);
+                }
+            }
+        }
+        let value = Value::Array(
+            matrix
+                .into_iter()
+                .map(|row| Value::Array(row.into_iter().map(Value::Bool).collect()))
+                .collect(),
+        );
+        let ty = Type::Array(Box::new(Type::Array(Box::new(Type::Bool), nodes)), nodes);
+        hir::Expr {
+            kind: ExprKind::Const(value),
+            ty,
             span,
         }
     }

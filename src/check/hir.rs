@@ -239,6 +239,11 @@ pub enum Builtin {
     Min,
     /// Two-argument `max(a, b)`.
     Max,
+    /// `reachable(adj, i, j)`: a directed path of one edge or more from `i` to `j` in the
+    /// square `[[bool; N]; N]` adjacency matrix `adj` (`adj[a][b]`: an edge a → b).
+    Reachable,
+    /// `acyclic(adj)`: the square adjacency matrix has no directed cycle (self-loops included).
+    Acyclic,
 }
 
 impl Builtin {
@@ -260,6 +265,8 @@ impl Builtin {
             "len" | "size" => Builtin::Len,
             "min" => Builtin::Min,
             "max" => Builtin::Max,
+            "reachable" => Builtin::Reachable,
+            "acyclic" => Builtin::Acyclic,
             _ => return None,
         })
     }

@@ -545,6 +545,19 @@ impl<'a> Machine<'a> {
                     v => v,
                 })
             }
+            Builtin::Reachable => {
+                let (Some(&from), Some(&to)) = (ids.get(1), ids.get(2)) else {
+                    return self.internal(id, "reachable without two nodes");
+                };
+                let from = self.eval_int(from, state, scratch)?;
+                let to = self.eval_int(to, state, scratch)?;
+                let graph = self.graph(first, state, scratch, id)?;
+                Ok(Val::Bool(graph.reachable(
+                    self.position(from, graph.nodes, ids[1])?,
+                    self.position(to, graph.nodes, ids[2])?,
+                )))
+            }
+            Builtin::Acyclic => Ok(Val::Bool(self.graph(first, state, scratch, id)?.acyclic())),
             _ => self.internal(id, "a built-in of one argument left to the machine"),
         }
     }

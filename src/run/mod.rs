@@ -4,6 +4,7 @@
 
 mod collections;
 mod fault;
+mod graphs;
 mod machine;
 
 pub use fault::{Fault, FaultKind, MAX_AGGREGATE_ELEMENTS, MAX_CONSTANT_WORK};

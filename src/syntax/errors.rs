@@ -160,7 +160,10 @@ fn unclosed_bracket(source: &str, position: usize) -> Option<(Span, usize, usize
 /// Commonest alternatives first, so the message leads with what the user most likely meant.
 fn word_rank(word: &str) -> (u8, String) {
     let rank = match word {
-        "an expression" | "a name" | "a state type" | "a type (`int`, `float`, `bool` or `[T; N]`)" => 0,
+        "an expression"
+        | "a name"
+        | "a state type"
+        | "a type (`int`, `float`, `bool` or `[T; N]`)" => 0,
         "an item" => 1,
         "an operator" => 3,
         "end of file" => 4,

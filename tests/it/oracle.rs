@@ -484,5 +484,53 @@ fn call_builtin(
             };
             promote(pick.clone(), ty)
         }
+        Builtin::Reachable | Builtin::Acyclic => {
+            let matrix = matrix_of(first, span)?;
+            let n = matrix.len();
+            let node = |k: usize| -> Result<usize, EvalError> {
+                match args.get(k) {
+                    Some(Value::Int(i)) if (0..n as i64).contains(i) => Ok(*i as usize),
+                    Some(Value::Int(i)) => {
+                        fail(span, EvalErrorKind::IndexOutOfRange { index: *i, len: n })
+                    }
+                    _ => fail(span, EvalErrorKind::Internal("a node that is not an int")),
+                }
+            };
+            // Depth-first search from each successor: independent of the machine's bit sets.
+            let reaches = |from: usize, to: usize| {
+                let mut seen = vec![false; n];
+                let mut stack: Vec<usize> = (0..n).filter(|&b| matrix[from][b]).collect();
+                while let Some(a) = stack.pop() {
+                    if a == to {
+                        return true;
+                    }
+                    if !std::mem::replace(&mut seen[a], true) {
+                        stack.extend((0..n).filter(|&b| matrix[a][b]));
+                    }
+                }
+                false
+            };
+            Ok(Value::Bool(if builtin == Builtin::Reachable {
+                reaches(node(1)?, node(2)?)
+            } else {
+                (0..n).all(|a| !reaches(a, a))
+            }))
+        }
     }
+}
+
+fn matrix_of(value: &Value, span: Span) -> Result<Vec<Vec<bool>>, EvalError> {
+    let rows = value.elements().ok_or(EvalError {
+        span,
+        kind: EvalErrorKind::Internal("a graph that is not a matrix"),
+    })?;
+    rows.iter()
+        .map(|row| {
+            let cells = row.elements().unwrap_or_default();
+            Ok(cells
+                .iter()
+                .map(|c| matches!(c, Value::Bool(true)))
+                .collect())
+        })
+        .collect()
 }
