@@ -231,6 +231,20 @@ struct RunArgs {
     /// Iterations between evaluations and checkpoints [default: 100].
     #[arg(long = "eval-every", value_parser = clap::value_parser!(u64).range(1..=1_000_000_000))]
     eval_every: Option<u64>,
+    /// The k of the top-k mean reward among distinct sampled objects [default: 100].
+    #[arg(long = "top-k", value_parser = clap::value_parser!(u64).range(1..=65_536))]
+    top_k: Option<u64>,
+    /// Objects of the default test set for the correlation of log R and log P_T (terminal
+    /// objects of uniform random trajectories; 0: no correlation) [default: 128].
+    #[arg(long = "test-size", value_parser = clap::value_parser!(u64).range(0..=65_536))]
+    test_size: Option<u64>,
+    /// Backward trajectories per test object in the estimate of log P_T [default: 8].
+    #[arg(long = "test-samples", value_parser = clap::value_parser!(u64).range(1..=1024))]
+    test_samples: Option<u64>,
+    /// A file of test objects, one state per line as gfnc prints them (`x=[3, 5]`), for the
+    /// correlation metrics instead of the default test set.
+    #[arg(long = "test-set", value_name = "FILE")]
+    test_set: Option<PathBuf>,
     /// The run directory (default runs/ENV-N); must be empty or missing.
     #[arg(long)]
     out: Option<PathBuf>,
@@ -276,6 +290,10 @@ impl RunArgs {
         note("--replay", self.replay.is_some());
         note("--seed", self.seed.is_some());
         note("--eval-every", self.eval_every.is_some());
+        note("--top-k", self.top_k.is_some());
+        note("--test-size", self.test_size.is_some());
+        note("--test-samples", self.test_samples.is_some());
+        note("--test-set", self.test_set.is_some());
         let count = |v: Option<u64>, default: usize| v.map_or(default, |v| v as usize);
         let pb = self.pb.unwrap_or(BackwardChoice::Uniform);
         let config = gfnc::train::Config {
@@ -299,6 +317,9 @@ impl RunArgs {
             replay: count(self.replay, defaults.replay),
             seed: self.seed.unwrap_or(defaults.seed),
             eval_every: count(self.eval_every, defaults.eval_every),
+            top_k: count(self.top_k, defaults.top_k),
+            test_size: count(self.test_size, defaults.test_size),
+            test_samples: count(self.test_samples, defaults.test_samples),
         };
         Ok(run::RunOptions {
             file: self.file,
@@ -313,6 +334,7 @@ impl RunArgs {
             json: self.json,
             quiet: self.quiet,
             samples: self.samples.map(|n| n as usize),
+            test_set: self.test_set,
             max_states: self.exploration.max_states,
             max_memory_mb: self.exploration.max_memory,
             checks: self.exploration.checks(),
@@ -473,6 +495,25 @@ pub fn validate(
     overrides: &[Override],
     checks: &gfnc::Checks,
 ) -> Result<gfnc::Validated, Failure> {
+    validate_in(output, (path, &folder_of(path)), source, overrides, checks)
+}
+
+/// The folder of a `.gfn` file, where its `load` paths and scorers are.
+pub fn folder_of(path: &Path) -> std::path::PathBuf {
+    match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    }
+}
+
+/// [`validate`] with `load` and scorers relative to `folder` (a saved run's original folder).
+pub fn validate_in(
+    output: &Output,
+    (path, folder): (&Path, &Path),
+    source: &str,
+    overrides: &[Override],
+    checks: &gfnc::Checks,
+) -> Result<gfnc::Validated, Failure> {
     let mut bar: Option<indicatif::ProgressBar> = None;
     let interactive = std::io::stderr().is_terminal();
     let mut progress = |expanded: usize, discovered: usize| {
@@ -491,11 +532,7 @@ pub fn validate(
         bar.set_position(discovered as u64);
         bar.set_message(format!("{expanded} expanded"));
     };
-    let dir = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir,
-        _ => Path::new("."),
-    };
-    let result = gfnc::validate_in(source, overrides, dir, checks, &mut progress);
+    let result = gfnc::validate_in(source, overrides, folder, checks, &mut progress);
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }

@@ -32,11 +32,16 @@ pub struct RunOptions {
     pub quiet: bool,
     /// `--samples`, when given (default 1000; a resumed run keeps its own).
     pub samples: Option<usize>,
+    /// `--test-set FILE`: the objects of the correlation metrics.
+    pub test_set: Option<PathBuf>,
     /// `--max-states` and `--max-memory` as given, so that a resumed run keeps its own.
     pub max_states: Option<usize>,
     pub max_memory_mb: Option<usize>,
     pub checks: gfnc::Checks,
 }
+
+/// The copy of `--test-set FILE` in the run directory, read again on resume.
+const TEST_SET: &str = "test_set.txt";
 
 /// Objects drawn into samples.csv when `--samples` is not given.
 const DEFAULT_SAMPLES: usize = 1000;
@@ -113,12 +118,12 @@ struct Checked {
 
 fn environment(
     output: &Output,
-    path: &Path,
+    (path, folder): (&Path, &Path),
     source: &str,
     overrides: &[Override],
     checks: &gfnc::Checks,
 ) -> Result<Checked, Failure> {
-    let validated = super::validate(output, path, source, overrides, checks)?;
+    let validated = super::validate_in(output, (path, folder), source, overrides, checks)?;
     let longest = match (&validated.dag, &validated.partial) {
         (Some(dag), _) => dag.max_len as usize,
         (None, Some(partial)) => partial.probe.as_ref().map_or(0, |p| p.longest),
@@ -222,7 +227,14 @@ fn start(
     if let Some(out) = &options.out {
         RunDir::check_available(out, options.force).map_err(|e| fail(output, &path, &source, e))?;
     }
-    let checked = environment(output, &path, &source, &options.overrides, &options.checks)?;
+    let folder = super::folder_of(&path);
+    let checked = environment(
+        output,
+        (&path, &folder),
+        &source,
+        &options.overrides,
+        &options.checks,
+    )?;
     check_memory(&checked, &config, options.checks.budget.max_bytes)?;
     let out = match &options.out {
         Some(dir) => dir.clone(),
@@ -233,7 +245,7 @@ fn start(
     let overrides: Vec<String> = options
         .overrides
         .iter()
-        .map(|o| format!("{}={}", o.name, o.value))
+        .map(|o| format!("{}={}", o.name, absolute_table(&o.value)))
         .collect();
     let record = RunRecord {
         gfnc_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -250,10 +262,22 @@ fn start(
         max_states: options.max_states,
         max_memory_mb: options.max_memory_mb,
         samples: options.samples,
+        folder: std::path::absolute(&folder)
+            .ok()
+            .map(|f| f.display().to_string()),
     };
     dir.write_file("env.gfn", &source).map_err(failure)?;
+    let mut trainer = Trainer::new(&checked.env, config, checked.dag).map_err(failure)?;
+    if let Some(file) = &options.test_set {
+        let text = read_source(file)?;
+        let objects = checked
+            .env
+            .parse_objects(&text)
+            .map_err(|e| Failure::Usage(format!("--test-set {}: {e}", file.display())))?;
+        trainer.set_test_set(objects);
+        dir.write_file(TEST_SET, &text).map_err(failure)?;
+    }
     dir.write_record(&record).map_err(failure)?;
-    let trainer = Trainer::new(&checked.env, config, checked.dag).map_err(failure)?;
     train(
         output,
         options,
@@ -314,9 +338,18 @@ fn resume(
     if let Some(mb) = record.max_memory_mb {
         checks.budget.max_bytes = mb.saturating_mul(1_000_000);
     }
-    let checked = environment(output, &path, &source, &overrides, &checks)?;
+    let folder = record_folder(&record, dir_path);
+    let checked = environment(output, (&path, &folder), &source, &overrides, &checks)?;
     let failure = |e: TrainError| fail(output, &path, &source, e);
     let mut trainer = Trainer::new(&checked.env, config.clone(), checked.dag).map_err(failure)?;
+    let test_set = dir_path.join(TEST_SET);
+    if test_set.is_file() {
+        let objects = checked
+            .env
+            .parse_objects(&read_source(&test_set)?)
+            .map_err(|e| Failure::Usage(format!("{}: {e}", test_set.display())))?;
+        trainer.set_test_set(objects);
+    }
     let hash = rundir::source_hash(&source, &record.overrides);
     let rows = dir.load(&mut trainer, &hash).map_err(failure)?;
     // A run stopped while drawing its samples (or before writing its record) still has its
@@ -528,6 +561,10 @@ fn progress_message(m: &Metrics, loss: f64, rate: f64) -> String {
     if let Some(total) = m.modes_total {
         text.push_str(&format!("/{total}"));
     }
+    text.push_str(&format!("  distinct {}", m.distinct));
+    if let Some(rho) = m.spearman {
+        text.push_str(&format!("  spearman {rho:.3}"));
+    }
     text
 }
 
@@ -552,6 +589,11 @@ fn final_json(
         "empirical_l1": m.empirical_l1,
         "modes_found": m.modes_found,
         "modes_total": m.modes_total,
+        "distinct": m.distinct,
+        "top_k": config.top_k,
+        "top_k_reward": m.top_k_reward,
+        "spearman": m.spearman,
+        "pearson": m.pearson,
         "objective": config.objective,
         "out": out.display().to_string(),
     })
@@ -580,6 +622,17 @@ fn print_summary(env: &Environment, config: &Config, m: &Metrics, out: &Path, qu
     match m.modes_total {
         Some(total) => say!("  modes      {} / {}", m.modes_found, total),
         None => say!("  modes      {}", m.modes_found),
+    }
+    let top = m
+        .top_k_reward
+        .map_or("-".to_string(), |r| super::reward_text(r.ln()));
+    say!(
+        "  found      {} distinct objects · top-{} mean reward {top}",
+        m.distinct,
+        config.top_k
+    );
+    if let (Some(rho), Some(r)) = (m.spearman, m.pearson) {
+        say!("  log R ~ log P_T   spearman {rho:.3}   pearson {r:.3}   (test set, estimated)");
     }
     if !quiet {
         say!("  saved to   {}", out.display());
@@ -649,7 +702,8 @@ pub fn sample(
         .iter()
         .filter_map(|o| Override::parse(o))
         .collect();
-    let checked = environment(output, &path, &source, &overrides, checks)?;
+    let folder = record_folder(&record, dir);
+    let checked = environment(output, (&path, &folder), &source, &overrides, checks)?;
     let exact = checked.dag.is_some();
     let failure = |e: TrainError| fail(output, &path, &source, e);
     let config = record.config.clone();
@@ -691,4 +745,25 @@ pub fn sample(
     )
     .map_err(failure)?;
     Ok(())
+}
+
+/// The folder `load` and scorers of a saved run are relative to: the original file's, when
+/// the record has it (older runs: the run directory).
+fn record_folder(record: &RunRecord, run_dir: &Path) -> std::path::PathBuf {
+    record
+        .folder
+        .as_ref()
+        .map_or_else(|| run_dir.to_path_buf(), std::path::PathBuf::from)
+}
+
+/// `@weights.csv` of `--set W=@weights.csv` as an absolute path, so that a resumed run reads
+/// the same file from any folder.
+fn absolute_table(value: &str) -> String {
+    match value.trim().strip_prefix('@') {
+        Some(file) => match std::path::absolute(file) {
+            Ok(path) => format!("@{}", path.display()),
+            Err(_) => value.to_string(),
+        },
+        None => value.to_string(),
+    }
 }

@@ -31,6 +31,34 @@ impl Environment {
         out
     }
 
+    /// Terminal objects, one state per line as [`Environment::render`] writes them (blank
+    /// lines and `#` comments skipped), back to back; errors name the line.
+    pub fn parse_objects(&self, text: &str) -> Result<Vec<i32>, String> {
+        let mut ws = super::Workspace::default();
+        let mut out = Vec::new();
+        for (k, line) in text.lines().enumerate() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let state = self
+                .parse_state(line)
+                .map_err(|e| format!("line {}: {e}", k + 1))?;
+            if !self.is_terminal(&state, &mut ws).unwrap_or(false) {
+                return Err(format!(
+                    "line {}: {} is not a terminal object (it cannot stop and is not done)",
+                    k + 1,
+                    self.render(&state)
+                ));
+            }
+            out.extend_from_slice(&state);
+        }
+        if out.is_empty() {
+            return Err("no objects: write one state per line, e.g. `x=[3, 5]`".to_string());
+        }
+        Ok(out)
+    }
+
     /// Read a state in the form [`Environment::render`] writes. Every field must be given, each
     /// once, with a value of its type.
     pub fn parse_state(&self, text: &str) -> Result<Vec<i32>, String> {

@@ -40,6 +40,27 @@ pub struct Config {
     pub seed: u64,
     /// Iterations between evaluations.
     pub eval_every: usize,
+    /// The `k` of the top-k mean reward among the distinct objects sampled.
+    #[serde(default = "default_top_k")]
+    pub top_k: usize,
+    /// Objects of the default test set of the correlation metrics (0: no correlation).
+    #[serde(default = "default_test_size")]
+    pub test_size: usize,
+    /// Backward trajectories per test object in the importance-sampled log P_T.
+    #[serde(default = "default_test_samples")]
+    pub test_samples: usize,
+}
+
+fn default_top_k() -> usize {
+    100
+}
+
+fn default_test_size() -> usize {
+    128
+}
+
+fn default_test_samples() -> usize {
+    8
 }
 
 impl Default for Config {
@@ -60,6 +81,9 @@ impl Default for Config {
             replay: 0,
             seed: 0,
             eval_every: 100,
+            top_k: default_top_k(),
+            test_size: default_test_size(),
+            test_samples: default_test_samples(),
         }
     }
 }
@@ -93,6 +117,19 @@ pub struct Metrics {
     pub modes_found: usize,
     /// Terminal states where `mode` holds, from the enumerated DAG.
     pub modes_total: Option<usize>,
+    /// Distinct terminal objects among those sampled forward so far.
+    #[serde(default)]
+    pub distinct: usize,
+    /// The mean reward of the best `top_k` distinct objects sampled so far.
+    #[serde(default)]
+    pub top_k_reward: Option<f64>,
+    /// Spearman's correlation between log R(x) and the sampler's estimated log P_T(x) over
+    /// the test set.
+    #[serde(default)]
+    pub spearman: Option<f64>,
+    /// Pearson's correlation of the same.
+    #[serde(default)]
+    pub pearson: Option<f64>,
 }
 
 /// JSON has no NaN: serde_json writes it as `null`, read back here as NaN.
@@ -152,6 +189,9 @@ impl Config {
         within("--layers", self.layers, 1, MAX_LAYERS)?;
         within("--replay", self.replay, 0, MAX_REPLAY)?;
         within("--eval-every", self.eval_every, 1, MAX_STEPS)?;
+        within("--top-k", self.top_k, 1, MAX_BATCH)?;
+        within("--test-size", self.test_size, 0, MAX_BATCH)?;
+        within("--test-samples", self.test_samples, 1, 1024)?;
         let positive = |name: &str, value: f64| {
             if value > 0.0 && value.is_finite() {
                 Ok(())

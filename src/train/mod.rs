@@ -6,6 +6,7 @@
 mod adam;
 mod checkpoint;
 mod config;
+mod estimate;
 mod losses;
 pub mod objective;
 pub mod policy;
@@ -94,6 +95,9 @@ pub struct Trainer<'e> {
     pub sentinel: Option<Sentinel>,
     replay: Replay,
     modes_found: HashSet<Vec<i32>>,
+    discovery: crate::metrics::Discovery,
+    /// The objects of the correlation metrics, back to back (built on first use).
+    test_set: Option<Vec<i32>>,
     recent: VecDeque<usize>,
     /// Training iterations done.
     pub step: usize,
@@ -119,8 +123,11 @@ impl<'e> Trainer<'e> {
         let policy = Policy::new(PolicyShape::for_run(env, &config), &mut rng)?;
         let network_optimiser = adam::Adam::new(policy.network_vars(), config.lr)?;
         let log_z_optimiser = adam::Adam::new(vec![policy.log_z.clone()], config.lr_log_z)?;
+        let top_k = config.top_k;
         Ok(Trainer {
             env,
+            discovery: crate::metrics::Discovery::new(top_k),
+            test_set: None,
             replay: Replay {
                 capacity: config.replay,
                 width: env.width(),
@@ -176,6 +183,7 @@ impl<'e> Trainer<'e> {
         )?;
         for b in 0..batch.trajectories() {
             let terminal = batch.terminal(b).to_vec();
+            self.discovery.record(&terminal, batch.log_rewards[b]);
             self.record_sample(&terminal)?;
             self.replay.add(&terminal);
         }
@@ -282,8 +290,11 @@ impl<'e> Trainer<'e> {
             loss,
             log_z: self.current_log_z()?,
             modes_found: self.modes_found.len(),
+            distinct: self.discovery.distinct(),
+            top_k_reward: self.discovery.top_k_reward(),
             ..Metrics::default()
         };
+        (metrics.spearman, metrics.pearson) = self.correlations()?;
         if let Some(dag) = &self.dag {
             let forward = objective::forward_probabilities(
                 self.env,
@@ -300,6 +311,50 @@ impl<'e> Trainer<'e> {
             metrics.empirical_l1 = crate::metrics::empirical_l1(dag, self.recent.iter().copied());
         }
         Ok(metrics)
+    }
+
+    /// Use these objects (back to back; terminal states of the environment) for the
+    /// correlation metrics instead of the default test set.
+    pub fn set_test_set(&mut self, objects: Vec<i32>) {
+        self.test_set = Some(objects);
+    }
+
+    /// The test set of the correlation metrics: the one given, or the default (see
+    /// `docs/metrics.md`), drawn once from the run's seed.
+    pub fn test_set(&mut self) -> Result<&[i32], TrainError> {
+        if self.test_set.is_none() {
+            let seed = self.config.seed ^ 0x7e57_5e7d_u64;
+            let objects =
+                estimate::uniform_test_set(self.env, self.config.test_size, seed, &mut self.ws)?;
+            self.test_set = Some(objects);
+        }
+        Ok(self.test_set.as_deref().unwrap_or_default())
+    }
+
+    /// Spearman's and Pearson's correlation between log R(x) and the estimated log P_T(x) over
+    /// the test set; `None` without one (`test_size` 0) or when undefined (constant rewards).
+    fn correlations(&mut self) -> Result<(Option<f64>, Option<f64>), TrainError> {
+        if self.config.test_size == 0 && self.test_set.is_none() {
+            return Ok((None, None));
+        }
+        let objects = self.test_set()?.to_vec();
+        let mut log_rewards = vec![0.0; objects.len() / self.env.width().max(1)];
+        self.env
+            .log_rewards(&objects, &mut log_rewards, &mut self.ws)?;
+        // Seeded by the step, so that a resumed run reports what an uninterrupted one would.
+        let seed = self.config.seed ^ (self.step as u64).wrapping_mul(0xa076_1d64_78bd_642f);
+        let log_pt = estimate::log_pt_estimates(
+            self.env,
+            &self.policy,
+            &objects,
+            self.config.test_samples,
+            seed,
+            &mut self.ws,
+        )?;
+        Ok((
+            crate::metrics::spearman(&log_rewards, &log_pt),
+            crate::metrics::pearson(&log_rewards, &log_pt),
+        ))
     }
 
     fn current_log_z(&self) -> Result<f64, TrainError> {
@@ -347,6 +402,7 @@ impl<'e> Trainer<'e> {
             seconds: self.seconds,
             adam_steps,
             modes_found: modes,
+            discovery: self.discovery.clone(),
             recent: self.recent.iter().copied().collect(),
             losses_since_eval: self.losses_since_eval.clone(),
             last_log_z: self.last_log_z,
@@ -433,7 +489,8 @@ impl<'e> Trainer<'e> {
         let stored = replay
             .states
             .chunks_exact(self.env.width().max(1))
-            .chain(state.modes_found.iter().map(Vec::as_slice));
+            .chain(state.modes_found.iter().map(Vec::as_slice))
+            .chain(state.discovery.states());
         if let Some(bad) = stored.clone().find(|s| !valid(s)) {
             return Err(TrainError::Checkpoint(format!(
                 "state.json holds {bad:?}, which is not a state of this environment"
@@ -459,6 +516,7 @@ impl<'e> Trainer<'e> {
         self.trajectories = state.trajectories;
         self.seconds = state.seconds;
         self.modes_found = state.modes_found.into_iter().collect();
+        self.discovery = state.discovery;
         self.recent = state.recent.into_iter().collect();
         self.losses_since_eval = state.losses_since_eval;
         self.last_log_z = state.last_log_z;
@@ -475,6 +533,9 @@ struct TrainerState {
     adam_steps: Vec<i32>,
     /// The modes found so far (sorted).
     modes_found: Vec<Vec<i32>>,
+    /// Distinct objects and the best ones so far.
+    #[serde(default)]
+    discovery: crate::metrics::Discovery,
     /// The DAG ids of the recent samples behind the empirical L1.
     recent: Vec<usize>,
     losses_since_eval: Vec<f64>,

@@ -68,6 +68,10 @@ pub struct RunRecord {
     /// `--samples`: objects drawn at the end of the run, when given.
     #[serde(default)]
     pub samples: Option<usize>,
+    /// The folder of the trained `.gfn` file (absolute): `load` paths and scorers are
+    /// relative to it, also when the run is resumed or sampled from its copy `env.gfn`.
+    #[serde(default)]
+    pub folder: Option<String>,
 }
 
 /// `checkpoint.json`: the one complete checkpoint of the directory.
@@ -573,12 +577,12 @@ fn lock(path: &Path) -> Result<File, TrainError> {
 /// `metrics.csv`: one row per evaluation.
 pub fn metrics_csv(rows: &[Metrics]) -> String {
     let mut out =
-        String::from("step,trajectories,seconds,loss,log_z,l1,tv,kl,empirical_l1,modes_found\n");
+        String::from("step,trajectories,seconds,loss,log_z,l1,tv,kl,empirical_l1,modes_found,distinct,top_k_reward,spearman,pearson\n");
     // Full precision: a loss of 4e-11 is not 0.000000.
     let opt = |v: Option<f64>| v.map(|x| format!("{x}")).unwrap_or_default();
     for m in rows {
         out.push_str(&format!(
-            "{},{},{:.3},{},{},{},{},{},{},{}\n",
+            "{},{},{:.3},{},{},{},{},{},{},{},{},{},{},{}\n",
             m.step,
             m.trajectories,
             m.seconds,
@@ -588,7 +592,11 @@ pub fn metrics_csv(rows: &[Metrics]) -> String {
             opt(m.tv),
             opt(m.kl),
             opt(m.empirical_l1),
-            m.modes_found
+            m.modes_found,
+            m.distinct,
+            opt(m.top_k_reward),
+            opt(m.spearman),
+            opt(m.pearson)
         ));
     }
     out

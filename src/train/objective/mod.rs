@@ -127,6 +127,26 @@ pub fn loss(
     }
 }
 
+/// Σ log P_F − Σ log P_B of each trajectory of a batch (log P_F of `stop` included): the
+/// log importance weight of the trajectory as an estimate of P_T of its terminal object.
+pub fn trajectory_log_ratios(
+    env: &Environment,
+    policy: &Policy,
+    batch: &Batch,
+    ws: &mut Workspace,
+) -> Result<Vec<f64>, TrainError> {
+    let terms = terms::terms(env, policy, batch, ws)?;
+    let prefix = terms.prefix.to_vec1::<f32>()?;
+    let stop = terms.log_pf_stop.to_vec1::<f32>()?;
+    Ok((0..batch.trajectories())
+        .map(|b| {
+            let transitions = batch.starts[b + 1] - batch.starts[b] - 1;
+            let base = terms.bases[b];
+            f64::from(prefix[base + transitions] - prefix[base]) + f64::from(stop[b])
+        })
+        .collect())
+}
+
 /// The forward policy's probabilities on every state (rows over the flat action space), for
 /// exact evaluation: a masked softmax of the forward logits, computed in chunks.
 pub fn forward_probabilities(

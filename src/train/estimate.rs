@@ -1,0 +1,106 @@
+//! log P_T(x) of a sampler where the DAG cannot be enumerated, by importance sampling over
+//! backward trajectories: P_T(x) = E_{τ ~ P_B(·|x)} [P_F(τ) / P_B(τ|x)], estimated with `m`
+//! trajectories per object. And the test set the correlation metrics use by default.
+
+use super::objective::trajectory_log_ratios;
+use super::policy::Policy;
+use super::sample::backward;
+use super::TrainError;
+use crate::env::{Environment, Workspace};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+/// Estimates of log P_T for each object of `objects` (back to back), `m` backward
+/// trajectories each (by the run's P_B: uniform over derived parents, or the learned one).
+pub fn log_pt_estimates(
+    env: &Environment,
+    policy: &Policy,
+    objects: &[i32],
+    m: usize,
+    seed: u64,
+    ws: &mut Workspace,
+) -> Result<Vec<f64>, TrainError> {
+    let w = env.width().max(1);
+    let count = objects.len() / w;
+    let m = m.max(1);
+    let mut rng = StdRng::seed_from_u64(seed);
+    let mut out = Vec::with_capacity(count);
+    // Batches of about 1024 trajectories bound the memory of one network evaluation.
+    let per_batch = (1024 / m).max(1);
+    for chunk in objects.chunks(per_batch * w) {
+        let mut repeated = Vec::with_capacity(chunk.len() * m);
+        for object in chunk.chunks_exact(w) {
+            for _ in 0..m {
+                repeated.extend_from_slice(object);
+            }
+        }
+        let batch = backward(env, policy, &repeated, &mut rng, ws)?;
+        let ratios = trajectory_log_ratios(env, policy, &batch, ws)?;
+        for weights in ratios.chunks(m) {
+            out.push(log_mean_exp(weights));
+        }
+    }
+    Ok(out)
+}
+
+fn log_mean_exp(values: &[f64]) -> f64 {
+    let max = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    if !max.is_finite() {
+        return max;
+    }
+    let sum: f64 = values.iter().map(|v| (v - max).exp()).sum();
+    max + (sum / values.len() as f64).ln()
+}
+
+/// The default test set: the distinct terminal objects of `count` trajectories of the uniform
+/// forward policy (each allowed action, `stop` included, equally likely), seeded. Not uniform
+/// over objects, but independent of the sampler being evaluated and cheap in any space.
+pub fn uniform_test_set(
+    env: &Environment,
+    count: usize,
+    seed: u64,
+    ws: &mut Workspace,
+) -> Result<Vec<i32>, TrainError> {
+    let (w, a) = (env.width(), env.action_count());
+    let mut rng = StdRng::seed_from_u64(seed);
+    let mut table = crate::env::table::StateTable::new(w);
+    let mut mask = vec![false; a];
+    let mut child = vec![0; w];
+    for _ in 0..count {
+        let mut state = env.initial_state().to_vec();
+        let mut steps = 0usize;
+        loop {
+            env.forward_mask(&state, &mut mask, ws)?;
+            let allowed: Vec<usize> = (0..a).filter(|&k| mask[k]).collect();
+            if allowed.is_empty() {
+                break; // a `done` state
+            }
+            let action = allowed[rng.random_range(0..allowed.len())];
+            if action == env.stop_action() {
+                break;
+            }
+            env.step(&state, action, &mut child, ws)?;
+            std::mem::swap(&mut state, &mut child);
+            steps += 1;
+            if steps > 1_000_000 {
+                return Err(TrainError::Internal(
+                    "a uniform trajectory ran past a million steps".to_string(),
+                ));
+            }
+        }
+        table.insert(&state);
+    }
+    Ok(table.slots().to_vec())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::log_mean_exp;
+
+    #[test]
+    fn log_mean_exp_is_stable() {
+        let v = log_mean_exp(&[1000.0, 1000.0 + 2f64.ln()]);
+        assert!((v - (1000.0 + 1.5f64.ln())).abs() < 1e-9);
+        assert_eq!(log_mean_exp(&[f64::NEG_INFINITY]), f64::NEG_INFINITY);
+    }
+}
