@@ -571,7 +571,7 @@ mod tests {
                 if fortran { "True" } else { "False" }
             );
             let mut padded = header.into_bytes();
-            while (10 + padded.len() + 1) % 64 != 0 {
+            while !(10 + padded.len() + 1).is_multiple_of(64) {
                 padded.push(b' ');
             }
             padded.push(b'\n');

@@ -8,6 +8,7 @@ mod check;
 mod enumerate;
 mod inspect;
 mod run;
+mod scorer_bench;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use gfnc::diagnostic::{self, Diagnostic};
@@ -235,10 +236,10 @@ struct RunArgs {
     #[arg(long = "top-k", value_parser = clap::value_parser!(u64).range(1..=65_536))]
     top_k: Option<u64>,
     /// Objects of the default test set for the correlation of log R and log P_T (terminal
-    /// objects of uniform random trajectories; 0: no correlation) [default: 128].
+    /// objects of uniform random trajectories; 0: no correlation) [default: 64].
     #[arg(long = "test-size", value_parser = clap::value_parser!(u64).range(0..=65_536))]
     test_size: Option<u64>,
-    /// Backward trajectories per test object in the estimate of log P_T [default: 8].
+    /// Backward trajectories per test object in the estimate of log P_T [default: 4].
     #[arg(long = "test-samples", value_parser = clap::value_parser!(u64).range(1..=1024))]
     test_samples: Option<u64>,
     /// A file of test objects, one state per line as gfnc prints them (`x=[3, 5]`), for the
@@ -373,6 +374,15 @@ enum BenchCommand {
         trajectories: usize,
         #[arg(long, default_value_t = 3, value_parser = count(1, 100))]
         repeats: usize,
+    },
+    /// Objects per second through a trivial external scorer (python3), by batch size.
+    Scorer {
+        /// Batch sizes to time.
+        #[arg(long, value_delimiter = ',', default_value = "1,16,256", value_parser = count(1, 65_536))]
+        batches: Vec<usize>,
+        /// Objects scored per batch size (at most 4^8, all distinct).
+        #[arg(long, default_value_t = 20_000, value_parser = count(1, 60_000))]
+        objects: usize,
     },
 }
 
@@ -684,6 +694,9 @@ fn dispatch(command: Command, output: &Output) -> Result<(), Failure> {
                 batches,
             },
         ),
+        Command::Bench(BenchCommand::Scorer { batches, objects }) => {
+            scorer_bench::scorer(output, &batches, objects)
+        }
         Command::Bench(BenchCommand::Env {
             file,
             dims,

@@ -32,6 +32,15 @@ struct Process {
 
 impl Drop for Process {
     fn drop(&mut self) {
+        // The shell's children (the scorer itself) are in its process group: kill them all,
+        // or a hung scorer would outlive gfnc holding its standard error open.
+        #[cfg(unix)]
+        if let Ok(group) = i32::try_from(self.child.id()) {
+            // SAFETY: kill() sends a signal; the group is the one this process created.
+            unsafe {
+                libc::kill(-group, libc::SIGKILL);
+            }
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -41,6 +50,9 @@ impl Drop for Process {
 pub(crate) struct Scorer {
     spec: hir::Scorer,
     process: Mutex<Option<Process>>,
+    /// Once a scorer has failed, every later request fails the same way at once instead of
+    /// starting the program again.
+    failed: Mutex<Option<EnvError>>,
     memo: Mutex<HashMap<Box<[i32]>, f64>>,
 }
 
@@ -60,6 +72,7 @@ impl Scorers {
                 .map(|spec| Scorer {
                     spec: spec.clone(),
                     process: Mutex::new(None),
+                    failed: Mutex::new(None),
                     memo: Mutex::new(HashMap::new()),
                 })
                 .collect(),
@@ -186,6 +199,17 @@ impl Environment {
 
     /// Send one request and read one answer, starting the process if needed.
     fn ask(&self, scorer: &Scorer, states: &[&[i32]]) -> Result<Vec<f64>, EnvError> {
+        if let Some(error) = lock(&scorer.failed).clone() {
+            return Err(error);
+        }
+        let answer = self.ask_once(scorer, states);
+        if let Err(error) = &answer {
+            *lock(&scorer.failed) = Some(error.clone());
+        }
+        answer
+    }
+
+    fn ask_once(&self, scorer: &Scorer, states: &[&[i32]]) -> Result<Vec<f64>, EnvError> {
         let request: Vec<serde_json::Value> = states.iter().map(|s| self.state_json(s)).collect();
         let line = serde_json::Value::Array(request).to_string();
         let mut guard = lock(&scorer.process);
@@ -302,9 +326,14 @@ impl Environment {
     }
 
     fn start(&self, scorer: &Scorer) -> Result<Process, EnvError> {
-        let mut child = Command::new("sh")
-            .arg("-c")
-            .arg(&scorer.spec.command)
+        let mut command = Command::new("sh");
+        command.arg("-c").arg(&scorer.spec.command);
+        #[cfg(unix)]
+        {
+            use std::os::unix::process::CommandExt;
+            command.process_group(0);
+        }
+        let mut child = command
             .current_dir(&self.scorers.dir)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())

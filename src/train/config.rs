@@ -56,11 +56,11 @@ fn default_top_k() -> usize {
 }
 
 fn default_test_size() -> usize {
-    128
+    64
 }
 
 fn default_test_samples() -> usize {
-    8
+    4
 }
 
 impl Default for Config {

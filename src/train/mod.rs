@@ -294,7 +294,7 @@ impl<'e> Trainer<'e> {
             top_k_reward: self.discovery.top_k_reward(),
             ..Metrics::default()
         };
-        (metrics.spearman, metrics.pearson) = self.correlations()?;
+        let mut exact_p = None;
         if let Some(dag) = &self.dag {
             let forward = objective::forward_probabilities(
                 self.env,
@@ -302,7 +302,8 @@ impl<'e> Trainer<'e> {
                 dag.states.slots(),
                 &mut self.ws,
             )?;
-            let (distances, _) = crate::metrics::exact(dag, &forward, self.env.action_count());
+            let (distances, p) = crate::metrics::exact(dag, &forward, self.env.action_count());
+            exact_p = Some(p);
             metrics.l1 = Some(distances.l1);
             metrics.tv = Some(distances.tv);
             metrics.kl = Some(distances.kl);
@@ -310,6 +311,7 @@ impl<'e> Trainer<'e> {
             metrics.modes_total = Some(dag.mode_count());
             metrics.empirical_l1 = crate::metrics::empirical_l1(dag, self.recent.iter().copied());
         }
+        (metrics.spearman, metrics.pearson) = self.correlations(exact_p.as_deref())?;
         Ok(metrics)
     }
 
@@ -331,26 +333,57 @@ impl<'e> Trainer<'e> {
         Ok(self.test_set.as_deref().unwrap_or_default())
     }
 
+    /// Importance-sampled estimates of log P_T(x) for each object (back to back), `samples`
+    /// backward trajectories each (see `docs/metrics.md`).
+    pub fn estimate_log_pt(
+        &mut self,
+        objects: &[i32],
+        samples: usize,
+        seed: u64,
+    ) -> Result<Vec<f64>, TrainError> {
+        estimate::log_pt_estimates(self.env, &self.policy, objects, samples, seed, &mut self.ws)
+    }
+
     /// Spearman's and Pearson's correlation between log R(x) and the estimated log P_T(x) over
     /// the test set; `None` without one (`test_size` 0) or when undefined (constant rewards).
-    fn correlations(&mut self) -> Result<(Option<f64>, Option<f64>), TrainError> {
+    /// With the DAG (`exact_p`: P_T of every DAG state), log P_T of the test objects is exact;
+    /// otherwise it is estimated.
+    fn correlations(
+        &mut self,
+        exact_p: Option<&[f64]>,
+    ) -> Result<(Option<f64>, Option<f64>), TrainError> {
         if self.config.test_size == 0 && self.test_set.is_none() {
             return Ok((None, None));
         }
         let objects = self.test_set()?.to_vec();
-        let mut log_rewards = vec![0.0; objects.len() / self.env.width().max(1)];
+        let w = self.env.width().max(1);
+        let mut log_rewards = vec![0.0; objects.len() / w];
         self.env
             .log_rewards(&objects, &mut log_rewards, &mut self.ws)?;
-        // Seeded by the step, so that a resumed run reports what an uninterrupted one would.
-        let seed = self.config.seed ^ (self.step as u64).wrapping_mul(0xa076_1d64_78bd_642f);
-        let log_pt = estimate::log_pt_estimates(
-            self.env,
-            &self.policy,
-            &objects,
-            self.config.test_samples,
-            seed,
-            &mut self.ws,
-        )?;
+        let exact = match (exact_p, &self.dag) {
+            (Some(p), Some(dag)) => objects
+                .chunks_exact(w)
+                .map(|x| dag.states.find(x).map(|id| p[id].ln()))
+                .collect::<Option<Vec<f64>>>(),
+            _ => None,
+        };
+        let log_pt = match exact {
+            Some(log_pt) => log_pt,
+            None => {
+                // Seeded by the step, so that a resumed run reports what an uninterrupted
+                // one would.
+                let seed =
+                    self.config.seed ^ (self.step as u64).wrapping_mul(0xa076_1d64_78bd_642f);
+                estimate::log_pt_estimates(
+                    self.env,
+                    &self.policy,
+                    &objects,
+                    self.config.test_samples,
+                    seed,
+                    &mut self.ws,
+                )?
+            }
+        };
         Ok((
             crate::metrics::spearman(&log_rewards, &log_pt),
             crate::metrics::pearson(&log_rewards, &log_pt),

@@ -193,6 +193,10 @@ fn mutated_environments_never_panic() {
     let mut compiled = 0;
     for path in crate::gfn_files("examples") {
         let source = std::fs::read_to_string(&path).expect("readable");
+        // Scorers run a process per program: their failures are tested in data.rs.
+        if source.contains("extern(") {
+            continue;
+        }
         for _ in 0..150 {
             let text = mutate(&source, &mut rng, 1);
             let walk_seed = rng.random::<u64>();
