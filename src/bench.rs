@@ -234,6 +234,86 @@ pub fn phase_costs(env: &Environment, seed: u64) -> Result<[f64; 3], EnvError> {
     Ok([masks, steps, rewards])
 }
 
+/// A DAG-building environment whose guard scans a constant edge list: the sub-expression
+/// `any(k in 0..E: ...)` reads only constants and the action's arguments, which the compiler
+/// evaluates once per flat action. Measured against [`PASTED_MATRIX_DAG`].
+pub const EDGE_LIST_DAG: &str = "env dag_edges
+param N: int = 5
+const EDGES = [[0, 1], [1, 2], [2, 3], [3, 4], [0, 2], [1, 3]]
+const E = 6
+state { adj: [[bool; N]; N] }
+action add(i in 0..N, j in 0..N) when i != j and not adj[i][j] and any(k in 0..E: EDGES[k][0] == i and EDGES[k][1] == j) { adj[i][j] = true }
+stop
+reward 1.0 + float(sum(i in 0..N: sum(j in 0..N: int(adj[i][j]))))
+";
+
+/// [`EDGE_LIST_DAG`] with the edge list pasted as an adjacency matrix by hand: the same
+/// environment, the form a user would otherwise have to write for speed.
+pub const PASTED_MATRIX_DAG: &str = "env dag_matrix
+param N: int = 5
+const ALLOWED = [[false, true, true, false, false], [false, false, true, true, false], [false, false, false, true, false], [false, false, false, false, true], [false, false, false, false, false]]
+state { adj: [[bool; N]; N] }
+action add(i in 0..N, j in 0..N) when i != j and not adj[i][j] and ALLOWED[i][j] { adj[i][j] = true }
+stop
+reward 1.0 + float(sum(i in 0..N: sum(j in 0..N: int(adj[i][j]))))
+";
+
+/// Nanoseconds per forward mask of [`EDGE_LIST_DAG`] and of [`PASTED_MATRIX_DAG`], timed on the
+/// same states in one run (the two walk the same random trajectories: their masks agree).
+pub fn constant_data_costs(seed: u64) -> Result<ConstantDataCosts, BenchProgramError> {
+    let build = |source: &'static str| {
+        Environment::from_source(source, &[]).map_err(|diagnostics| BenchProgramError {
+            source,
+            diagnostics,
+        })
+    };
+    let edges = build(EDGE_LIST_DAG)?;
+    let matrix = build(PASTED_MATRIX_DAG)?;
+    // Alternate, and keep each one's best of three, so that a noisy moment hurts neither.
+    let (mut best_edges, mut best_matrix) = ([f64::INFINITY; 3], [f64::INFINITY; 3]);
+    for _ in 0..3 {
+        for (best, env, source) in [
+            (&mut best_edges, &edges, EDGE_LIST_DAG),
+            (&mut best_matrix, &matrix, PASTED_MATRIX_DAG),
+        ] {
+            let costs = phase_costs(env, seed).map_err(|e| BenchProgramError {
+                source,
+                diagnostics: vec![e.to_diagnostic()],
+            })?;
+            for (b, c) in best.iter_mut().zip(costs) {
+                *b = b.min(c);
+            }
+        }
+    }
+    Ok(ConstantDataCosts {
+        actions: edges.action_count() - 1,
+        edge_list: best_edges,
+        matrix: best_matrix,
+    })
+}
+
+/// A benchmark's own program that failed to compile or run: a bug in gfnc, shown with the
+/// program it concerns.
+#[derive(Debug)]
+pub struct BenchProgramError {
+    /// The program's source text, which the diagnostics' spans point into.
+    pub source: &'static str,
+    /// What went wrong.
+    pub diagnostics: Vec<crate::Diagnostic>,
+}
+
+/// What [`constant_data_costs`] measured: nanoseconds per call of the forward mask, a step and
+/// the reward, as [`phase_costs`] gives them.
+#[derive(Clone, Copy, Debug)]
+pub struct ConstantDataCosts {
+    /// Flat actions (guards evaluated per mask), `stop` aside.
+    pub actions: usize,
+    /// [`EDGE_LIST_DAG`]'s costs.
+    pub edge_list: [f64; 3],
+    /// [`PASTED_MATRIX_DAG`]'s costs.
+    pub matrix: [f64; 3],
+}
+
 /// The backward policies timed by [`train_speed`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backward {

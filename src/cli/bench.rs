@@ -1,4 +1,5 @@
-//! `gfnc bench env`: the compiled environment against a hand-written hypergrid, in one run.
+//! `gfnc bench env`: the compiled environment against a hand-written hypergrid, in one run, and
+//! a guard over constant data against the same guard written as a pasted matrix.
 
 use super::{read_source, Failure, Output};
 use gfnc::bench::{run_compiled, run_reference, Backward, ReferenceHypergrid};
@@ -89,6 +90,33 @@ pub fn env(output: &Output, file: &Path, options: &EnvOptions) -> Result<(), Fai
         Failure::Reported
     })?;
     say!("  compiled, per call: forward mask {masks:.0} ns, step {steps:.0} ns, reward {rewards:.0} ns");
+    constant_data(output)
+}
+
+/// The guard that scans a constant edge list against the same guard on a pasted matrix.
+fn constant_data(output: &Output) -> Result<(), Failure> {
+    let costs = gfnc::bench::constant_data_costs(0).map_err(|e| {
+        output.diagnostics(Path::new("<bench program>"), e.source, &e.diagnostics);
+        Failure::Reported
+    })?;
+    let per_guard = |mask: f64| mask / costs.actions as f64;
+    say!(
+        "constant data in guards: {} actions, the same states for both programs",
+        costs.actions
+    );
+    for (name, [mask, _, _]) in [
+        ("edge list (any over EDGES)", costs.edge_list),
+        ("pasted matrix ALLOWED[i][j]", costs.matrix),
+    ] {
+        say!(
+            "  {name:<28} forward mask {mask:>8.0} ns, per guard {:>6.1} ns",
+            per_guard(mask)
+        );
+    }
+    say!(
+        "  edge list / pasted matrix   ratio {:.2}x",
+        costs.edge_list[0] / costs.matrix[0]
+    );
     Ok(())
 }
 

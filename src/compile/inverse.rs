@@ -1,14 +1,16 @@
 //! How the parents of a state are derived, per action family (spec, "Semantics: the DAG"):
 //! each effect is inverted (`+=` by `-=`, `insert` by `remove`, `push` by `pop`, an assignment
-//! whose old value the `when` pins), or else every old value of the place is a candidate.
+//! whose old value the `when` pins, an assignment affine in its own place such as
+//! `x = 2 * x + b` by `(x - b) / 2`), or else every old value of the place is a candidate.
 //! Candidates are verified at run time by re-stepping (see `env::parents`).
 
 use super::Compiler;
 use crate::check::hir::{self, CompareOp, ExprKind, Model};
+use crate::check::types::{Type, Value};
 use crate::diagnostic::Diagnostic;
 use crate::ir::code::NodeId;
 use crate::ir::layout::{Layout, Shape, ShapeId};
-use crate::ir::{EffectCode, OldValues, ParentPlan};
+use crate::ir::{EffectCode, EffectOp, OldValues, ParentPlan};
 
 /// Candidate parents beyond this many per state and action are refused at compile time: each is
 /// verified by re-stepping, so more would make every backward step, check and loss crawl.
@@ -147,6 +149,131 @@ fn pinned_value(
     })
 }
 
+/// What is known of the coefficient `a` of `place = a * place + c` before run time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Coefficient {
+    /// Its value.
+    Known(i64),
+    /// Not known, but never 0 (a product of nonzero constants and arguments whose domains lack 0).
+    NonZero,
+    /// May be 0 for some action or state.
+    Varies,
+}
+
+impl Coefficient {
+    fn add(self, other: Coefficient) -> Coefficient {
+        match (self, other) {
+            (Coefficient::Known(a), Coefficient::Known(b)) => a
+                .checked_add(b)
+                .map_or(Coefficient::Varies, Coefficient::Known),
+            (x, Coefficient::Known(0)) | (Coefficient::Known(0), x) => x,
+            _ => Coefficient::Varies,
+        }
+    }
+
+    fn negate(self) -> Coefficient {
+        match self {
+            Coefficient::Known(a) => a
+                .checked_neg()
+                .map_or(Coefficient::Varies, Coefficient::Known),
+            other => other,
+        }
+    }
+
+    fn times(self, other: Coefficient) -> Coefficient {
+        use Coefficient::*;
+        match (self, other) {
+            (Known(0), _) | (_, Known(0)) => Known(0),
+            (Known(a), Known(b)) => a.checked_mul(b).map_or(Varies, Known),
+            (Known(_) | NonZero, Known(_) | NonZero) => NonZero,
+            _ => Varies,
+        }
+    }
+}
+
+/// The coefficient of `place` in `value` when `value` is `a * place + c` with `a` and `c`
+/// reading nothing the action writes (the place read only where it is `place` itself); `None`
+/// when it is not of that form, or when the place does not occur in it.
+fn affine(
+    value: &hir::Expr,
+    place: &hir::Place,
+    action: &hir::Action,
+    model: &Model,
+    written: &[bool],
+) -> Option<Coefficient> {
+    fn walk(
+        e: &hir::Expr,
+        place: &hir::Place,
+        action: &hir::Action,
+        model: &Model,
+        written: &[bool],
+    ) -> Option<Coefficient> {
+        if is_place(e, place) {
+            return Some(Coefficient::Known(1));
+        }
+        if !reads_any(e, model, written) {
+            return Some(Coefficient::Known(0));
+        }
+        if e.ty != Type::Int {
+            return None;
+        }
+        let recur = |e: &hir::Expr| walk(e, place, action, model, written);
+        match &e.kind {
+            ExprKind::Binary(hir::BinaryOp::Add, a, b) => Some(recur(a)?.add(recur(b)?)),
+            ExprKind::Binary(hir::BinaryOp::Sub, a, b) => Some(recur(a)?.add(recur(b)?.negate())),
+            ExprKind::Unary(hir::UnaryOp::Neg, a) => Some(recur(a)?.negate()),
+            ExprKind::Binary(hir::BinaryOp::Mul, a, b) => {
+                let (factor, rest) = if !reads_any(a, model, written) {
+                    (a, b)
+                } else if !reads_any(b, model, written) {
+                    (b, a)
+                } else {
+                    return None;
+                };
+                Some(recur(rest)?.times(factor_coefficient(factor, action)))
+            }
+            _ => None,
+        }
+    }
+    if value.ty != Type::Int {
+        return None;
+    }
+    match walk(value, place, action, model, written)? {
+        Coefficient::Known(0) => None,
+        coefficient => Some(coefficient),
+    }
+}
+
+/// What is known of a factor that reads nothing the action writes.
+fn factor_coefficient(factor: &hir::Expr, action: &hir::Action) -> Coefficient {
+    match &factor.kind {
+        ExprKind::Const(Value::Int(k)) => Coefficient::Known(*k),
+        // At an effect's top level a local is an action argument.
+        ExprKind::Local(slot) => match action.args.get(*slot) {
+            Some((_, domain)) if !domain.contains(&Value::Int(0)) => Coefficient::NonZero,
+            _ => Coefficient::Varies,
+        },
+        // `(2 * 3)`: closed, so its value is known now (an error is left to run time).
+        _ if closed(factor) => match super::constant::evaluate(factor) {
+            Ok(Value::Int(k)) => Coefficient::Known(k),
+            _ => Coefficient::Varies,
+        },
+        _ => Coefficient::Varies,
+    }
+}
+
+/// Whether an expression reads no state, no local and no let: a constant.
+fn closed(e: &hir::Expr) -> bool {
+    !matches!(
+        e.kind,
+        ExprKind::Field(_)
+            | ExprKind::Local(_)
+            | ExprKind::Let(..)
+            | ExprKind::Extern(_)
+            | ExprKind::Aggregate { .. }
+    ) && e.children().into_iter().all(closed)
+}
+
 /// The number of values of a shape, as a float.
 pub fn cardinality(layout: &Layout, shape: ShapeId) -> f64 {
     match layout.shape(shape) {
@@ -198,6 +325,7 @@ pub fn plan(
             continue;
         }
         let invertible = |e: &hir::Expr| !reads_any(e, model, &written);
+        let mut coefficient_may_vanish = false;
         let plan = match &checked.kind {
             hir::EffectKind::Assign { op, value, .. } => match op {
                 hir::AssignOp::Add | hir::AssignOp::Sub if invertible(value) => OldValues::Shift {
@@ -207,7 +335,17 @@ pub fn plan(
                 hir::AssignOp::Set => {
                     match pinned_value(action.guard.as_ref(), place, model, &written) {
                         Some(pin) => OldValues::Pinned(node(compiler, &pin, &mut errors)),
-                        None => OldValues::Any,
+                        None => match (
+                            effect.op,
+                            layout.shape(effect.place.shape),
+                            affine(value, place, action, model, &written),
+                        ) {
+                            (EffectOp::Set(right), Shape::Int { .. }, Some(coefficient)) => {
+                                coefficient_may_vanish = coefficient == Coefficient::Varies;
+                                OldValues::Affine(right)
+                            }
+                            _ => OldValues::Any,
+                        },
                     }
                 }
                 _ => OldValues::Any,
@@ -224,6 +362,10 @@ pub fn plan(
         };
         let candidates = match plan {
             OldValues::Any => cardinality(layout, effect.place.shape),
+            // One candidate, unless the coefficient may be 0 (every old value then).
+            OldValues::Affine(_) if coefficient_may_vanish => {
+                cardinality(layout, effect.place.shape)
+            }
             OldValues::Popped => match layout.shape(effect.place.shape) {
                 Shape::Seq { element, .. } => cardinality(layout, *element),
                 _ => 1.0,
@@ -308,6 +450,106 @@ fn node(compiler: &mut Compiler, e: &hir::Expr, errors: &mut Vec<Diagnostic>) ->
                     .help("rewrite this part"),
             );
             NodeId(0)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::env::Environment;
+    use crate::ir::OldValues;
+
+    /// The plan of the first effect of `action` over `state`.
+    fn first_plan(state: &str, action: &str) -> Result<OldValues, String> {
+        let source = format!("env t\nstate {{ {state} }}\n{action}\nstop\nreward 1.0");
+        match Environment::from_source(&source, &[]) {
+            Ok(env) => Ok(env.program.families[0].parents.old[0]),
+            Err(d) => Err(d.iter().map(|d| d.code).collect::<Vec<_>>().join(", ")),
+        }
+    }
+
+    fn is_affine(state: &str, action: &str) -> bool {
+        matches!(first_plan(state, action), Ok(OldValues::Affine(_)))
+    }
+
+    #[test]
+    fn assignments_affine_in_their_place_are_inverted() {
+        let scalar = "x: 0..16, y: 0..3, n: 0..4";
+        for action in [
+            "action a(b in 0..2) when n < 2 { x = 2 * x + 1 + b; n += 1 }",
+            "action a(b in 0..2) when n < 2 { x = x * 2 - b + y; n += 1 }",
+            "action a when n < 2 { x = -(3 - x) * (0 - 2); n += 1 }",
+            "action a(k in 1..3) when n < 2 { x = k * x; n += 1 }",
+            "action a(k in 0..3) when n < 2 { x = k * (x + 1); n += 1 }",
+            "action a when n < 2 { x = y * x + 1; n += 1 }",
+            "action a when n < 2 { x = (2 * 3) * x - (x + 1) * 4; n += 1 }",
+        ] {
+            assert!(
+                is_affine(scalar, action),
+                "{action}: {:?}",
+                first_plan(scalar, action)
+            );
+        }
+        for action in [
+            // Not affine, or the place cancels, or another written field is read.
+            "action a when n < 2 { x = x * x; n += 1 }",
+            "action a when n < 2 { x = x // 2; n += 1 }",
+            "action a when n < 2 { x = x % 4 + 1; n += 1 }",
+            "action a when n < 2 { x = x - x + 3; n += 1 }",
+            "action a when n < 2 { x = 2 * x + n; n += 1 }",
+            "action a when n < 2 { x = 2 * x + y; y = 1; n += 1 }",
+        ] {
+            let plan = first_plan(scalar, action);
+            assert!(matches!(plan, Ok(OldValues::Any)), "{action}: {plan:?}");
+        }
+        // An element by its own index is its place; another element of the field is not.
+        let array = "x: [0..16; 3], n: 0..4";
+        assert!(is_affine(
+            array,
+            "action a(i in 0..3) when n < 2 { x[i] = 3 * x[i] + 1; n += 1 }"
+        ));
+        let other = first_plan(
+            array,
+            "action a(i in 0..2) when n < 2 { x[i] = 3 * x[i + 1] + 1; n += 1 }",
+        );
+        assert!(!matches!(other, Ok(OldValues::Affine(_))), "{other:?}");
+        // A bool place is never affine, even assigned to itself.
+        let flag = first_plan("b: bool, n: 0..4", "action a when n < 2 { b = b; n += 1 }");
+        assert!(matches!(flag, Ok(OldValues::Any)), "{flag:?}");
+        // A guard that pins the old value wins: one candidate, no division.
+        let pinned = first_plan(
+            scalar,
+            "action a when x == 1 and n < 2 { x = 2 * x; n += 1 }",
+        );
+        assert!(matches!(pinned, Ok(OldValues::Pinned(_))), "{pinned:?}");
+    }
+
+    #[test]
+    fn only_a_coefficient_that_may_be_zero_counts_every_old_value() {
+        // 2^20 old values: far beyond the candidate limit, unless the inversion is exact.
+        let wide = "x: 1..1048577, n: 0..4, y: 0..3";
+        for action in [
+            "action a(b in 0..2) when n < 3 { x = 2 * x + b; n += 1 }",
+            "action a(k in 2..4) when n < 3 { x = k * x; n += 1 }",
+            "action a(k in [-1, 2]) when n < 3 and k * x > 0 { x = 1 - k * (0 - x) + 1; n += 1 }",
+            "action a when n < 3 { x = 2 * 3 * x; n += 1 }",
+        ] {
+            assert!(
+                is_affine(wide, action),
+                "{action}: {:?}",
+                first_plan(wide, action)
+            );
+        }
+        for action in [
+            "action a(k in 0..3) when n < 3 { x = k * x + 1; n += 1 }",
+            "action a when n < 3 { x = y * x + 1; n += 1 }",
+        ] {
+            let plan = first_plan(wide, action);
+            assert_eq!(
+                plan.map(|_| ()),
+                Err("gfn::compile::parents".to_string()),
+                "{action}"
+            );
         }
     }
 }

@@ -6,6 +6,7 @@ pub mod constant;
 mod inverse;
 mod limits;
 mod lower;
+mod per_action;
 
 pub use limits::MAX_EXPANDED_DEPTH;
 pub use lower::{CompileError, Compiler};
@@ -15,8 +16,8 @@ use crate::diagnostic::Diagnostic;
 use crate::ir::code::{self, NodeId};
 use crate::ir::layout::{Layout, Shape};
 use crate::ir::{
-    ActionCode, EffectCode, EffectOp, FlatAction, IndexStep, PlaceCode, Program, SlotShift,
-    SlotTest, Val,
+    ActionCode, EffectCode, EffectOp, FlatAction, IndexStep, OldValues, ParentPlan, PlaceCode,
+    Program, SlotShift, SlotTest, Val,
 };
 use crate::span::Span;
 
@@ -67,6 +68,7 @@ pub fn compile(model: &Model) -> Result<Program, Vec<Diagnostic>> {
     let reward = compiler.expr(reward_expr).map_err(errors)?;
     let mut families = Vec::new();
     let mut actions = Vec::new();
+    let mut precomputer = per_action::Precomputer::default();
     for (index, action) in model.actions.iter().enumerate() {
         let guard = optional(&mut compiler, &action.guard)?;
         let mut effects = Vec::new();
@@ -74,6 +76,8 @@ pub fn compile(model: &Model) -> Result<Program, Vec<Diagnostic>> {
             effects.push(compile_effect(&mut compiler, &layout, effect).map_err(errors)?);
         }
         let parents = inverse::plan(model, action, &effects, &mut compiler, &layout)?;
+        let roots = family_roots(guard, &effects, &parents);
+        precomputer.family(&mut compiler.code, &layout, action, &roots);
         let fast_guard = guard.and_then(|g| slot_test(&compiler.code, g));
         let fast_effect = match effects.as_slice() {
             [only] => slot_shift(&compiler.code, &layout, only),
@@ -130,6 +134,40 @@ pub fn compile(model: &Model) -> Result<Program, Vec<Diagnostic>> {
         mode,
         initial,
     })
+}
+
+/// Every node a family evaluates with its arguments bound: the guard, the effects' values and
+/// indices, and the parent plan's nodes.
+fn family_roots(
+    guard: Option<NodeId>,
+    effects: &[EffectCode],
+    parents: &ParentPlan,
+) -> Vec<NodeId> {
+    let mut roots: Vec<NodeId> = guard.into_iter().collect();
+    for effect in effects {
+        roots.extend(effect.place.steps.iter().map(|step| step.index));
+        match effect.op {
+            EffectOp::Set(e)
+            | EffectOp::Add(e)
+            | EffectOp::Sub(e)
+            | EffectOp::Insert(e)
+            | EffectOp::Remove(e)
+            | EffectOp::Push(e) => roots.push(e),
+            EffectOp::Pop => {}
+        }
+    }
+    for old in &parents.old {
+        match old {
+            OldValues::Shift { delta: e, .. }
+            | OldValues::Pinned(e)
+            | OldValues::Affine(e)
+            | OldValues::Inserted(e)
+            | OldValues::Removed(e) => roots.push(*e),
+            OldValues::Pushed | OldValues::Popped | OldValues::Any => {}
+        }
+    }
+    roots.extend(parents.expect.iter().flatten());
+    roots
 }
 
 /// The most flat actions (values of every family, `stop` aside): the policy has one output per

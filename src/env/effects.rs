@@ -142,6 +142,46 @@ impl Environment {
                     next.truncate(at);
                 }
             }
+            OldValues::Affine(value) => {
+                let at = copy(next);
+                // f(x) = a·x + c: its values with the place holding 0 and 1 give c and a + c
+                // (what else it reads, the action does not write: the candidate has it).
+                let mut f = |x: i32, next: &mut Vec<i32>| {
+                    next[at + slot] = x;
+                    ws.scratch.start(args);
+                    machine.eval_int(value, &next[at..at + w], &mut ws.scratch)
+                };
+                // An error here (an overflow at 0 or 1 that the parent's own value avoids) is
+                // left to the re-stepping of candidates, which finds none.
+                let (Ok(c), Ok(a_plus_c)) = (f(0, next), f(1, next)) else {
+                    next.truncate(at);
+                    return Ok(());
+                };
+                next.truncate(at);
+                let (new, c) = (i128::from(state[slot]), i128::from(c));
+                let a = i128::from(a_plus_c) - c;
+                if a == 0 {
+                    // The place does not matter here: every old value, if the value assigned
+                    // is the new one (the compiler counted these candidates).
+                    if new == c {
+                        self.invert(
+                            OldValues::Any,
+                            slot,
+                            shape,
+                            state,
+                            args,
+                            candidate,
+                            next,
+                            ws,
+                        )?;
+                    }
+                } else if (new - c) % a == 0 {
+                    if let Ok(old) = i32::try_from((new - c) / a) {
+                        let at = copy(next);
+                        next[at + slot] = old;
+                    }
+                }
+            }
             OldValues::Inserted(node) | OldValues::Removed(node) => {
                 ws.scratch.start(args);
                 let member = machine.eval_int(node, state, &mut ws.scratch)?;
@@ -389,6 +429,7 @@ fn scratch_items(scratch: &Scratch, start: u32, len: u32) -> Vec<Val> {
 #[cfg(test)]
 mod tests {
     use crate::env::{dag, Environment, Workspace};
+    use crate::ir::OldValues;
 
     /// Every edge of the program's DAG, stepped forward by `apply`, comes back by `invert`: the
     /// parents derived for the child by the edge's action are exactly its source.
@@ -435,8 +476,79 @@ mod tests {
             "env t\nstate { q: seq<0..3, 3> }\naction put(v in 0..3) when len(q) < 3 { q.push(v) }\nstop\nreward 1.0",
             // pop loses the value: it is kept by a push elsewhere, which makes the parent unique
             "env t\nstate { q: seq<0..3, 3> = [2, 0, 1], out: seq<0..3, 3> }\naction take when len(q) > 0 { out.push(q[len(q) - 1]); q.pop() }\nstop\nreward 1.0",
+            // = affine in its own place: (new - c) / a
+            "env t\nstate { node: 1..64, depth: 0..6 }\naction child(b in 0..2) when depth < 5 { node = 2 * node + b; depth += 1 }\nstop\nreward 1.0",
+            "env t\nstate { x: -20..20 = 0, n: 0..4 }\naction flip(k in 1..3) when n < 3 and -20 <= k - 3 * x and k - 3 * x < 20 { x = k - 3 * x; n += 1 }\nstop\nreward 1.0",
+            "env t\nstate { x: 1..200, n: 0..4, y: 0..3 = 2 }\naction scale(m in 2..4, b in 0..2) when n < 3 { x = b + x * m + y; n += 1 }\nstop\nreward 1.0",
+            "env t\nstate { x: [1..100; 3] }\naction grow(i in 0..3) when x[i] < 30 { x[i] = -(1 - x[i]) * 3 + 4 }\nstop\nreward 1.0",
         ] {
             apply_then_invert(program);
         }
+    }
+
+    /// The candidates `invert` leaves for one effect of `program`'s first family, given a child.
+    fn affine_candidates(program: &str, action: usize, child: &str) -> Vec<String> {
+        let env = Environment::from_source(program, &[]).expect("compiles");
+        let family = &env.program.families[0];
+        let old = family.parents.old[0];
+        assert!(matches!(old, OldValues::Affine(_)), "{old:?}");
+        let state = env.parse_state(child).expect("a state");
+        let mut ws = Workspace::new();
+        let flat = &env.program.actions[action];
+        ws.scratch.start(&flat.args);
+        let place = &family.effects[0].place;
+        let slot = env.resolve(place, &state, &mut ws).expect("resolves");
+        let mut next = Vec::new();
+        env.invert(
+            old,
+            slot,
+            place.shape,
+            &state,
+            &flat.args,
+            &state,
+            &mut next,
+            &mut ws,
+        )
+        .expect("inverts");
+        next.chunks_exact(env.width())
+            .map(|c| env.render(c))
+            .collect()
+    }
+
+    #[test]
+    fn affine_old_values_divide_exactly_or_are_not_there() {
+        let tree = "env t\nstate { node: 1..64, depth: 0..6 }\naction child(b in 0..2) when depth < 5 { node = 2 * node + b; depth += 1 }\nstop\nreward 1.0";
+        // child(b=1): 11 = 2·5 + 1; 10 = 2·4.5 + 1 is no parent.
+        assert_eq!(
+            affine_candidates(tree, 1, "node=11, depth=3"),
+            ["node=5, depth=3"]
+        );
+        assert!(affine_candidates(tree, 1, "node=10, depth=3").is_empty());
+        assert_eq!(
+            affine_candidates(tree, 0, "node=10, depth=3"),
+            ["node=5, depth=3"]
+        );
+        // Out of the field's range: left to the checks of the candidate (`parents` drops it).
+        assert_eq!(
+            affine_candidates(tree, 1, "node=1, depth=3"),
+            ["node=0, depth=3"]
+        );
+        let env = Environment::from_source(tree, &[]).expect("compiles");
+        let state = env.parse_state("node=1, depth=3").expect("a state");
+        let mut found = Vec::new();
+        let count = env.parents(&state, 1, &mut found, &mut Workspace::new());
+        assert_eq!(count, Ok(0));
+    }
+
+    #[test]
+    fn an_affine_coefficient_of_zero_leaves_every_old_value() {
+        // m = 0 assigns 1 whatever x held; m = 1 is x + 1.
+        let program = "env t\nstate { x: 0..4, n: 0..3 }\naction set(m in 0..2) when n < 2 { x = m * x + 1; n += 1 }\nstop\nreward 1.0";
+        assert_eq!(
+            affine_candidates(program, 0, "x=1, n=1"),
+            ["x=0, n=1", "x=1, n=1", "x=2, n=1", "x=3, n=1"]
+        );
+        assert!(affine_candidates(program, 0, "x=2, n=1").is_empty());
+        assert_eq!(affine_candidates(program, 1, "x=2, n=1"), ["x=1, n=1"]);
     }
 }

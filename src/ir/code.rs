@@ -6,6 +6,7 @@ use super::layout::ShapeId;
 use super::Val;
 use crate::check::hir::{Aggregate, BinaryOp, Builtin, CompareOp};
 use crate::check::Value;
+use crate::run::Fault;
 use crate::span::Span;
 
 /// A node of [`Code::nodes`]; a type of its own so that it cannot be mixed up with a shape, a
@@ -50,6 +51,14 @@ pub enum Node {
         index: NodeId,
     },
     Local(u32),
+    /// A sub-expression that reads only constants and the action's arguments, evaluated at
+    /// compile time for each value of the arguments it reads: entry `table` of [`Code::tables`].
+    /// `float` is whether the expression it stands for yields a float (an `if` promotes its
+    /// other branch then).
+    PerAction {
+        table: u32,
+        float: bool,
+    },
     /// `field[local] op constant` on an int array: a guard in one node. `index` is the local's
     /// node, kept for error spans.
     SlotCompare {
@@ -123,6 +132,31 @@ pub struct Code {
     pub pool: Vec<Vec<Val>>,
     /// The body of each let instance.
     pub lets: Vec<NodeId>,
+    /// The precomputed values [`Node::PerAction`] reads.
+    pub tables: Vec<ActionTable>,
+}
+
+/// The values of one expression for every value of the action arguments it reads. Errors are
+/// kept, not raised: evaluation raises one only when it reaches the expression, as it would
+/// have raised it evaluating the expression itself.
+#[derive(Clone, Debug)]
+pub struct ActionTable {
+    /// The arguments read, the last varying fastest: each is one digit of an entry's position.
+    pub keys: Vec<TableKey>,
+    /// Per position: the value, or the index in `faults` of the error the evaluation raised.
+    pub entries: Vec<Result<Val, u32>>,
+    /// The errors of `entries`; the first is that of positions no argument value reaches.
+    pub faults: Vec<Fault>,
+}
+
+/// One argument of an [`ActionTable`]: local `slot` holds an int (or bool, as 0 and 1) `v`
+/// with `lo <= v < lo + len`, which moves the position by `(v - lo) * stride`.
+#[derive(Clone, Copy, Debug)]
+pub struct TableKey {
+    pub slot: u32,
+    pub lo: i64,
+    pub len: u32,
+    pub stride: u32,
 }
 
 impl Code {
@@ -136,6 +170,43 @@ impl Code {
 
     pub fn list(&self, (start, len): List) -> &[NodeId] {
         &self.lists[start as usize..(start + len) as usize]
+    }
+
+    /// The nodes a node evaluates directly; a let call's arguments, not the let's body.
+    pub fn children(&self, id: NodeId) -> Vec<NodeId> {
+        match self.node(id) {
+            Node::Extern(_)
+            | Node::Const(_)
+            | Node::Field { .. }
+            | Node::Local(_)
+            | Node::PerAction { .. } => Vec::new(),
+            Node::SlotAt { index, .. } | Node::SlotCompare { index, .. } => vec![*index],
+            Node::Call { args, .. }
+            | Node::Builtin { args, .. }
+            | Node::Array { items: args, .. } => self.list(*args).to_vec(),
+            Node::Neg(a) | Node::Not(a) | Node::Repeat { value: a, .. } => vec![*a],
+            Node::Int(_, a, b)
+            | Node::Num(_, a, b)
+            | Node::And(a, b)
+            | Node::Or(a, b)
+            | Node::Compare(_, a, b)
+            | Node::Index { base: a, index: b }
+            | Node::Range { lo: a, hi: b, .. }
+            | Node::Aggregate {
+                domain: a, body: b, ..
+            } => vec![*a, *b],
+            Node::Chain { first, rest } => {
+                let (start, len) = *rest;
+                std::iter::once(*first)
+                    .chain(
+                        self.chains[start as usize..(start + len) as usize]
+                            .iter()
+                            .map(|(_, operand)| *operand),
+                    )
+                    .collect()
+            }
+            Node::If(c, a, b) => vec![*c, *a, *b],
+        }
     }
 
     /// A constant value (scalar, or a collection put into the pool).

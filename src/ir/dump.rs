@@ -72,6 +72,37 @@ impl Program {
         for (k, pooled) in self.code.pool.iter().enumerate() {
             let _ = writeln!(out, "  pool{k} = {pooled:?}");
         }
+        for (k, table) in self.code.tables.iter().enumerate() {
+            let entries: Vec<String> = table
+                .entries
+                .iter()
+                .map(|entry| match entry {
+                    Ok(value) => format!("{value:?}"),
+                    Err(k) => match table.faults.get(*k as usize) {
+                        Some(fault) => format!("Err({})", fault.kind),
+                        None => format!("Err(#{k})"),
+                    },
+                })
+                .collect();
+            let keys: Vec<String> = table
+                .keys
+                .iter()
+                .map(|key| {
+                    format!(
+                        "local{} in {}..{}",
+                        key.slot,
+                        key.lo,
+                        key.lo + i64::from(key.len)
+                    )
+                })
+                .collect();
+            let _ = writeln!(
+                out,
+                "  table{k} by [{}] = [{}]",
+                keys.join(", "),
+                entries.join(", ")
+            );
+        }
         out
     }
 }

@@ -166,6 +166,11 @@ pub enum OldValues {
     Shift { delta: NodeId, sign: i64 },
     /// `=` with the old value pinned by the guard: the node gives it, evaluated on the child.
     Pinned(NodeId),
+    /// `place = a * place + c`, with `a` and `c` reading nothing the action writes: the node
+    /// is the right side, whose values with the place holding 0 and 1 give `c` and `a + c`; the
+    /// old value is `(new - c) / a` where that divides exactly (every value when `a` is 0 and
+    /// `new == c`).
+    Affine(NodeId),
     /// `insert(e)`: the old set lacked `e`.
     Inserted(NodeId),
     /// `remove(e)`: the old set held `e`.

@@ -35,6 +35,11 @@ impl Scratch {
         self.work_left = Some(elements);
     }
 
+    /// The aggregate elements the evaluations may still visit, under [`Scratch::limit_work`].
+    pub fn work_left(&self) -> Option<u64> {
+        self.work_left
+    }
+
     /// Start a top-level evaluation with these locals (action arguments).
     pub fn start(&mut self, args: &[Val]) {
         self.locals.clear();
@@ -144,7 +149,37 @@ impl<'a> Machine<'a> {
                 Some(v) => Ok(*v),
                 None => self.internal(id, "an unbound local"),
             },
+            Node::PerAction { table, .. } => self.per_action(id, *table, scratch),
             _ => self.eval_node(id, state, scratch),
+        }
+    }
+
+    /// A precomputed value: the entry of the arguments in the locals, or the error evaluating
+    /// the expression raised for them.
+    #[inline]
+    fn per_action(&self, id: NodeId, table: u32, scratch: &Scratch) -> Result<Val, Fault> {
+        let Some(table) = self.code.tables.get(table as usize) else {
+            return self.internal(id, "a missing table");
+        };
+        let mut position = 0usize;
+        for key in &table.keys {
+            let digit = match scratch.locals.get(scratch.base + key.slot as usize) {
+                Some(Val::Int(v)) => v.wrapping_sub(key.lo),
+                Some(Val::Bool(b)) => i64::from(*b).wrapping_sub(key.lo),
+                _ => return self.internal(id, "a table read without its arguments"),
+            };
+            match usize::try_from(digit) {
+                Ok(digit) if digit < key.len as usize => position += digit * key.stride as usize,
+                _ => return self.internal(id, "an argument outside its table"),
+            }
+        }
+        match table.entries.get(position) {
+            Some(Ok(value)) => Ok(*value),
+            Some(Err(k)) => match table.faults.get(*k as usize) {
+                Some(fault) => Err(fault.clone()),
+                None => self.internal(id, "a missing fault"),
+            },
+            None => self.internal(id, "a position outside its table"),
         }
     }
 
@@ -162,6 +197,7 @@ impl<'a> Machine<'a> {
                 Some(v) => Ok(*v),
                 None => self.internal(id, "an unbound local"),
             },
+            Node::PerAction { table, .. } => self.per_action(id, *table, scratch),
             Node::SlotCompare { .. } => self.eval_slot_compare(id, state, scratch),
             Node::Call { .. } => self.eval_call(id, state, scratch),
             Node::Neg(a) => match self.eval(*a, state, scratch)? {
@@ -401,10 +437,13 @@ impl<'a> Machine<'a> {
         }
     }
 
-    fn yields_float(&self, id: NodeId) -> bool {
+    /// Whether a node yields a float, as far as its kind tells.
+    pub(crate) fn yields_float(&self, id: NodeId) -> bool {
         match self.code.node(id) {
             Node::Const(Val::Num(_)) | Node::Num(..) => true,
-            Node::Builtin { float, .. } | Node::Aggregate { float, .. } => *float,
+            Node::Builtin { float, .. }
+            | Node::Aggregate { float, .. }
+            | Node::PerAction { float, .. } => *float,
             Node::If(_, a, b) => self.yields_float(*a) || self.yields_float(*b),
             _ => false,
         }

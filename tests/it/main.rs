@@ -8,6 +8,7 @@ mod examples;
 mod fuzz;
 mod hostile;
 mod oracle;
+mod speed;
 mod train;
 mod trust;
 
