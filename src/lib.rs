@@ -38,6 +38,7 @@
 //! ```
 
 pub mod bench;
+pub mod compare;
 pub mod check;
 mod compile;
 pub mod diagnostic;

@@ -5,6 +5,7 @@
 mod output;
 mod bench;
 mod check;
+mod compare;
 mod enumerate;
 mod inspect;
 mod run;
@@ -138,6 +139,10 @@ enum Command {
     },
     /// Train a sampler whose terminal distribution is proportional to the reward.
     Run(Box<RunArgs>),
+    /// Compare GFlowNets with MCMC, reward maximisation, MaxEnt RL and the uniform policy at
+    /// an equal budget of states visited. Example:
+    /// `gfnc compare examples/hypergrid.gfn --set D=4 --set R0=0.01 --budget 20000 --seeds 3`
+    Compare(Box<compare::CompareArgs>),
     /// Draw objects from a trained run.
     Sample {
         /// The run directory (from `gfnc run --out`).
@@ -163,6 +168,10 @@ enum ObjectiveChoice {
     Db,
     Subtb,
     Fm,
+    /// TB with log P_B = 0: MaxEnt RL, P_T(x) ∝ R(x) · paths(x) (a baseline, not a GFlowNet).
+    Maxent,
+    /// REINFORCE on E[R(x)]: reward maximisation (a baseline, not a GFlowNet).
+    Reinforce,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
@@ -303,6 +312,8 @@ impl RunArgs {
                 ObjectiveChoice::Db => gfnc::train::Objective::Db,
                 ObjectiveChoice::Subtb => gfnc::train::Objective::Subtb,
                 ObjectiveChoice::Fm => gfnc::train::Objective::Fm,
+                ObjectiveChoice::Maxent => gfnc::train::Objective::Maxent,
+                ObjectiveChoice::Reinforce => gfnc::train::Objective::Reinforce,
             },
             steps: defaults.steps,
             batch: count(self.batch, defaults.batch),
@@ -409,6 +420,7 @@ fn unique_overrides(command: &Command) -> Result<(), Failure> {
         | Command::Enumerate { overrides, .. }
         | Command::Inspect { overrides, .. } => overrides,
         Command::Run(args) => &args.overrides,
+        Command::Compare(args) => &args.overrides,
         _ => &[],
     };
     for (k, o) in overrides.iter().enumerate() {
@@ -640,6 +652,7 @@ fn dispatch(command: Command, output: &Output) -> Result<(), Failure> {
                 checks: explore.checks(),
             },
         ),
+        Command::Compare(args) => compare::run(output, *args),
         Command::Run(args) => {
             let interrupted = Arc::new(AtomicBool::new(false));
             let flag = interrupted.clone();

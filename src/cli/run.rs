@@ -74,7 +74,7 @@ fn directory_failure(e: TrainError) -> Failure {
 }
 
 /// `runs/ENV-N` for the first N not taken; created here so that two runs never pick one.
-fn default_out_dir(env: &str) -> Result<PathBuf, Failure> {
+pub(super) fn default_out_dir(env: &str) -> Result<PathBuf, Failure> {
     std::fs::create_dir_all("runs")
         .map_err(|e| Failure::Usage(format!("cannot create runs/: {e}")))?;
     for n in 1..100_000 {

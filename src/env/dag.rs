@@ -6,6 +6,7 @@ use super::table::StateTable;
 use super::{EnvError, Environment, Workspace};
 
 /// The whole reachable DAG.
+#[derive(Clone, Debug)]
 pub struct Dag {
     /// The reachable states, numbered in breadth-first order from s0 (id 0).
     pub states: StateTable,

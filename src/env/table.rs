@@ -2,6 +2,7 @@
 //! in insertion order, which also makes the arena a breadth-first queue.
 
 /// Interned states of one width.
+#[derive(Clone, Debug)]
 pub struct StateTable {
     width: usize,
     slots: Vec<i32>,

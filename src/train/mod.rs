@@ -218,7 +218,7 @@ impl<'e> Trainer<'e> {
         let grads = loss.value.backward()?;
         let differentiated = Instant::now();
         self.network_optimiser.step(&grads)?;
-        if self.config.objective == Objective::Tb {
+        if self.config.objective.learns_log_z() {
             self.log_z_optimiser.step(&grads)?;
         }
         let phases = [started, sampled, computed, differentiated, Instant::now()];
@@ -315,6 +315,11 @@ impl<'e> Trainer<'e> {
         Ok(metrics)
     }
 
+    /// Distinct objects where `mode` holds, among those sampled so far.
+    pub fn modes_found(&self) -> usize {
+        self.modes_found.len()
+    }
+
     /// Use these objects (back to back; terminal states of the environment) for the
     /// correlation metrics instead of the default test set.
     pub fn set_test_set(&mut self, objects: Vec<i32>) {
@@ -392,7 +397,7 @@ impl<'e> Trainer<'e> {
 
     fn current_log_z(&self) -> Result<f64, TrainError> {
         Ok(match self.config.objective {
-            Objective::Tb => self.policy.log_z_value()?,
+            Objective::Tb | Objective::Maxent => self.policy.log_z_value()?,
             _ => self.last_log_z,
         })
     }

@@ -437,7 +437,7 @@ fn the_enumeration_limit_is_a_clear_error() {
         &[Override::parse("D=4").expect("valid")],
     )
     .expect("compiles");
-    let error = dag::enumerate(&env, 1000).err().expect("over the limit");
+    let error = dag::enumerate(&env, 1000).expect_err("over the limit");
     assert_eq!(error.code, "gfn::env::too_many_states");
 }
 

@@ -1,6 +1,7 @@
 //! The integration tests, in one binary so that they build once.
 
 mod cli;
+mod compare;
 mod data;
 mod diagnostics;
 mod env;

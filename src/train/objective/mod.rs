@@ -4,6 +4,7 @@
 
 mod balance;
 mod fm;
+mod reinforce;
 mod tb;
 mod terms;
 
@@ -25,6 +26,12 @@ pub enum Objective {
     Subtb,
     /// Flow matching on edge flows.
     Fm,
+    /// Trajectory balance with log P_B ≡ 0: the maximum-entropy RL sampler, which values
+    /// trajectories, so its P_T(x) is proportional to R(x) times the number of paths to x.
+    Maxent,
+    /// Reward maximisation: REINFORCE on the expected reward E[R(x)], with the batch's mean
+    /// reward as baseline and advantages scaled by their standard deviation.
+    Reinforce,
 }
 
 impl Objective {
@@ -35,7 +42,14 @@ impl Objective {
             Objective::Db => "db",
             Objective::Subtb => "subtb",
             Objective::Fm => "fm",
+            Objective::Maxent => "maxent",
+            Objective::Reinforce => "reinforce",
         }
+    }
+
+    /// Whether the objective learns log Z as a parameter (TB and its MaxEnt variant).
+    pub fn learns_log_z(self) -> bool {
+        matches!(self, Objective::Tb | Objective::Maxent)
     }
 
     /// Whether the objective uses the network's state-flow head (DB and SubTB).
@@ -116,11 +130,17 @@ pub fn loss(
     match objective {
         Objective::Fm => fm::flow_matching(env, policy, batch, ws),
         Objective::Tb => {
-            tb::trajectory_balance(policy, batch, &terms::terms(env, policy, batch, ws)?)
+            tb::trajectory_balance(policy, batch, &terms::terms(env, policy, batch, ws, false)?)
+        }
+        Objective::Maxent => {
+            tb::trajectory_balance(policy, batch, &terms::terms(env, policy, batch, ws, true)?)
+        }
+        Objective::Reinforce => {
+            reinforce::reinforce(batch, &terms::terms(env, policy, batch, ws, true)?)
         }
         Objective::Db | Objective::Subtb => balance::pairs(
             batch,
-            &terms::terms(env, policy, batch, ws)?,
+            &terms::terms(env, policy, batch, ws, false)?,
             objective,
             lambda,
         ),
@@ -135,7 +155,7 @@ pub fn trajectory_log_ratios(
     batch: &Batch,
     ws: &mut Workspace,
 ) -> Result<Vec<f64>, TrainError> {
-    let terms = terms::terms(env, policy, batch, ws)?;
+    let terms = terms::terms(env, policy, batch, ws, false)?;
     let prefix = terms.prefix.to_vec1::<f32>()?;
     let stop = terms.log_pf_stop.to_vec1::<f32>()?;
     Ok((0..batch.trajectories())

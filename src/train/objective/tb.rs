@@ -15,17 +15,7 @@ pub(super) fn trajectory_balance(
     terms: &Terms,
 ) -> Result<Loss, TrainError> {
     let trajectories = batch.trajectories();
-    let (from, to): (Vec<u32>, Vec<u32>) = (0..trajectories)
-        .map(|b| {
-            let transitions = batch.starts[b + 1] - batch.starts[b] - 1;
-            (terms.bases[b] as u32, (terms.bases[b] + transitions) as u32)
-        })
-        .unzip();
-    let sum = terms
-        .prefix
-        .index_select(&indices(&to)?, 0)?
-        .sub(&terms.prefix.index_select(&indices(&from)?, 0)?)?;
-    let sum_log_pf = sum.add(&terms.log_pf_stop)?;
+    let sum_log_pf = trajectory_sums(batch, terms)?;
     let zero = Tensor::zeros(trajectories, DType::F32, &Device::Cpu)?;
     let value = losses::trajectory_balance(
         policy.log_z.as_tensor(),
@@ -37,4 +27,21 @@ pub(super) fn trajectory_balance(
         value,
         log_z: policy.log_z_value()?,
     })
+}
+
+/// Per trajectory: Σ (log P_F − log P_B) over its transitions plus log P_F(stop), with
+/// gradients.
+pub(super) fn trajectory_sums(batch: &Batch, terms: &Terms) -> Result<Tensor, TrainError> {
+    let trajectories = batch.trajectories();
+    let (from, to): (Vec<u32>, Vec<u32>) = (0..trajectories)
+        .map(|b| {
+            let transitions = batch.starts[b + 1] - batch.starts[b] - 1;
+            (terms.bases[b] as u32, (terms.bases[b] + transitions) as u32)
+        })
+        .unzip();
+    let sum = terms
+        .prefix
+        .index_select(&indices(&to)?, 0)?
+        .sub(&terms.prefix.index_select(&indices(&from)?, 0)?)?;
+    Ok(sum.add(&terms.log_pf_stop)?)
 }

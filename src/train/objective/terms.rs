@@ -81,8 +81,13 @@ fn per_visit(
     })
 }
 
-/// log P_F − log P_B of every transition, in batch order.
-fn transition_deltas(batch: &Batch, visits: &PerVisit, a: usize) -> Result<Tensor, TrainError> {
+/// log P_F − log P_B of every transition, in batch order (log P_F alone with `zero_backward`).
+fn transition_deltas(
+    batch: &Batch,
+    visits: &PerVisit,
+    a: usize,
+    zero_backward: bool,
+) -> Result<Tensor, TrainError> {
     // Per transition: the state it leaves and enters, and its action.
     let mut leave = Vec::new();
     let mut enter = Vec::new();
@@ -100,6 +105,9 @@ fn transition_deltas(batch: &Batch, visits: &PerVisit, a: usize) -> Result<Tenso
             .collect()
     };
     let log_pf = visits.log_pf.index_select(&indices(&at(&leave))?, 0)?;
+    if zero_backward {
+        return Ok(log_pf);
+    }
     let log_pb = match &visits.log_pb {
         Some(all) => all.index_select(&indices(&at(&enter))?, 0)?,
         None => {
@@ -148,12 +156,14 @@ fn prefix_sums(batch: &Batch, deltas: &Tensor) -> Result<(Tensor, Vec<usize>), T
     Ok((prefix, bases))
 }
 
-/// The shared terms of TB, DB and SubTB on a batch.
+/// The shared terms of TB, DB and SubTB on a batch; with `zero_backward`, log P_B is taken as
+/// 0 (MaxEnt, and REINFORCE, which needs Σ log P_F only).
 pub(super) fn terms(
     env: &Environment,
     policy: &Policy,
     batch: &Batch,
     ws: &mut Workspace,
+    zero_backward: bool,
 ) -> Result<Terms, TrainError> {
     let a = env.action_count();
     let visits = per_visit(env, policy, batch, ws)?;
@@ -167,7 +177,7 @@ pub(super) fn terms(
         &Tensor::zeros(trajectories, DType::F32, &Device::Cpu)?,
     )?;
     let log_reward: Vec<f32> = batch.log_rewards.iter().map(|r| *r as f32).collect();
-    let deltas = transition_deltas(batch, &visits, a)?;
+    let deltas = transition_deltas(batch, &visits, a, zero_backward)?;
     let (prefix, bases) = prefix_sums(batch, &deltas)?;
     Ok(Terms {
         prefix,

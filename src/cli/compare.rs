@@ -1,0 +1,285 @@
+//! `gfnc compare`: GFlowNet objectives against MCMC, reward maximisation, MaxEnt RL and the
+//! uniform policy on one environment, with the same budget of terminal objects evaluated.
+//! Writes `compare.csv` (long format), `summary.md` and the pictures; `--json` prints one object.
+
+use super::{read_source, ExploreArgs, Failure, Output};
+use gfnc::compare::{compare, Method, Point, Settings};
+use gfnc::train::Config;
+use gfnc::Override;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// The options of `gfnc compare`.
+#[derive(clap::Args, Debug)]
+pub struct CompareArgs {
+    /// The .gfn file.
+    file: PathBuf,
+    /// Override a param: --set NAME=VALUE (repeatable).
+    #[arg(long = "set", value_name = "NAME=VALUE", value_parser = super::parse_override)]
+    pub overrides: Vec<Override>,
+    /// Methods, comma-separated: tb, db, subtb, fm, mcmc, ppo, maxent, random.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "tb,mcmc,ppo,maxent,random"
+    )]
+    methods: Vec<String>,
+    /// Terminal objects each method may evaluate (reward calls: "states visited").
+    #[arg(long, default_value_t = 20_000, value_parser = super::count(1, 100_000_000))]
+    budget: usize,
+    /// Seeds per method (0, 1, ...).
+    #[arg(long, default_value_t = 3, value_parser = super::count(1, 1000))]
+    seeds: usize,
+    /// Reporting points per run, evenly spread over the budget.
+    #[arg(long, default_value_t = 20, value_parser = super::count(1, 10_000))]
+    points: usize,
+    /// Trajectories per training step of the policy methods.
+    #[arg(long, default_value_t = 16, value_parser = super::count(1, 65_536))]
+    batch: usize,
+    /// Hidden units per layer of the policies.
+    #[arg(long, default_value_t = 256, value_parser = super::count(1, 16_384))]
+    hidden: usize,
+    /// Learning rate of the policies.
+    #[arg(long, default_value_t = 1e-3)]
+    lr: f64,
+    /// Parallel Metropolis–Hastings chains.
+    #[arg(long, default_value_t = 16, value_parser = super::count(1, 65_536))]
+    chains: usize,
+    /// The folder written (default runs/compare-ENV-N); must be empty or missing.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Write into a non-empty --out.
+    #[arg(long)]
+    force: bool,
+    /// Print one JSON object at the end instead of the table.
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    explore: ExploreArgs,
+}
+
+pub fn run(output: &Output, args: CompareArgs) -> Result<(), Failure> {
+    let mut methods = Vec::new();
+    for name in &args.methods {
+        match Method::from_name(name) {
+            Some(m) if !methods.contains(&m) => methods.push(m),
+            Some(_) => return Err(Failure::Usage(format!("--methods names `{name}` twice"))),
+            None => {
+                return Err(Failure::Usage(format!(
+                    "--methods: no method `{name}`; the methods are tb, db, subtb, fm, mcmc, ppo, maxent, random"
+                )))
+            }
+        }
+    }
+    if !(args.lr > 0.0 && args.lr.is_finite()) {
+        return Err(Failure::Usage(format!(
+            "--lr must be a positive number, not {}",
+            args.lr
+        )));
+    }
+    let source = read_source(&args.file)?;
+    if let Some(out) = &args.out {
+        gfnc::train::rundir::RunDir::check_available(out, args.force)
+            .map_err(|e| Failure::Usage(e.to_string()))?;
+    }
+    let checks = args.explore.checks();
+    let validated = super::validate(output, &args.file, &source, &args.overrides, &checks)?;
+    let env = &validated.env;
+    let dag = validated.dag.as_ref();
+    let settings = Settings {
+        budget: args.budget,
+        seeds: args.seeds as u64,
+        points: args.points,
+        config: Config {
+            batch: args.batch,
+            hidden: args.hidden,
+            lr: args.lr,
+            ..Config::default()
+        },
+        chains: args.chains,
+    };
+    settings.config.validate().map_err(Failure::Usage)?;
+    let out = match &args.out {
+        Some(dir) => dir.clone(),
+        None => super::run::default_out_dir(&format!("compare-{}", env.name()))?,
+    };
+    std::fs::create_dir_all(&out)
+        .map_err(|e| Failure::Usage(format!("cannot create {}: {e}", out.display())))?;
+    let quiet = args.json;
+    let points = compare(env, dag, &methods, &settings, &mut |p| {
+        if !quiet && p.states_visited >= settings.budget {
+            say!(
+                "{:>7} seed {}: {} states visited in {:.1} s, modes {}{}, distinct {}{}",
+                p.method,
+                p.seed,
+                p.states_visited,
+                p.seconds,
+                p.modes_found,
+                p.modes_total.map_or(String::new(), |t| format!("/{t}")),
+                p.distinct,
+                p.l1.map_or(String::new(), |l1| format!(", L1 {l1:.4}"))
+            );
+        }
+    })
+    .map_err(|e| Failure::Usage(e.to_string()))?;
+    let write = |name: &str, text: &str| {
+        gfnc::train::rundir::write_atomically(&out.join(name), text.as_bytes())
+            .map_err(|e| Failure::Usage(e.to_string()))
+    };
+    write("compare.csv", &long_csv(&points))?;
+    let finals = finals(&points);
+    write(
+        "summary.md",
+        &summary(env.name(), args.budget, &finals, dag.is_some()),
+    )?;
+    let pictures = plots(&out, &points);
+    if args.json {
+        let results: Vec<serde_json::Value> = finals.iter().map(point_json).collect();
+        say!(
+            "{}",
+            serde_json::json!({
+                "env": env.name(),
+                "budget": args.budget,
+                "exact": dag.is_some(),
+                "out": out.display().to_string(),
+                "results": results,
+            })
+        );
+    } else {
+        say_raw!(
+            "{}",
+            summary(env.name(), args.budget, &finals, dag.is_some())
+        );
+        say!(
+            "written to {} (compare.csv, summary.md{})",
+            out.display(),
+            pictures
+        );
+    }
+    Ok(())
+}
+
+fn point_json(p: &Point) -> serde_json::Value {
+    serde_json::json!({
+        "method": p.method,
+        "seed": p.seed,
+        "states_visited": p.states_visited,
+        "modes_found": p.modes_found,
+        "modes_total": p.modes_total,
+        "distinct": p.distinct,
+        "l1": p.l1,
+        "top_k_reward": p.top_k_reward,
+        "states_to_all_modes": p.states_to_all_modes,
+        "seconds": p.seconds,
+    })
+}
+
+/// One row per method, seed, point and metric.
+fn long_csv(points: &[Point]) -> String {
+    let mut out = String::from("method,seed,states_visited,metric,value\n");
+    let opt = |v: Option<f64>| v.map_or(String::new(), |x| format!("{x}"));
+    for p in points {
+        let rows = [
+            ("modes_found", p.modes_found.to_string()),
+            ("distinct", p.distinct.to_string()),
+            ("l1", opt(p.l1)),
+            ("top_k_reward", opt(p.top_k_reward)),
+            ("seconds", format!("{:.3}", p.seconds)),
+        ];
+        for (metric, value) in rows {
+            out.push_str(&format!(
+                "{},{},{},{metric},{value}\n",
+                p.method, p.seed, p.states_visited
+            ));
+        }
+    }
+    out
+}
+
+/// The last point of each method and seed.
+fn finals(points: &[Point]) -> Vec<Point> {
+    let mut last: Vec<Point> = Vec::new();
+    for p in points {
+        match last
+            .iter_mut()
+            .find(|q| q.method == p.method && q.seed == p.seed)
+        {
+            Some(q) => *q = p.clone(),
+            None => last.push(p.clone()),
+        }
+    }
+    last
+}
+
+fn mean_std(values: &[f64]) -> Option<(f64, f64)> {
+    if values.is_empty() {
+        return None;
+    }
+    let n = values.len() as f64;
+    let mean = values.iter().sum::<f64>() / n;
+    let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n;
+    Some((mean, var.sqrt()))
+}
+
+/// The table of `summary.md`: per method, mean ± std over seeds of the final figures.
+fn summary(env: &str, budget: usize, finals: &[Point], exact: bool) -> String {
+    let mut by_method: BTreeMap<usize, (&str, Vec<&Point>)> = BTreeMap::new();
+    for p in finals {
+        let order = Method::from_name(p.method)
+            .and_then(|m| Method::ALL.iter().position(|x| *x == m))
+            .unwrap_or(usize::MAX);
+        by_method
+            .entry(order)
+            .or_insert((p.method, Vec::new()))
+            .1
+            .push(p);
+    }
+    let cell = |values: Vec<f64>, digits: usize| match mean_std(&values) {
+        Some((m, s)) => format!("{m:.digits$} ± {s:.digits$}"),
+        None => "-".to_string(),
+    };
+    let mut out = format!(
+        "# gfnc compare: {env}, {budget} states visited per run\n\n| method | seeds | modes found | distinct | top-k reward | {}states to all modes | states/s |\n|---|---|---|---|---|---|---|{}\n",
+        if exact { "exact L1 | " } else { "" },
+        if exact { "---|" } else { "" }
+    );
+    for (name, runs) in by_method.values() {
+        let f = |get: &dyn Fn(&Point) -> Option<f64>| -> Vec<f64> {
+            runs.iter().filter_map(|p| get(p)).collect()
+        };
+        let all = f(&|p| p.states_to_all_modes.map(|v| v as f64));
+        let to_all = if all.len() == runs.len() {
+            cell(all, 0)
+        } else {
+            format!("{} of {} seeds", all.len(), runs.len())
+        };
+        let modes_total = runs.first().and_then(|p| p.modes_total);
+        out.push_str(&format!(
+            "| {name} | {} | {}{} | {} | {} | {}{} | {} |\n",
+            runs.len(),
+            cell(f(&|p| Some(p.modes_found as f64)), 1),
+            modes_total.map_or(String::new(), |t| format!(" / {t}")),
+            cell(f(&|p| Some(p.distinct as f64)), 0),
+            cell(f(&|p| p.top_k_reward), 4),
+            if exact {
+                format!("{} | ", cell(f(&|p| p.l1), 4))
+            } else {
+                String::new()
+            },
+            to_all,
+            cell(
+                f(&|p| Some(p.states_visited as f64 / p.seconds.max(1e-9))),
+                0
+            ),
+        ));
+    }
+    out.push_str("\nmean ± standard deviation over seeds. ");
+    out.push_str("For mcmc, L1 is of the histogram of the chains' objects over the second half of the budget; for the other methods, of the exact P_T. ppo is REINFORCE with a baseline; maxent is TB with log P_B = 0.\n");
+    out
+}
+
+/// Curves of modes found and L1 against states visited, mean over seeds per method.
+fn plots(out: &Path, points: &[Point]) -> String {
+    let _ = (out, points);
+    String::new()
+}

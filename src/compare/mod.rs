@@ -1,0 +1,334 @@
+//! The comparisons of the GFlowNet papers on one compiled environment: GFlowNet objectives,
+//! Metropolis–Hastings, reward maximisation (REINFORCE), MaxEnt RL and the uniform policy,
+//! each given the same budget of terminal objects evaluated ("states visited").
+
+pub mod mcmc;
+
+use crate::env::dag::Dag;
+use crate::env::{Environment, Workspace};
+use crate::metrics::Discovery;
+use crate::train::{Config, Objective, TrainError, Trainer};
+use rand::rngs::StdRng;
+use rand::SeedableRng;
+use std::collections::HashSet;
+use std::time::Instant;
+
+/// A method of `gfnc compare`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Method {
+    /// A GFlowNet trained with this objective (`tb`, `db`, `subtb`, `fm`).
+    GFlowNet(Objective),
+    /// Metropolis–Hastings over trajectories, stationary on R/Z (see [`mcmc`]).
+    Mcmc,
+    /// Reward maximisation: REINFORCE with a baseline (`ppo` on the command line).
+    Ppo,
+    /// MaxEnt RL: TB with log P_B ≡ 0, P_T ∝ R · paths.
+    Maxent,
+    /// The uniform forward policy.
+    Random,
+}
+
+impl Method {
+    /// Every method, in the order results are listed.
+    pub const ALL: [Method; 8] = [
+        Method::GFlowNet(Objective::Tb),
+        Method::GFlowNet(Objective::Db),
+        Method::GFlowNet(Objective::Subtb),
+        Method::GFlowNet(Objective::Fm),
+        Method::Mcmc,
+        Method::Ppo,
+        Method::Maxent,
+        Method::Random,
+    ];
+
+    /// The name on the command line and in the results.
+    pub fn name(self) -> &'static str {
+        match self {
+            Method::GFlowNet(objective) => objective.name(),
+            Method::Mcmc => "mcmc",
+            Method::Ppo => "ppo",
+            Method::Maxent => "maxent",
+            Method::Random => "random",
+        }
+    }
+
+    /// The method called `name`, if any.
+    pub fn from_name(name: &str) -> Option<Method> {
+        Method::ALL.into_iter().find(|m| m.name() == name.trim())
+    }
+}
+
+/// What every method is given.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// Terminal objects each method may evaluate (reward calls).
+    pub budget: usize,
+    /// Seeds 0..seeds per method.
+    pub seeds: u64,
+    /// Reporting points per run, evenly spread over the budget.
+    pub points: usize,
+    /// The network and optimiser of the policy methods (objective, steps and seed are set
+    /// per run).
+    pub config: Config,
+    /// Parallel Metropolis–Hastings chains.
+    pub chains: usize,
+}
+
+/// The figures of one method and seed after some states visited.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Point {
+    /// The method.
+    pub method: &'static str,
+    /// The seed.
+    pub seed: u64,
+    /// Terminal objects evaluated so far.
+    pub states_visited: usize,
+    /// Distinct objects where `mode` holds, among those visited.
+    pub modes_found: usize,
+    /// Objects where `mode` holds, when the graph was enumerated.
+    pub modes_total: Option<usize>,
+    /// Distinct objects visited.
+    pub distinct: usize,
+    /// L1 between the method's distribution and R/Z when the graph was enumerated: exact P_T
+    /// for policies; for MCMC the histogram of the chains' objects over the second half of
+    /// the states visited so far.
+    pub l1: Option<f64>,
+    /// Mean reward of the best `top_k` distinct objects visited.
+    pub top_k_reward: Option<f64>,
+    /// States visited when the last mode was first found, once all are found.
+    pub states_to_all_modes: Option<usize>,
+    /// Seconds spent so far.
+    pub seconds: f64,
+}
+
+/// Tallies common to every method: what has been visited.
+struct Tally {
+    discovery: Discovery,
+    modes: HashSet<Vec<i32>>,
+    modes_total: Option<usize>,
+    visited: usize,
+    all_modes_at: Option<usize>,
+}
+
+impl Tally {
+    fn new(top_k: usize, dag: Option<&Dag>) -> Tally {
+        Tally {
+            discovery: Discovery::new(top_k),
+            modes: HashSet::new(),
+            modes_total: dag.map(Dag::mode_count),
+            visited: 0,
+            all_modes_at: None,
+        }
+    }
+
+    fn visit(
+        &mut self,
+        env: &Environment,
+        object: &[i32],
+        log_reward: f64,
+        ws: &mut Workspace,
+    ) -> Result<(), TrainError> {
+        self.visited += 1;
+        self.discovery.record(object, log_reward);
+        if env.is_mode(object, ws)? && !self.modes.contains(object) {
+            self.modes.insert(object.to_vec());
+        }
+        self.note_modes(self.modes.len());
+        Ok(())
+    }
+
+    fn note_modes(&mut self, found: usize) {
+        if self.all_modes_at.is_none() && self.modes_total.is_some_and(|t| t > 0 && found >= t) {
+            self.all_modes_at = Some(self.visited);
+        }
+    }
+
+    fn point(
+        &self,
+        method: Method,
+        seed: u64,
+        l1: Option<f64>,
+        modes: usize,
+        started: Instant,
+    ) -> Point {
+        Point {
+            method: method.name(),
+            seed,
+            states_visited: self.visited,
+            modes_found: modes,
+            modes_total: self.modes_total,
+            distinct: self.discovery.distinct(),
+            l1,
+            top_k_reward: self.discovery.top_k_reward(),
+            states_to_all_modes: self.all_modes_at,
+            seconds: started.elapsed().as_secs_f64(),
+        }
+    }
+}
+
+/// Run every method for every seed; `report` hears of each point as it is measured.
+pub fn compare(
+    env: &Environment,
+    dag: Option<&Dag>,
+    methods: &[Method],
+    settings: &Settings,
+    report: &mut dyn FnMut(&Point),
+) -> Result<Vec<Point>, TrainError> {
+    let mut points = Vec::new();
+    for &method in methods {
+        for seed in 0..settings.seeds {
+            let mut emit = |p: Point| {
+                report(&p);
+                points.push(p);
+            };
+            match method {
+                Method::GFlowNet(objective) => {
+                    policy(env, dag, method, objective, seed, settings, &mut emit)?
+                }
+                Method::Ppo => policy(
+                    env,
+                    dag,
+                    method,
+                    Objective::Reinforce,
+                    seed,
+                    settings,
+                    &mut emit,
+                )?,
+                Method::Maxent => policy(
+                    env,
+                    dag,
+                    method,
+                    Objective::Maxent,
+                    seed,
+                    settings,
+                    &mut emit,
+                )?,
+                Method::Mcmc => chains(env, dag, seed, settings, &mut emit)?,
+                Method::Random => random(env, dag, seed, settings, &mut emit)?,
+            }
+        }
+    }
+    Ok(points)
+}
+
+/// The states visited at which reporting point `k` (1-based) falls.
+fn checkpoint(settings: &Settings, k: usize) -> usize {
+    (settings.budget * k).div_ceil(settings.points.max(1))
+}
+
+fn policy(
+    env: &Environment,
+    dag: Option<&Dag>,
+    method: Method,
+    objective: Objective,
+    seed: u64,
+    settings: &Settings,
+    emit: &mut dyn FnMut(Point),
+) -> Result<(), TrainError> {
+    let config = Config {
+        objective,
+        seed,
+        steps: settings
+            .budget
+            .div_ceil(settings.config.batch.max(1))
+            .max(1),
+        replay: 0,
+        test_size: 0,
+        ..settings.config.clone()
+    };
+    let started = Instant::now();
+    let mut trainer = Trainer::new(env, config.clone(), dag.cloned())?;
+    let mut tally = Tally::new(config.top_k, dag);
+    let mut next = 1;
+    while trainer.trajectories < settings.budget {
+        trainer.train_step()?;
+        tally.visited = trainer.trajectories;
+        tally.note_modes(trainer.modes_found());
+        while next <= settings.points && trainer.trajectories >= checkpoint(settings, next) {
+            let metrics = trainer.peek()?;
+            let mut point = tally.point(method, seed, metrics.l1, trainer.modes_found(), started);
+            point.distinct = metrics.distinct;
+            point.top_k_reward = metrics.top_k_reward;
+            emit(point);
+            next += 1;
+        }
+    }
+    Ok(())
+}
+
+fn chains(
+    env: &Environment,
+    dag: Option<&Dag>,
+    seed: u64,
+    settings: &Settings,
+    emit: &mut dyn FnMut(Point),
+) -> Result<(), TrainError> {
+    let started = Instant::now();
+    let mut rng = StdRng::seed_from_u64(seed ^ 0x6d63_6d63);
+    let mut ws = Workspace::new();
+    let mut tally = Tally::new(settings.config.top_k, dag);
+    let w = env.width();
+    // The chains' object after each visit, as DAG ids, for the empirical L1.
+    let mut history: Vec<usize> = Vec::new();
+    let mut walks = Vec::new();
+    let mut next = 1;
+    let report = |tally: &Tally, history: &[usize]| -> Point {
+        let l1 = dag.and_then(|dag| {
+            let half = &history[history.len() / 2..];
+            crate::metrics::empirical_l1(dag, half.iter().copied())
+        });
+        tally.point(Method::Mcmc, seed, l1, tally.modes.len(), started)
+    };
+    let count = settings.chains.max(1);
+    while tally.visited < settings.budget {
+        // Chains take turns; each starts with a uniform trajectory (a visit too).
+        let k = tally.visited % count;
+        if walks.len() < count {
+            walks.push(mcmc::start(env, &mut rng, &mut ws)?);
+        } else {
+            mcmc::step(env, &mut walks[k], &mut rng, &mut ws)?;
+        }
+        let walk = &walks[k];
+        let object = walk.object(w).to_vec();
+        let log_reward = walk.log_reward;
+        tally.visit(env, &object, log_reward, &mut ws)?;
+        if let Some(dag) = dag {
+            if let Some(id) = dag.states.find(&object) {
+                history.push(id);
+            }
+        }
+        while next <= settings.points && tally.visited >= checkpoint(settings, next) {
+            emit(report(&tally, &history));
+            next += 1;
+        }
+    }
+    Ok(())
+}
+
+fn random(
+    env: &Environment,
+    dag: Option<&Dag>,
+    seed: u64,
+    settings: &Settings,
+    emit: &mut dyn FnMut(Point),
+) -> Result<(), TrainError> {
+    let started = Instant::now();
+    let mut rng = StdRng::seed_from_u64(seed ^ 0x7261_6e64);
+    let mut ws = Workspace::new();
+    let mut tally = Tally::new(settings.config.top_k, dag);
+    let l1 = dag.map(|dag| {
+        let rows = dag.uniform_policy(env.action_count());
+        crate::metrics::exact(dag, &rows, env.action_count()).0.l1
+    });
+    let w = env.width();
+    let mut next = 1;
+    while tally.visited < settings.budget {
+        let walk = mcmc::start(env, &mut rng, &mut ws)?;
+        tally.visit(env, walk.object(w), walk.log_reward, &mut ws)?;
+        while next <= settings.points && tally.visited >= checkpoint(settings, next) {
+            emit(tally.point(Method::Random, seed, l1, tally.modes.len(), started));
+            next += 1;
+        }
+    }
+    Ok(())
+}
