@@ -51,7 +51,23 @@ impl<'a> Checker<'a> {
             format!("unknown name `{}`", name.name),
         )
         .label(name.span, "not defined anywhere in this file");
-        if let Some(close) = names::closest(&name.name, candidates) {
+        // Python's and Rust's spellings of what .gfn writes otherwise.
+        let habit = match name.name.as_str() {
+            "True" | "TRUE" => Some("booleans are lowercase in .gfn: write `true`"),
+            "False" | "FALSE" => Some("booleans are lowercase in .gfn: write `false`"),
+            "None" | "null" | "nil" => {
+                Some("there is no null value in .gfn: use a bool field or a sentinel int")
+            }
+            "inf" | "INFINITY" | "nan" | "NAN" => {
+                Some("rewards are finite: use a large finite number, or write `log_reward`")
+            }
+            "pi" | "PI" => Some("there is no `pi` built in: define `const PI = 3.141592653589793`"),
+            "self" => Some("fields are named directly in .gfn: write `x`, not `self.x`"),
+            _ => None,
+        };
+        if let Some(habit) = habit {
+            d = d.help(habit);
+        } else if let Some(close) = names::closest(&name.name, candidates) {
             d = d.help(format!("did you mean `{close}`?"));
         } else {
             d = d.help("define it with `param`, `const`, `let` or as a state field");

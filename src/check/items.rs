@@ -245,9 +245,11 @@ impl<'a> Checker<'a> {
                     format!("`{}` is declared {type_name} here", o.name),
                 )
                 .help(match ty {
-                    ast::ParamType::Int => "give a whole number, e.g. --set H=16",
-                    ast::ParamType::Float => "give a number, e.g. --set R0=0.01",
-                    ast::ParamType::Bool => "give `true` or `false`",
+                    ast::ParamType::Int => format!("give a whole number, e.g. --set {}=16", o.name),
+                    ast::ParamType::Float => format!("give a number, e.g. --set {}=0.01", o.name),
+                    ast::ParamType::Bool => {
+                        format!("give `true` or `false`, e.g. --set {}=true", o.name)
+                    }
                 }),
             ),
         }

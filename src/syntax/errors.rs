@@ -70,6 +70,14 @@ pub(super) fn syntax_error(source: &str, error: &pest::error::Error<Rule>) -> Di
     )
     .label(found_span, format!("expected {list}"));
     let found_word = found_span.text(source);
+    if let Some((message, help)) = habit(source, position, &expected) {
+        return Diagnostic::new(
+            "gfn::parse::syntax",
+            format!("syntax error at {line}:{column}: {message}"),
+        )
+        .label(found_span, "not .gfn syntax")
+        .help(help);
+    }
     if let Some((open, line, column)) = unclosed_bracket(source, position) {
         let close = match open.text(source) {
             "(" => ")",
@@ -93,6 +101,82 @@ pub(super) fn syntax_error(source: &str, error: &pest::error::Error<Rule>) -> Di
         diagnostic = diagnostic.help("see docs/language.md for the form of each item");
     }
     diagnostic
+}
+
+/// The habits of Python and Rust authors met where the parser stopped, with the `.gfn` way:
+/// (what is wrong, what to write instead).
+fn habit(source: &str, position: usize, expected: &[String]) -> Option<(String, String)> {
+    let rest = source.get(position..).unwrap_or("");
+    let before = source.get(..position).unwrap_or("");
+    let line_before = before.rsplit('\n').next().unwrap_or("");
+    let word = |w: &str| {
+        rest.strip_prefix(w)
+            .is_some_and(|after| !after.starts_with(|c: char| c.is_alphanumeric() || c == '_'))
+    };
+    let say = |m: &str, h: &str| Some((m.to_string(), h.to_string()));
+    if (rest.starts_with("//") || rest.starts_with("/*")) && line_before.trim().is_empty() {
+        return say(
+            "comments start with `#` in .gfn",
+            "write `# ...`; `//` is integer division",
+        );
+    }
+    if rest.starts_with("&&") {
+        return say("`&&` is written `and` in .gfn", "write `a and b`");
+    }
+    if rest.starts_with("||") {
+        return say("`||` is written `or` in .gfn", "write `a or b`");
+    }
+    if rest.starts_with('!') && !rest.starts_with("!=") {
+        return say(
+            "`!` is written `not` in .gfn",
+            "write `not b` (and `!=` for \"not equal\")",
+        );
+    }
+    let shift = (before.ends_with('>') && rest.starts_with('>'))
+        || (before.ends_with('<') && rest.starts_with('<'));
+    if rest.starts_with(">>") || rest.starts_with("<<") || shift {
+        return say(
+            "there are no bit shifts in .gfn",
+            "use integer arithmetic: `x >> k` is `x // 2 ** k`, `x << k` is `x * 2 ** k`",
+        );
+    }
+    if rest.starts_with('&') || rest.starts_with('|') || rest.starts_with('^') {
+        return say(
+            "there are no bitwise operators in .gfn",
+            "use integer arithmetic: bit k of x is `(x // 2 ** k) % 2`; for bools use `and`, `or`, `not`",
+        );
+    }
+    if word("if") && expected.iter().any(|w| w == "an operator") {
+        return say(
+            "a conditional expression is written `if c then a else b` in .gfn",
+            "move the condition first: `if c then a else b` (not Python's `a if c else b`)",
+        );
+    }
+    if word("True") || word("False") {
+        let lower = if word("True") { "true" } else { "false" };
+        return Some((
+            format!("booleans are lowercase in .gfn"),
+            format!("write `{lower}`"),
+        ));
+    }
+    if rest.starts_with(',') && expected.iter().any(|w| w == "`;`") {
+        return say(
+            "effects are separated by a newline or `;`, not `,`",
+            "write one effect per line, or `{ x += 1; y = 0 }`",
+        );
+    }
+    // `x: float` or `x: int` inside `state { }`: the parser stops after the type word.
+    let typed = line_before.trim_end();
+    for (ty, help) in [
+        ("float", "state fields are discrete: a range `0..N`, `bool`, an array, a `set<...>` or a `seq<...>`; keep a float in a `let` or in the reward"),
+        ("int", "give the field's range, e.g. `x: 0..10` (or `0..=9`): the state space must be finite"),
+        ("str", "state fields are discrete: encode the choice as an int range or a bool"),
+    ] {
+        if typed.ends_with(&format!(": {ty}")) || typed.ends_with(&format!(":{ty}")) {
+            return Some((format!("`{ty}` is not a state type"), help.to_string()));
+        }
+    }
+    None
 }
 
 const ITEM_KEYWORDS: &[&str] = &[
