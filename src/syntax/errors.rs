@@ -155,7 +155,7 @@ fn habit(source: &str, position: usize, expected: &[String]) -> Option<(String, 
     if word("True") || word("False") {
         let lower = if word("True") { "true" } else { "false" };
         return Some((
-            format!("booleans are lowercase in .gfn"),
+            "booleans are lowercase in .gfn".to_string(),
             format!("write `{lower}`"),
         ));
     }
