@@ -104,6 +104,11 @@ impl miette::Diagnostic for Report<'_> {
             .map(|h| Box::new(h) as Box<dyn fmt::Display>)
     }
 
+    /// Where the reference explains the code: `docs/reference.md#gfn-check-unknown_name`.
+    fn url<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
+        Some(Box::new(reference_link(self.diagnostic.code)))
+    }
+
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
         Some(&self.source)
     }
@@ -113,6 +118,11 @@ impl miette::Diagnostic for Report<'_> {
             miette::LabeledSpan::new_with_span(Some(l.text.clone()), l.span)
         })))
     }
+}
+
+/// The section of `docs/reference.md` that explains a diagnostic code.
+pub fn reference_link(code: &str) -> String {
+    format!("docs/reference.md#{}", code.replace("::", "-"))
 }
 
 /// Lines longer than this are not shown as source snippets (the renderer cannot lay out
