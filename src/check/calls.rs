@@ -58,35 +58,7 @@ impl<'a> Checker<'a> {
             }
         }
         let Some(builtin) = Builtin::from_name(&function.name) else {
-            if Aggregate::from_name(&function.name).is_some() {
-                self.error(
-                    Diagnostic::new(
-                        "gfn::check::wrong_arity",
-                        format!(
-                            "`{}` takes a collection or `VAR in DOMAIN: EXPR`",
-                            function.name
-                        ),
-                    )
-                    .label(span, "called here")
-                    .help(format!(
-                        "write `{}(i in 0..N: EXPR)` or `{}(ARRAY)`",
-                        function.name, function.name
-                    )),
-                );
-            } else {
-                let mut candidates: Vec<&str> = names::RESERVED.to_vec();
-                candidates.extend(self.lets.iter().map(|l| l.name.name.as_str()));
-                let mut d = Diagnostic::new(
-                    "gfn::check::unknown_name",
-                    format!("unknown function `{}`", function.name),
-                )
-                .label(function.span, "no function has this name");
-                d = match names::closest(&function.name, candidates) {
-                    Some(close) => d.help(format!("did you mean `{close}`?")),
-                    None => d.help("define it with `let NAME(ARG) = ...`"),
-                };
-                self.error(d);
-            }
+            self.unknown_function(function, span);
             return error_expr(span);
         };
         let arity = match builtin {
@@ -126,6 +98,39 @@ impl<'a> Checker<'a> {
             kind: ExprKind::Builtin(builtin, checked),
             ty,
             span,
+        }
+    }
+
+    /// A call of a name that is no built-in, aggregate or let.
+    fn unknown_function(&mut self, function: &ast::Ident, span: Span) {
+        if Aggregate::from_name(&function.name).is_some() {
+            self.error(
+                Diagnostic::new(
+                    "gfn::check::wrong_arity",
+                    format!(
+                        "`{}` takes a collection or `VAR in DOMAIN: EXPR`",
+                        function.name
+                    ),
+                )
+                .label(span, "called here")
+                .help(format!(
+                    "write `{}(i in 0..N: EXPR)` or `{}(ARRAY)`",
+                    function.name, function.name
+                )),
+            );
+        } else {
+            let mut candidates: Vec<&str> = names::RESERVED.to_vec();
+            candidates.extend(self.lets.iter().map(|l| l.name.name.as_str()));
+            let mut d = Diagnostic::new(
+                "gfn::check::unknown_name",
+                format!("unknown function `{}`", function.name),
+            )
+            .label(function.span, "no function has this name");
+            d = match names::closest(&function.name, candidates) {
+                Some(close) => d.help(format!("did you mean `{close}`?")),
+                None => d.help("define it with `let NAME(ARG) = ...`"),
+            };
+            self.error(d);
         }
     }
 

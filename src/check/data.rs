@@ -364,7 +364,7 @@ fn json_kind(json: &serde_json::Value) -> &'static str {
 }
 
 fn npy_table(bytes: &[u8], shown: &str) -> Result<Table, LoadError> {
-    use npyz::{DType, TypeChar};
+    use npyz::DType;
     let bad = |e: std::io::Error| LoadError {
         message: format!("`{shown}`: not a readable .npy file ({e})"),
         help: "save it with numpy.save from an int, float or bool array".to_string(),
@@ -384,6 +384,30 @@ fn npy_table(bytes: &[u8], shown: &str) -> Result<Table, LoadError> {
             "split the table, or compute the values with an expression",
         );
     }
+    let mut cells = npy_cells(npy, &ty, shown)?;
+    if fortran && shape.len() > 1 {
+        cells = fortran_to_c(&cells, &shape);
+    }
+    if shape.is_empty() || shape.contains(&0) {
+        return fail(
+            format!("`{shown}` is empty or a single number (shape {shape:?})"),
+            "load a non-empty array of rank 1 or more",
+        );
+    }
+    nest(&cells, &shape, shown)
+}
+
+/// The values of a plain .npy array in file order, by its element type.
+fn npy_cells(
+    npy: npyz::NpyFile<&[u8]>,
+    ty: &npyz::TypeStr,
+    shown: &str,
+) -> Result<Vec<Cell>, LoadError> {
+    use npyz::TypeChar;
+    let bad = |e: std::io::Error| LoadError {
+        message: format!("`{shown}`: not a readable .npy file ({e})"),
+        help: "save it with numpy.save from an int, float or bool array".to_string(),
+    };
     let ints = |v: Vec<i64>| v.into_iter().map(Cell::Int).collect::<Vec<_>>();
     let floats = |v: Vec<f64>| -> Result<Vec<Cell>, LoadError> {
         v.into_iter()
@@ -401,7 +425,7 @@ fn npy_table(bytes: &[u8], shown: &str) -> Result<Table, LoadError> {
             .collect()
     };
     let size = ty.size_field();
-    let mut cells = match (ty.type_char(), size) {
+    let cells = match (ty.type_char(), size) {
         (TypeChar::Bool, _) => npy
             .into_vec::<bool>()
             .map_err(bad)?
@@ -482,16 +506,7 @@ fn npy_table(bytes: &[u8], shown: &str) -> Result<Table, LoadError> {
             )
         }
     };
-    if fortran && shape.len() > 1 {
-        cells = fortran_to_c(&cells, &shape);
-    }
-    if shape.is_empty() || shape.contains(&0) {
-        return fail(
-            format!("`{shown}` is empty or a single number (shape {shape:?})"),
-            "load a non-empty array of rank 1 or more",
-        );
-    }
-    nest(&cells, &shape, shown)
+    Ok(cells)
 }
 
 /// Column-major cells in row-major order.

@@ -360,18 +360,7 @@ pub fn plan(
             hir::EffectKind::Push(..) => OldValues::Pushed,
             hir::EffectKind::Pop(_) => OldValues::Popped,
         };
-        let candidates = match plan {
-            OldValues::Any => cardinality(layout, effect.place.shape),
-            // One candidate, unless the coefficient may be 0 (every old value then).
-            OldValues::Affine(_) if coefficient_may_vanish => {
-                cardinality(layout, effect.place.shape)
-            }
-            OldValues::Popped => match layout.shape(effect.place.shape) {
-                Shape::Seq { element, .. } => cardinality(layout, *element),
-                _ => 1.0,
-            },
-            _ => 1.0,
-        };
+        let candidates = candidate_count(&plan, coefficient_may_vanish, layout, effect);
         if candidates > 1.0 {
             unknown.push((effect.place.span, candidates));
         }
@@ -397,6 +386,25 @@ pub fn plan(
         Ok(ParentPlan { old, expect })
     } else {
         Err(errors)
+    }
+}
+
+/// How many old values a place may have held under its plan (1 when it is known).
+fn candidate_count(
+    plan: &OldValues,
+    coefficient_may_vanish: bool,
+    layout: &Layout,
+    effect: &EffectCode,
+) -> f64 {
+    match plan {
+        OldValues::Any => cardinality(layout, effect.place.shape),
+        // One candidate, unless the coefficient may be 0 (every old value then).
+        OldValues::Affine(_) if coefficient_may_vanish => cardinality(layout, effect.place.shape),
+        OldValues::Popped => match layout.shape(effect.place.shape) {
+            Shape::Seq { element, .. } => cardinality(layout, *element),
+            _ => 1.0,
+        },
+        _ => 1.0,
     }
 }
 

@@ -301,18 +301,6 @@ pub fn explore(
         mode.push(terminal && env.is_mode(&state, &mut ws)?);
         next += 1;
     }
-    if env.has_scorers() {
-        score_terminals(env, &states, &can_stop, &done, &mut log_reward, &mut ws)?;
-    }
-    let order = topological_order(
-        env,
-        &Edges {
-            states: &states,
-            offsets: &offsets,
-            targets: &targets,
-            actions: &actions,
-        },
-    )?;
     let mut dag = Dag {
         states,
         offsets,
@@ -322,17 +310,43 @@ pub fn explore(
         done,
         log_reward,
         mode,
-        order,
+        order: Vec::new(),
         max_len: 0,
         log_z: 0.0,
     };
-    dag.max_len = dag.longest_trajectory();
-    let terminal_rewards = dag.log_reward.iter().copied().filter(|r| !r.is_nan());
-    dag.log_z = log_sum_exp(terminal_rewards);
+    dag.finish(env, &mut ws)?;
     Ok(Explored::Complete(Box::new(dag)))
 }
 
 impl Dag {
+    /// What exploration leaves to the end: rewards from external scorers (in chunks), the
+    /// topological order (which finds any cycle), the longest trajectory and log Z.
+    fn finish(&mut self, env: &Environment, ws: &mut Workspace) -> Result<(), EnvError> {
+        if env.has_scorers() {
+            score_terminals(
+                env,
+                &self.states,
+                &self.can_stop,
+                &self.done,
+                &mut self.log_reward,
+                ws,
+            )?;
+        }
+        self.order = topological_order(
+            env,
+            &Edges {
+                states: &self.states,
+                offsets: &self.offsets,
+                targets: &self.targets,
+                actions: &self.actions,
+            },
+        )?;
+        self.max_len = self.longest_trajectory();
+        let terminal_rewards = self.log_reward.iter().copied().filter(|r| !r.is_nan());
+        self.log_z = log_sum_exp(terminal_rewards);
+        Ok(())
+    }
+
     /// The most actions (not counting `stop`) on a path from s0 to a terminal state, by
     /// dynamic programming in topological order.
     fn longest_trajectory(&self) -> u32 {

@@ -3,6 +3,7 @@
 //! [`Environment::parents`]); and how values are written into a state's slots.
 
 use super::{Context, EnvError, Environment, Workspace};
+use crate::ir::code::NodeId;
 use crate::ir::layout::{Shape, ShapeId};
 use crate::ir::{EffectCode, EffectOp, OldValues, Val};
 use crate::run::{Fault, Scratch};
@@ -143,44 +144,7 @@ impl Environment {
                 }
             }
             OldValues::Affine(value) => {
-                let at = copy(next);
-                // f(x) = a·x + c: its values with the place holding 0 and 1 give c and a + c
-                // (what else it reads, the action does not write: the candidate has it).
-                let mut f = |x: i32, next: &mut Vec<i32>| {
-                    next[at + slot] = x;
-                    ws.scratch.start(args);
-                    machine.eval_int(value, &next[at..at + w], &mut ws.scratch)
-                };
-                // An error here (an overflow at 0 or 1 that the parent's own value avoids) is
-                // left to the re-stepping of candidates, which finds none.
-                let (Ok(c), Ok(a_plus_c)) = (f(0, next), f(1, next)) else {
-                    next.truncate(at);
-                    return Ok(());
-                };
-                next.truncate(at);
-                let (new, c) = (i128::from(state[slot]), i128::from(c));
-                let a = i128::from(a_plus_c) - c;
-                if a == 0 {
-                    // The place does not matter here: every old value, if the value assigned
-                    // is the new one (the compiler counted these candidates).
-                    if new == c {
-                        self.invert(
-                            OldValues::Any,
-                            slot,
-                            shape,
-                            state,
-                            args,
-                            candidate,
-                            next,
-                            ws,
-                        )?;
-                    }
-                } else if (new - c) % a == 0 {
-                    if let Ok(old) = i32::try_from((new - c) / a) {
-                        let at = copy(next);
-                        next[at + slot] = old;
-                    }
-                }
+                self.invert_affine(value, (slot, shape), (state, args, candidate), next, ws)?;
             }
             OldValues::Inserted(node) | OldValues::Removed(node) => {
                 ws.scratch.start(args);
@@ -236,6 +200,63 @@ impl Environment {
                     let at = copy(next);
                     next[at + slot..at + slot + size].copy_from_slice(&value);
                 }
+            }
+        }
+        Ok(())
+    }
+
+    /// The parent of `x = a·x + c`: `(new − c) / a` when that divides exactly (see
+    /// `OldValues::Affine`).
+    fn invert_affine(
+        &self,
+        value: NodeId,
+        (slot, shape): (usize, ShapeId),
+        (state, args, candidate): (&[i32], &[Val], &[i32]),
+        next: &mut Vec<i32>,
+        ws: &mut Workspace,
+    ) -> Result<(), Fault> {
+        let machine = self.machine();
+        let w = candidate.len();
+        let copy = |next: &mut Vec<i32>| {
+            next.extend_from_slice(candidate);
+            next.len() - w
+        };
+        let at = copy(next);
+        // f(x) = a·x + c: its values with the place holding 0 and 1 give c and a + c
+        // (what else it reads, the action does not write: the candidate has it).
+        let mut f = |x: i32, next: &mut Vec<i32>| {
+            next[at + slot] = x;
+            ws.scratch.start(args);
+            machine.eval_int(value, &next[at..at + w], &mut ws.scratch)
+        };
+        // An error here (an overflow at 0 or 1 that the parent's own value avoids) is
+        // left to the re-stepping of candidates, which finds none.
+        let (Ok(c), Ok(a_plus_c)) = (f(0, next), f(1, next)) else {
+            next.truncate(at);
+            return Ok(());
+        };
+        next.truncate(at);
+        let (new, c) = (i128::from(state[slot]), i128::from(c));
+        let a = i128::from(a_plus_c) - c;
+        if a == 0 {
+            // The place does not matter here: every old value, if the value assigned
+            // is the new one (the compiler counted these candidates).
+            if new == c {
+                self.invert(
+                    OldValues::Any,
+                    slot,
+                    shape,
+                    state,
+                    args,
+                    candidate,
+                    next,
+                    ws,
+                )?;
+            }
+        } else if (new - c) % a == 0 {
+            if let Ok(old) = i32::try_from((new - c) / a) {
+                let at = copy(next);
+                next[at + slot] = old;
             }
         }
         Ok(())
