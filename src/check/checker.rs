@@ -223,6 +223,7 @@ impl<'a> Checker<'a> {
         let mut done: Option<(hir::Expr, Span)> = None;
         let mut mode: Option<(hir::Expr, Span)> = None;
         let mut reward: Option<(hir::Reward, Span)> = None;
+        let mut action_names: HashMap<&str, Span> = HashMap::new();
         for item in &self.program.items {
             match &item.kind {
                 ItemKind::Action {
@@ -231,6 +232,18 @@ impl<'a> Checker<'a> {
                     guard,
                     effects,
                 } => {
+                    // Two families of one name would print as the same actions everywhere.
+                    if let Some(first) = action_names.insert(&name.name, name.span) {
+                        self.error(
+                            Diagnostic::new(
+                                "gfn::check::duplicate_definition",
+                                format!("two actions are named `{}`", name.name),
+                            )
+                            .label(name.span, "second action of this name")
+                            .label(first, "first one here")
+                            .help("rename one of them (or give one family arguments)"),
+                        );
+                    }
                     if let Some(action) =
                         self.check_action(name, args, guard.as_ref(), effects, item.span)
                     {

@@ -25,7 +25,7 @@ use crate::span::Span;
 fn compile_error(span: Span, message: impl Into<String>) -> Diagnostic {
     Diagnostic::new("gfn::compile::unsupported", message.into())
         .label(span, "here")
-        .help("rewrite this part; see docs/language.md for what the compiler supports")
+        .help("rewrite this part; see docs/reference.md for what the compiler supports")
 }
 
 /// Lower a checked model.

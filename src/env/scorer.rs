@@ -220,6 +220,20 @@ impl Environment {
             return Err(self.scorer_error(scorer, "could not be started".into(), ""));
         };
         let first = self.render(states[0]);
+        // A line waiting before the request is sent answers nothing gfnc asked: a scorer that
+        // prints more than one line per request would otherwise shift every later answer
+        // onto the wrong states.
+        if let Ok(Ok(extra)) = process.answers.try_recv() {
+            *guard = None;
+            return Err(self.scorer_error(
+                scorer,
+                format!(
+                    "printed a line nobody asked for (`{}`): one request, one line",
+                    shorten(extra.trim())
+                ),
+                "print exactly one line per request on standard output; send debugging output to standard error",
+            ));
+        }
         let sent = process.requests.send(line);
         let answer = match (sent, process.answers.recv_timeout(self.scorers.timeout)) {
             (Ok(()), Ok(Ok(answer))) => answer,
@@ -270,7 +284,7 @@ impl Environment {
         states: &[&[i32]],
         answer: &str,
     ) -> Result<Vec<f64>, EnvError> {
-        let protocol = "answer each request line with one line: a JSON array of numbers, one per state, in order";
+        let protocol = "answer each request line with one line: a JSON array of numbers, one per state, in order (debugging output goes to standard error)";
         let values: Vec<serde_json::Value> = match serde_json::from_str(answer.trim()) {
             Ok(serde_json::Value::Array(values)) => values,
             _ => {

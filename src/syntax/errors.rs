@@ -98,7 +98,7 @@ pub(super) fn syntax_error(source: &str, error: &pest::error::Error<Rule>) -> Di
         diagnostic = diagnostic
             .help("comparison is written `==`; `=` only assigns inside an action's `{ }`");
     } else {
-        diagnostic = diagnostic.help("see docs/language.md for the form of each item");
+        diagnostic = diagnostic.help("see docs/reference.md for the form of each item");
     }
     diagnostic
 }
@@ -150,6 +150,12 @@ fn habit(source: &str, position: usize, expected: &[String]) -> Option<(String, 
         return say(
             "a conditional expression is written `if c then a else b` in .gfn",
             "move the condition first: `if c then a else b` (not Python's `a if c else b`)",
+        );
+    }
+    if word("if") && expected.iter().any(|w| w == "an expression") {
+        return say(
+            "an `if` expression inside another expression needs brackets",
+            "write `1 + (if c then a else b)`",
         );
     }
     if word("True") || word("False") {

@@ -220,6 +220,8 @@ for line in sys.stdin:
     if mode == 'junk':
         print('hello', flush=True)
         continue
+    if mode == 'twice':
+        print(json.dumps([1.0] * len(states)), flush=True)
     if mode == 'string':
         print(json.dumps(['x' for s in states]), flush=True)
         continue
@@ -292,6 +294,7 @@ fn every_scorer_failure_is_a_located_error() {
         ("string", "reward", "not a finite number"),
         ("negative", "reward", "answered the reward -1 for state"),
         ("hang", "reward", "did not answer a batch of 27 states"),
+        ("twice", "reward", "printed a line nobody asked for"),
     ];
     for (mode, item, expected) in cases {
         let file = dir.join(format!("{mode}.gfn"));
