@@ -294,7 +294,6 @@ fn every_scorer_failure_is_a_located_error() {
         ("string", "reward", "not a finite number"),
         ("negative", "reward", "answered the reward -1 for state"),
         ("hang", "reward", "did not answer a batch of 27 states"),
-        ("twice", "reward", "printed a line nobody asked for"),
     ];
     for (mode, item, expected) in cases {
         let file = dir.join(format!("{mode}.gfn"));
@@ -314,6 +313,31 @@ fn every_scorer_failure_is_a_located_error() {
             "{mode}: {stderr}"
         );
     }
+    // Two lines per request: the second request finds the extra line (with the graph too
+    // small to enumerate, training asks batch by batch).
+    let file = dir.join("twice.gfn");
+    std::fs::write(&file, scorer_program("python3 score.py twice", "reward")).expect("writes");
+    let run_dir = dir.join("run-twice").display().to_string();
+    let out = gfnc(&[
+        "run",
+        &file.display().to_string(),
+        "--max-states",
+        "5",
+        "--probe",
+        "0",
+        "--steps",
+        "5",
+        "--quiet",
+        "--force",
+        "--out",
+        &run_dir,
+    ]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("printed a line nobody asked for"),
+        "{stderr}"
+    );
     // A negative answer is fine as a log reward.
     let file = dir.join("log.gfn");
     std::fs::write(
