@@ -38,15 +38,17 @@
 //! ```
 
 pub mod bench;
-pub mod compare;
 pub mod check;
+pub mod compare;
 mod compile;
 pub mod diagnostic;
 pub mod env;
 mod ir;
+pub mod lsp;
 mod metrics;
 pub mod number;
 mod ops;
+pub mod plot;
 mod run;
 pub mod span;
 mod stack;

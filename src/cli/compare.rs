@@ -106,7 +106,7 @@ pub fn run(output: &Output, args: CompareArgs) -> Result<(), Failure> {
     std::fs::create_dir_all(&out)
         .map_err(|e| Failure::Usage(format!("cannot create {}: {e}", out.display())))?;
     let quiet = args.json;
-    let points = compare(env, dag, &methods, &settings, &mut |p| {
+    let results = compare(env, dag, &methods, &settings, &mut |p| {
         if !quiet && p.states_visited >= settings.budget {
             say!(
                 "{:>7} seed {}: {} states visited in {:.1} s, modes {}{}, distinct {}{}",
@@ -126,13 +126,19 @@ pub fn run(output: &Output, args: CompareArgs) -> Result<(), Failure> {
         gfnc::train::rundir::write_atomically(&out.join(name), text.as_bytes())
             .map_err(|e| Failure::Usage(e.to_string()))
     };
-    write("compare.csv", &long_csv(&points))?;
-    let finals = finals(&points);
+    let points = &results.points;
+    write("compare.csv", &long_csv(points))?;
+    let table = dag.map(|dag| objects_table(env, dag, &results.distributions));
+    if let Some(table) = &table {
+        write("objects.md", table)?;
+    }
+    let finals = finals(points);
     write(
         "summary.md",
         &summary(env.name(), args.budget, &finals, dag.is_some()),
     )?;
-    let pictures = plots(&out, &points);
+    let title = format!("{}: mean over {} seeds", env.name(), args.seeds);
+    let pictures = plots(&out, points, &title);
     if args.json {
         let results: Vec<serde_json::Value> = finals.iter().map(point_json).collect();
         say!(
@@ -151,12 +157,69 @@ pub fn run(output: &Output, args: CompareArgs) -> Result<(), Failure> {
             summary(env.name(), args.budget, &finals, dag.is_some())
         );
         say!(
-            "written to {} (compare.csv, summary.md{})",
+            "written to {} (compare.csv, summary.md{}{})",
             out.display(),
+            if table.is_some() { ", objects.md" } else { "" },
             pictures
         );
     }
     Ok(())
+}
+
+/// Per terminal object (all of them up to 40, else the 20 best by reward): the number of
+/// paths from s0, R/Z and each method's final probability (seed 0). Shows what valuing
+/// trajectories does: MaxEnt's P_T follows R·paths, a GFlowNet's follows R.
+fn objects_table(
+    env: &gfnc::env::Environment,
+    dag: &gfnc::env::dag::Dag,
+    distributions: &[(&'static str, Vec<f64>)],
+) -> String {
+    let mut paths = vec![0.0f64; dag.len()];
+    if let Some(first) = paths.first_mut() {
+        *first = 1.0;
+    }
+    for &s in &dag.order {
+        let here = paths[s as usize];
+        for (_, child) in dag.edges(s as usize) {
+            paths[child] += here;
+        }
+    }
+    let mut terminal: Vec<usize> = (0..dag.len())
+        .filter(|&k| !dag.log_reward[k].is_nan())
+        .collect();
+    terminal.sort_by(|&a, &b| dag.log_reward[b].total_cmp(&dag.log_reward[a]));
+    let shown = if terminal.len() <= 40 {
+        terminal.len()
+    } else {
+        20
+    };
+    let mut out = format!(
+        "# Terminal objects: paths from s0, target R/Z and each method's final probability (seed 0)\n\n{}\n\n| object | paths | R/Z |",
+        if shown < terminal.len() {
+            format!("The {shown} best of {} objects by reward.", terminal.len())
+        } else {
+            format!("All {} objects, best first.", terminal.len())
+        }
+    );
+    for (method, _) in distributions {
+        out.push_str(&format!(" {method} |"));
+    }
+    out.push_str("\n|---|---|---|");
+    out.push_str(&"---|".repeat(distributions.len()));
+    out.push('\n');
+    for &k in &terminal[..shown] {
+        out.push_str(&format!(
+            "| `{}` | {} | {:.4} |",
+            env.render(dag.states.get(k)),
+            paths[k],
+            (dag.log_reward[k] - dag.log_z).exp()
+        ));
+        for (_, p) in distributions {
+            out.push_str(&format!(" {:.4} |", p.get(k).copied().unwrap_or(f64::NAN)));
+        }
+        out.push('\n');
+    }
+    out
 }
 
 fn point_json(p: &Point) -> serde_json::Value {
@@ -278,8 +341,48 @@ fn summary(env: &str, budget: usize, finals: &[Point], exact: bool) -> String {
     out
 }
 
-/// Curves of modes found and L1 against states visited, mean over seeds per method.
-fn plots(out: &Path, points: &[Point]) -> String {
-    let _ = (out, points);
-    String::new()
+/// Curves of modes found, L1 (when exact) and top-k reward against states visited, mean over
+/// seeds per method, side by side in `compare.svg` / `compare.png`.
+fn plots(out: &Path, points: &[Point], title: &str) -> String {
+    let mut methods: Vec<&str> = Vec::new();
+    for p in points {
+        if !methods.contains(&p.method) {
+            methods.push(p.method);
+        }
+    }
+    let mean_curve = |method: &str, value: &dyn Fn(&Point) -> Option<f64>| -> gfnc::plot::Series {
+        let mut by_x: BTreeMap<usize, Vec<f64>> = BTreeMap::new();
+        for p in points.iter().filter(|p| p.method == method) {
+            if let Some(v) = value(p) {
+                by_x.entry(p.states_visited).or_default().push(v);
+            }
+        }
+        gfnc::plot::Series {
+            label: method.to_string(),
+            points: by_x
+                .into_iter()
+                .map(|(x, v)| (x as f64, v.iter().sum::<f64>() / v.len() as f64))
+                .collect(),
+        }
+    };
+    let panel =
+        |title: &str, value: &dyn Fn(&Point) -> Option<f64>, log_y: bool| gfnc::plot::Panel {
+            title: title.to_string(),
+            y_label: title.to_string(),
+            series: methods.iter().map(|m| mean_curve(m, value)).collect(),
+            references: Vec::new(),
+            log_y,
+        };
+    let mut panels = vec![panel("modes found", &|p| Some(p.modes_found as f64), false)];
+    if points.iter().any(|p| p.l1.is_some()) {
+        panels.push(panel("L1 to R/Z", &|p| p.l1, true));
+    }
+    panels.push(panel("top-k mean reward", &|p| p.top_k_reward, false));
+    match gfnc::plot::panels(&out.join("compare"), title, "states visited", &panels) {
+        Ok(()) => ", compare.svg, compare.png".to_string(),
+        Err(e) => {
+            warn!("warning: the pictures were not written: {e}");
+            String::new()
+        }
+    }
 }

@@ -8,6 +8,7 @@ mod check;
 mod compare;
 mod enumerate;
 mod inspect;
+mod plot;
 mod run;
 mod scorer_bench;
 
@@ -95,7 +96,8 @@ enum ColorChoice {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Parse and check a .gfn file; print a one-line summary.
+    /// Parse and check a .gfn file; print a one-line summary. Example:
+    /// `gfnc check examples/hypergrid.gfn --set D=3`
     Check {
         /// The .gfn file.
         file: PathBuf,
@@ -108,7 +110,8 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Enumerate the reachable DAG: states, edges, exact log Z, modes, top objects.
+    /// Enumerate the reachable DAG: states, edges, exact log Z, modes, top objects. Example:
+    /// `gfnc enumerate examples/hypergrid.gfn --top 10`
     Enumerate {
         /// The .gfn file.
         file: PathBuf,
@@ -124,7 +127,8 @@ enum Command {
         #[command(flatten)]
         explore: ExploreArgs,
     },
-    /// Show one state: its kind, reward, children and derived parents.
+    /// Show one state: its kind, reward, children and derived parents. Example:
+    /// `gfnc inspect examples/hypergrid.gfn --state 'x=[3, 5]'`
     Inspect {
         /// The .gfn file.
         file: PathBuf,
@@ -137,13 +141,14 @@ enum Command {
         #[command(flatten)]
         explore: ExploreArgs,
     },
-    /// Train a sampler whose terminal distribution is proportional to the reward.
+    /// Train a sampler whose terminal distribution is proportional to the reward. Example:
+    /// `gfnc run examples/hypergrid.gfn --steps 2000 --out runs/grid`
     Run(Box<RunArgs>),
     /// Compare GFlowNets with MCMC, reward maximisation, MaxEnt RL and the uniform policy at
     /// an equal budget of states visited. Example:
     /// `gfnc compare examples/hypergrid.gfn --set D=4 --set R0=0.01 --budget 20000 --seeds 3`
     Compare(Box<compare::CompareArgs>),
-    /// Draw objects from a trained run.
+    /// Draw objects from a trained run. Example: `gfnc sample runs/grid -n 10`
     Sample {
         /// The run directory (from `gfnc run --out`).
         dir: PathBuf,
@@ -157,9 +162,31 @@ enum Command {
         #[command(flatten)]
         explore: ExploreArgs,
     },
-    /// Benchmarks that print ratios against a reference measured in the same run.
+    /// Draw runs as SVG and PNG: curves (several runs overlaid), a histogram of the sampled
+    /// log rewards, a heat map of 2-D states. Example: `gfnc plot runs/a runs/b --out plots`
+    Plot {
+        /// The run directories (from `gfnc run --out`).
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        /// Where the pictures go [default: the run directory; needed for several runs].
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// The heat map's two coordinates: a field of two ints (`x`), two coordinates
+        /// (`x[0],x[2]`, `a,b`) or two indices into the state's int array (`0,2`).
+        #[arg(long, value_name = "FIELD_OR_INDICES")]
+        axes: Option<String>,
+    },
+    /// Benchmarks that print ratios against a reference measured in the same run. Example:
+    /// `gfnc bench env --trajectories 10000`
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// A language server for editors. Example: `gfnc lsp` speaks LSP over stdio.
+    Lsp,
+    /// Print a shell completion script. Example: `gfnc completions zsh > ~/.zfunc/_gfnc`
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
@@ -357,6 +384,7 @@ impl RunArgs {
 #[derive(Subcommand, Debug)]
 enum BenchCommand {
     /// Milliseconds per training iteration on hypergrids, by batch size and backward policy.
+    /// Example: `gfnc bench train --batches 16 --iterations 50`
     Train {
         /// The hypergrid .gfn file.
         #[arg(long, default_value = "examples/hypergrid.gfn")]
@@ -370,7 +398,8 @@ enum BenchCommand {
         #[arg(long, value_delimiter = ',', default_value = "16,128", value_parser = count(1, 65_536))]
         batches: Vec<usize>,
     },
-    /// Random trajectories through the compiled hypergrid and a hand-written one.
+    /// Random trajectories through the compiled hypergrid and a hand-written one. Example:
+    /// `gfnc bench env --dims 2 --side 8`
     Env {
         /// The hypergrid .gfn file.
         #[arg(long, default_value = "examples/hypergrid.gfn")]
@@ -387,6 +416,7 @@ enum BenchCommand {
         repeats: usize,
     },
     /// Objects per second through a trivial external scorer (python3), by batch size.
+    /// Example: `gfnc bench scorer --batches 1,16`
     Scorer {
         /// Batch sizes to time.
         #[arg(long, value_delimiter = ',', default_value = "1,16,256", value_parser = count(1, 65_536))]
@@ -693,6 +723,22 @@ fn dispatch(command: Command, output: &Output) -> Result<(), Failure> {
             explore.max_memory,
             &explore.checks(),
         ),
+        Command::Plot { dirs, out, axes } => plot::run(&plot::Options { dirs, out, axes }),
+        Command::Lsp => gfnc::lsp::serve_stdio().map_err(|e| {
+            // The session ended against the protocol (exit before shutdown, stdin closed):
+            // LSP asks for exit status 1.
+            warn!("gfnc lsp: {e}");
+            Failure::Reported
+        }),
+        Command::Completions { shell } => {
+            // Generated into memory and printed by `say_raw!`: clap_complete's writer panics
+            // on a closed pipe (`gfnc completions bash | head`).
+            let mut script = Vec::new();
+            let mut cli = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut cli, "gfnc", &mut script);
+            say_raw!("{}", String::from_utf8_lossy(&script));
+            Ok(())
+        }
         Command::Bench(BenchCommand::Train {
             file,
             warmup,

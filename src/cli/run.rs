@@ -478,6 +478,10 @@ fn train(
         .map_err(failure)?;
     record.final_metrics = Some(final_metrics.clone());
     dir.write_record(&record).map_err(failure)?;
+    // The pictures are a convenience: a run whose curves cannot be drawn has still succeeded.
+    if let Err(e) = super::plot::run_curves(dir.path()) {
+        warn!("warning: no curves.svg: {e}");
+    }
     if options.json {
         say!(
             "{}",

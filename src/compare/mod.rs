@@ -166,6 +166,16 @@ impl Tally {
     }
 }
 
+/// What a comparison measured: every point of every run, and, when the graph was enumerated,
+/// each method's final distribution over the DAG's states for seed 0 (exact P_T for
+/// policies, the chains' histogram for MCMC).
+pub struct Results {
+    /// Every point, method by method, seed by seed.
+    pub points: Vec<Point>,
+    /// (method, distribution over DAG state ids) for seed 0.
+    pub distributions: Vec<(&'static str, Vec<f64>)>,
+}
+
 /// Run every method for every seed; `report` hears of each point as it is measured.
 pub fn compare(
     env: &Environment,
@@ -173,42 +183,41 @@ pub fn compare(
     methods: &[Method],
     settings: &Settings,
     report: &mut dyn FnMut(&Point),
-) -> Result<Vec<Point>, TrainError> {
+) -> Result<Results, TrainError> {
     let mut points = Vec::new();
+    let mut distributions = Vec::new();
     for &method in methods {
         for seed in 0..settings.seeds {
             let mut emit = |p: Point| {
                 report(&p);
                 points.push(p);
             };
-            match method {
+            let run = Run { method, seed };
+            let distribution = match method {
                 Method::GFlowNet(objective) => {
-                    policy(env, dag, method, objective, seed, settings, &mut emit)?
+                    policy(env, dag, run, objective, settings, &mut emit)?
                 }
-                Method::Ppo => policy(
-                    env,
-                    dag,
-                    method,
-                    Objective::Reinforce,
-                    seed,
-                    settings,
-                    &mut emit,
-                )?,
-                Method::Maxent => policy(
-                    env,
-                    dag,
-                    method,
-                    Objective::Maxent,
-                    seed,
-                    settings,
-                    &mut emit,
-                )?,
+                Method::Ppo => policy(env, dag, run, Objective::Reinforce, settings, &mut emit)?,
+                Method::Maxent => policy(env, dag, run, Objective::Maxent, settings, &mut emit)?,
                 Method::Mcmc => chains(env, dag, seed, settings, &mut emit)?,
                 Method::Random => random(env, dag, seed, settings, &mut emit)?,
+            };
+            if let (0, Some(d)) = (seed, distribution) {
+                distributions.push((method.name(), d));
             }
         }
     }
-    Ok(points)
+    Ok(Results {
+        points,
+        distributions,
+    })
+}
+
+/// One run of a comparison.
+#[derive(Clone, Copy)]
+struct Run {
+    method: Method,
+    seed: u64,
 }
 
 /// The states visited at which reporting point `k` (1-based) falls.
@@ -219,12 +228,11 @@ fn checkpoint(settings: &Settings, k: usize) -> usize {
 fn policy(
     env: &Environment,
     dag: Option<&Dag>,
-    method: Method,
+    Run { method, seed }: Run,
     objective: Objective,
-    seed: u64,
     settings: &Settings,
     emit: &mut dyn FnMut(Point),
-) -> Result<(), TrainError> {
+) -> Result<Option<Vec<f64>>, TrainError> {
     let config = Config {
         objective,
         seed,
@@ -253,7 +261,19 @@ fn policy(
             next += 1;
         }
     }
-    Ok(())
+    let Some(dag) = dag else {
+        return Ok(None);
+    };
+    let mut ws = Workspace::new();
+    let forward = crate::train::objective::forward_probabilities(
+        env,
+        &trainer.policy,
+        dag.states.slots(),
+        &mut ws,
+    )?;
+    Ok(Some(
+        dag.terminal_distribution(&forward, env.action_count()),
+    ))
 }
 
 fn chains(
@@ -262,7 +282,7 @@ fn chains(
     seed: u64,
     settings: &Settings,
     emit: &mut dyn FnMut(Point),
-) -> Result<(), TrainError> {
+) -> Result<Option<Vec<f64>>, TrainError> {
     let started = Instant::now();
     let mut rng = StdRng::seed_from_u64(seed ^ 0x6d63_6d63);
     let mut ws = Workspace::new();
@@ -302,7 +322,14 @@ fn chains(
             next += 1;
         }
     }
-    Ok(())
+    Ok(dag.map(|dag| {
+        let half = &history[history.len() / 2..];
+        let mut p = vec![0.0; dag.len()];
+        for &id in half {
+            p[id] += 1.0 / half.len().max(1) as f64;
+        }
+        p
+    }))
 }
 
 fn random(
@@ -311,15 +338,16 @@ fn random(
     seed: u64,
     settings: &Settings,
     emit: &mut dyn FnMut(Point),
-) -> Result<(), TrainError> {
+) -> Result<Option<Vec<f64>>, TrainError> {
     let started = Instant::now();
     let mut rng = StdRng::seed_from_u64(seed ^ 0x7261_6e64);
     let mut ws = Workspace::new();
     let mut tally = Tally::new(settings.config.top_k, dag);
-    let l1 = dag.map(|dag| {
+    let exact = dag.map(|dag| {
         let rows = dag.uniform_policy(env.action_count());
-        crate::metrics::exact(dag, &rows, env.action_count()).0.l1
+        crate::metrics::exact(dag, &rows, env.action_count())
     });
+    let l1 = exact.as_ref().map(|(d, _)| d.l1);
     let w = env.width();
     let mut next = 1;
     while tally.visited < settings.budget {
@@ -330,5 +358,5 @@ fn random(
             next += 1;
         }
     }
-    Ok(())
+    Ok(exact.map(|(_, p)| p))
 }

@@ -26,6 +26,8 @@ const RUN_FILES: &[&str] = &[
     "metrics.csv",
     "samples.csv",
     "curves.svg",
+    "curves.png",
+    "test_set.txt",
 ];
 
 /// `run.json`: what rebuilds the run (the source is beside it as `env.gfn`).

@@ -8,10 +8,13 @@ mod env;
 mod examples;
 mod fuzz;
 mod hostile;
+mod lsp;
 mod oracle;
+mod plot;
 mod speed;
 mod train;
 mod trust;
+mod tutorial;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
