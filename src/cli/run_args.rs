@@ -1,0 +1,198 @@
+//! The options of `gfnc run`, and how they become a run's configuration.
+
+use super::{parse_override, run, ExploreArgs, Failure};
+use clap::ValueEnum;
+use gfnc::Override;
+use std::path::PathBuf;
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+enum ObjectiveChoice {
+    Tb,
+    Db,
+    Subtb,
+    Fm,
+    /// TB with log P_B = 0: MaxEnt RL, P_T(x) ∝ R(x) · paths(x) (a baseline, not a GFlowNet).
+    Maxent,
+    /// REINFORCE on E[R(x)]: reward maximisation (a baseline, not a GFlowNet).
+    Reinforce,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+enum BackwardChoice {
+    /// Uniform over the derived parents.
+    Uniform,
+    /// A learned head on the shared trunk.
+    Learned,
+    /// A learned P_B with an MLP of its own (as torchgfn's examples).
+    Separate,
+}
+
+/// `gfnc run`'s flags. Those that configure the run are options without a default here, so
+/// that `--resume` can tell a flag given from a default and refuse it rather than ignore it;
+/// the defaults are [`gfnc::train::Config::default`]'s.
+#[derive(clap::Args, Debug)]
+pub(super) struct RunArgs {
+    /// The .gfn file (not with --resume).
+    file: Option<PathBuf>,
+    /// Override a param: --set NAME=VALUE (repeatable).
+    #[arg(long = "set", value_name = "NAME=VALUE", value_parser = parse_override)]
+    pub(super) overrides: Vec<Override>,
+    /// The objective [default: tb].
+    #[arg(long, value_enum)]
+    objective: Option<ObjectiveChoice>,
+    /// Training iterations [default: 1000; at most 10^9].
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1_000_000_000))]
+    steps: Option<u64>,
+    /// Train for this many trajectories instead of --steps [at most 10^12].
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1_000_000_000_000))]
+    trajectories: Option<u64>,
+    /// Trajectories per iteration [default: 16; at most 65536].
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=65_536))]
+    batch: Option<u64>,
+    /// Units per hidden layer [default: 256; at most 16384].
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=16_384))]
+    hidden: Option<u64>,
+    /// Hidden layers [default: 2; at most 64].
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=64))]
+    layers: Option<u64>,
+    /// Adam's learning rate [default: 0.001].
+    #[arg(long)]
+    lr: Option<f64>,
+    /// Adam's learning rate for log Z [default: 0.1].
+    #[arg(long = "lr-logz")]
+    lr_log_z: Option<f64>,
+    /// The backward policy: uniform over the derived parents, a learned head on the shared
+    /// trunk, or a learned MLP of its own [default: uniform].
+    #[arg(long, value_enum)]
+    pb: Option<BackwardChoice>,
+    /// SubTB's λ, above 0 [default: 0.9].
+    #[arg(long)]
+    lambda: Option<f64>,
+    /// ε-uniform exploration while sampling, 0 to 1 [default: 0].
+    #[arg(long)]
+    explore: Option<f64>,
+    /// Sampling temperature [default: 1].
+    #[arg(long)]
+    temperature: Option<f64>,
+    /// Replay buffer of terminal objects, re-used by backward sampling (0: off) [default: 0;
+    /// at most 10^7].
+    #[arg(long, value_parser = clap::value_parser!(u64).range(0..=10_000_000))]
+    replay: Option<u64>,
+    /// The run's seed [default: 0].
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Iterations between evaluations and checkpoints [default: 100].
+    #[arg(long = "eval-every", value_parser = clap::value_parser!(u64).range(1..=1_000_000_000))]
+    eval_every: Option<u64>,
+    /// The k of the top-k mean reward among distinct sampled objects [default: 100].
+    #[arg(long = "top-k", value_parser = clap::value_parser!(u64).range(1..=65_536))]
+    top_k: Option<u64>,
+    /// Objects of the default test set for the correlation of log R and log P_T (terminal
+    /// objects of uniform random trajectories; 0: no correlation) [default: 64].
+    #[arg(long = "test-size", value_parser = clap::value_parser!(u64).range(0..=65_536))]
+    test_size: Option<u64>,
+    /// Backward trajectories per test object in the estimate of log P_T [default: 4].
+    #[arg(long = "test-samples", value_parser = clap::value_parser!(u64).range(1..=1024))]
+    test_samples: Option<u64>,
+    /// A file of test objects, one state per line as gfnc prints them (`x=[3, 5]`), for the
+    /// correlation metrics instead of the default test set.
+    #[arg(long = "test-set", value_name = "FILE")]
+    test_set: Option<PathBuf>,
+    /// The run directory (default runs/ENV-N); must be empty or missing.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Write into a non-empty --out, replacing a previous run's files there.
+    #[arg(long)]
+    force: bool,
+    /// Continue the run saved in this directory (with --steps or --trajectories to extend it).
+    #[arg(long)]
+    resume: Option<PathBuf>,
+    /// Print one JSON object at the end instead of the summary.
+    #[arg(long)]
+    json: bool,
+    /// No progress bar.
+    #[arg(long)]
+    quiet: bool,
+    /// Objects drawn into samples.csv at the end [default: 1000; at most 10^7; a resumed run
+    /// keeps its own].
+    #[arg(long, value_parser = clap::value_parser!(u64).range(0..=10_000_000))]
+    samples: Option<u64>,
+    #[command(flatten)]
+    exploration: ExploreArgs,
+}
+
+impl RunArgs {
+    pub(super) fn options(self) -> Result<run::RunOptions, Failure> {
+        let defaults = gfnc::train::Config::default();
+        let mut given = Vec::new();
+        let mut note = |name: &'static str, set: bool| {
+            if set {
+                given.push(name);
+            }
+        };
+        note("--objective", self.objective.is_some());
+        note("--batch", self.batch.is_some());
+        note("--hidden", self.hidden.is_some());
+        note("--layers", self.layers.is_some());
+        note("--lr", self.lr.is_some());
+        note("--lr-logz", self.lr_log_z.is_some());
+        note("--pb", self.pb.is_some());
+        note("--lambda", self.lambda.is_some());
+        note("--explore", self.explore.is_some());
+        note("--temperature", self.temperature.is_some());
+        note("--replay", self.replay.is_some());
+        note("--seed", self.seed.is_some());
+        note("--eval-every", self.eval_every.is_some());
+        note("--top-k", self.top_k.is_some());
+        note("--test-size", self.test_size.is_some());
+        note("--test-samples", self.test_samples.is_some());
+        note("--test-set", self.test_set.is_some());
+        let count = |v: Option<u64>, default: usize| v.map_or(default, |v| v as usize);
+        let pb = self.pb.unwrap_or(BackwardChoice::Uniform);
+        let config = gfnc::train::Config {
+            objective: match self.objective.unwrap_or(ObjectiveChoice::Tb) {
+                ObjectiveChoice::Tb => gfnc::train::Objective::Tb,
+                ObjectiveChoice::Db => gfnc::train::Objective::Db,
+                ObjectiveChoice::Subtb => gfnc::train::Objective::Subtb,
+                ObjectiveChoice::Fm => gfnc::train::Objective::Fm,
+                ObjectiveChoice::Maxent => gfnc::train::Objective::Maxent,
+                ObjectiveChoice::Reinforce => gfnc::train::Objective::Reinforce,
+            },
+            steps: defaults.steps,
+            batch: count(self.batch, defaults.batch),
+            hidden: count(self.hidden, defaults.hidden),
+            layers: count(self.layers, defaults.layers),
+            lr: self.lr.unwrap_or(defaults.lr),
+            lr_log_z: self.lr_log_z.unwrap_or(defaults.lr_log_z),
+            learned_backward: pb != BackwardChoice::Uniform,
+            separate_backward: pb == BackwardChoice::Separate,
+            lambda: self.lambda.unwrap_or(defaults.lambda),
+            explore: self.explore.unwrap_or(defaults.explore),
+            temperature: self.temperature.unwrap_or(defaults.temperature),
+            replay: count(self.replay, defaults.replay),
+            seed: self.seed.unwrap_or(defaults.seed),
+            eval_every: count(self.eval_every, defaults.eval_every),
+            top_k: count(self.top_k, defaults.top_k),
+            test_size: count(self.test_size, defaults.test_size),
+            test_samples: count(self.test_samples, defaults.test_samples),
+        };
+        Ok(run::RunOptions {
+            file: self.file,
+            overrides: self.overrides,
+            config,
+            config_flags: given,
+            steps: self.steps.map(|s| s as usize),
+            trajectories: self.trajectories.map(|t| t as usize),
+            out: self.out,
+            force: self.force,
+            resume: self.resume,
+            json: self.json,
+            quiet: self.quiet,
+            samples: self.samples.map(|n| n as usize),
+            test_set: self.test_set,
+            max_states: self.exploration.max_states,
+            max_memory_mb: self.exploration.max_memory,
+            checks: self.exploration.checks(),
+        })
+    }
+}
