@@ -11,6 +11,7 @@ mod inspect;
 mod plot;
 mod run;
 mod run_args;
+mod run_report;
 mod scorer_bench;
 
 use clap::{Parser, Subcommand, ValueEnum};

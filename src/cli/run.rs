@@ -2,6 +2,7 @@
 //! `gfnc sample DIR`: draw objects from a saved run. The run directory itself (record,
 //! checkpoints, lock) is the library's [`gfnc::train::rundir`].
 
+use super::run_report::*;
 use super::{read_source, Failure, Output};
 use gfnc::env::dag::Dag;
 use gfnc::env::{Environment, Workspace};
@@ -9,7 +10,6 @@ use gfnc::train::policy::{Policy, PolicyShape};
 use gfnc::train::rundir::{self, RunDir, RunRecord};
 use gfnc::train::{Config, Metrics, TrainError, Trainer};
 use gfnc::Override;
-use indicatif::{ProgressBar, ProgressStyle};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -45,23 +45,6 @@ const TEST_SET: &str = "test_set.txt";
 
 /// Objects drawn into samples.csv when `--samples` is not given.
 const DEFAULT_SAMPLES: usize = 1000;
-
-fn fail(output: &Output, path: &Path, source: &str, error: TrainError) -> Failure {
-    match error {
-        TrainError::Env(e) => {
-            output.diagnostics(path, source, &[e.to_diagnostic()]);
-            Failure::Reported
-        }
-        TrainError::Io(message) | TrainError::Usage(message) => Failure::Usage(message),
-        TrainError::Checkpoint(message) => {
-            Failure::Usage(format!("the run directory cannot be used: {message}"))
-        }
-        other => {
-            warn!("error[gfn::train]: {other}");
-            Failure::Reported
-        }
-    }
-}
 
 /// A run directory that cannot be opened or read: a usage error naming it.
 fn directory_failure(e: TrainError) -> Failure {
@@ -504,171 +487,6 @@ fn train(
         return Err(Failure::Interrupted);
     }
     Ok(())
-}
-
-/// A training step failed: for a non-finite loss, say which quantity, what is likely the
-/// cause, and whether a checkpoint is there to go back to.
-fn diverged(
-    output: &Output,
-    path: &Path,
-    source: &str,
-    dir: &RunDir,
-    error: TrainError,
-) -> Failure {
-    let TrainError::NonFinite {
-        step,
-        loss,
-        max_abs_log_reward,
-    } = error
-    else {
-        return fail(output, path, source, error);
-    };
-    let cause = if max_abs_log_reward > 80.0 {
-        format!(
-            "the batch's log rewards reach {max_abs_log_reward:.1}, beyond what float32 training handles; rescale the reward (e.g. `log_reward (...) / T` with a larger T)"
-        )
-    } else {
-        "try a smaller --lr (or --lr-logz)".to_string()
-    };
-    let saved = match dir.checkpoint_step() {
-        Ok(Some(at)) => format!(
-            "the checkpoint of step {at} is kept (gfnc run --resume {} continues from it)",
-            dir.path().display()
-        ),
-        _ => "no checkpoint was written before it".to_string(),
-    };
-    warn!("error[gfn::train::diverged]: the loss became {loss} at step {step}: {cause}; {saved}");
-    Failure::Reported
-}
-
-fn progress_bar(hidden: bool, steps: usize, at: usize) -> ProgressBar {
-    if hidden || !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
-        return ProgressBar::hidden();
-    }
-    let bar = ProgressBar::new(steps as u64);
-    if let Ok(style) = ProgressStyle::with_template("{bar:30} step {pos}/{len}  {msg}") {
-        bar.set_style(style);
-    }
-    bar.set_position(at as u64);
-    bar
-}
-
-fn progress_message(m: &Metrics, loss: f64, rate: f64) -> String {
-    let mut text = format!("{rate:.0} traj/s  loss {loss:.4}  log Z {:.4}", m.log_z);
-    if let Some(truth) = m.log_z_true {
-        text.push_str(&format!(" (exact {truth:.4})"));
-    }
-    if let Some(l1) = m.l1 {
-        text.push_str(&format!("  L1 {l1:.4}"));
-    }
-    text.push_str(&format!("  modes {}", m.modes_found));
-    if let Some(total) = m.modes_total {
-        text.push_str(&format!("/{total}"));
-    }
-    text.push_str(&format!("  distinct {}", m.distinct));
-    if let Some(rho) = m.spearman {
-        text.push_str(&format!("  spearman {rho:.3}"));
-    }
-    text
-}
-
-fn final_json(
-    m: &Metrics,
-    config: &Config,
-    out: &Path,
-    partial_reason: Option<&str>,
-) -> serde_json::Value {
-    serde_json::json!({
-        "exact": partial_reason.is_none(),
-        "exact_reason": partial_reason,
-        "steps": m.step,
-        "trajectories": m.trajectories,
-        "seconds": m.seconds,
-        "loss": m.loss,
-        "log_z": m.log_z,
-        "log_z_true": m.log_z_true,
-        "l1": m.l1,
-        "tv": m.tv,
-        "kl": m.kl,
-        "empirical_l1": m.empirical_l1,
-        "modes_found": m.modes_found,
-        "modes_total": m.modes_total,
-        "distinct": m.distinct,
-        "top_k": config.top_k,
-        "top_k_reward": m.top_k_reward,
-        "spearman": m.spearman,
-        "pearson": m.pearson,
-        "objective": config.objective,
-        "out": out.display().to_string(),
-    })
-}
-
-fn print_summary(env: &Environment, config: &Config, m: &Metrics, out: &Path, quiet: bool) {
-    let rate = m.trajectories as f64 / m.seconds.max(1e-9);
-    say!(
-        "{} · {} · {} steps · {} trajectories · {:.1} s ({:.0} trajectories/s, {:.2} ms/step)",
-        env.name(),
-        config.objective.name(),
-        m.step,
-        m.trajectories,
-        m.seconds,
-        rate,
-        1000.0 * m.seconds / m.step.max(1) as f64
-    );
-    say!("  loss       {:.6}", m.loss);
-    match m.log_z_true {
-        Some(truth) => say!("  log Z      {:.4}   (exact {:.4})", m.log_z, truth),
-        None => say!("  log Z      {:.4}", m.log_z),
-    }
-    if let (Some(l1), Some(tv), Some(kl)) = (m.l1, m.tv, m.kl) {
-        say!("  exact L1   {l1:.4}   TV {tv:.4}   KL {kl:.4}");
-    }
-    match m.modes_total {
-        Some(total) => say!("  modes      {} / {}", m.modes_found, total),
-        None => say!("  modes      {}", m.modes_found),
-    }
-    let top = m
-        .top_k_reward
-        .map_or("-".to_string(), |r| super::reward_text(r.ln()));
-    say!(
-        "  found      {} distinct objects · top-{} mean reward {top}",
-        m.distinct,
-        config.top_k
-    );
-    if let (Some(rho), Some(r)) = (m.spearman, m.pearson) {
-        say!("  log R ~ log P_T   spearman {rho:.3}   pearson {r:.3}   (test set, estimated)");
-    }
-    if !quiet {
-        say!("  saved to   {}", out.display());
-    }
-}
-
-/// The name of the probability column: the exact log P_T(x) of the object when the graph was
-/// explored whole, else the log probability of the trajectory that drew it.
-fn probability_column(exact: bool) -> &'static str {
-    if exact {
-        "log_probability"
-    } else {
-        "log_p_trajectory"
-    }
-}
-
-fn samples_csv(env: &Environment, samples: &[(Vec<i32>, f64, f64)], exact: bool) -> String {
-    let mut writer = csv::Writer::from_writer(Vec::new());
-    let _ = writer.write_record(["state", "reward", "log_reward", probability_column(exact)]);
-    for (state, log_reward, log_p) in samples {
-        let _ = writer.write_record([
-            env.render(state),
-            super::reward_text(*log_reward),
-            format!("{log_reward}"),
-            format!("{log_p}"),
-        ]);
-    }
-    writer
-        .into_inner()
-        .ok()
-        .and_then(|b| String::from_utf8(b).ok())
-        .unwrap_or_default()
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
