@@ -468,6 +468,47 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// Run one `gfnc bench` subcommand.
+fn bench_command(command: BenchCommand, output: &Output) -> Result<(), Failure> {
+    match command {
+        BenchCommand::Train {
+            file,
+            warmup,
+            iterations,
+            batches,
+        } => bench::train(
+            output,
+            &file,
+            &bench::TrainOptions {
+                warmup,
+                iterations,
+                batches,
+            },
+        ),
+        BenchCommand::Scorer { batches, objects } => {
+            scorer_bench::scorer(output, &batches, objects)
+        }
+        BenchCommand::Env {
+            file,
+            dims,
+            side,
+            batch,
+            trajectories,
+            repeats,
+        } => bench::env(
+            output,
+            &file,
+            &bench::EnvOptions {
+                dims,
+                side,
+                batch,
+                trajectories,
+                repeats,
+            },
+        ),
+    }
+}
+
 /// Run one command.
 fn dispatch(command: Command, output: &Output) -> Result<(), Failure> {
     match command {
@@ -550,41 +591,7 @@ fn dispatch(command: Command, output: &Output) -> Result<(), Failure> {
             say_raw!("{}", String::from_utf8_lossy(&script));
             Ok(())
         }
-        Command::Bench(BenchCommand::Train {
-            file,
-            warmup,
-            iterations,
-            batches,
-        }) => bench::train(
-            output,
-            &file,
-            &bench::TrainOptions {
-                warmup,
-                iterations,
-                batches,
-            },
-        ),
-        Command::Bench(BenchCommand::Scorer { batches, objects }) => {
-            scorer_bench::scorer(output, &batches, objects)
-        }
-        Command::Bench(BenchCommand::Env {
-            file,
-            dims,
-            side,
-            batch,
-            trajectories,
-            repeats,
-        }) => bench::env(
-            output,
-            &file,
-            &bench::EnvOptions {
-                dims,
-                side,
-                batch,
-                trajectories,
-                repeats,
-            },
-        ),
+        Command::Bench(command) => bench_command(command, output),
     }
 }
 
