@@ -91,7 +91,9 @@ impl<'a> Checker<'a> {
                     ),
                 )
                 .label(arg.domain.span, "this domain is empty")
-                .help(self.range_help("an action family needs at least one value")),
+                .help(self.range_help(
+                    "give the argument at least one value, e.g. `i in 0..N` with N at least 1",
+                )),
             );
             return None;
         }

@@ -92,7 +92,7 @@ pub(super) fn non_state_place(name: &ast::Ident, what: &str) -> Diagnostic {
 pub(super) fn not_constant(name: &ast::Ident, what: &str) -> Diagnostic {
     Diagnostic::new("gfn::check::not_constant", format!("`{}` is {what}, but a constant is needed here", name.name))
         .label(name.span, "not a constant")
-        .help("bounds, lengths, domains, initial values, params and consts may use only literals, params and consts")
+        .help("use only literals, params and consts in bounds, lengths, domains, initial values, params and consts; compute state-dependent values in a `let`")
 }
 
 pub(super) fn bool_as_number(expr: &hir::Expr, what: &str) -> Diagnostic {

@@ -210,7 +210,7 @@ impl<'a> Checker<'a> {
                                         ),
                                     )
                                     .label(index.span, format!("valid indices are 0..{n}"))
-                                    .help("indices start at 0; negative indices are not allowed"),
+                                    .help("index from 0 to the length minus 1 (negative indices are not allowed)"),
                                 );
                                 return error_expr(span);
                             }
@@ -230,7 +230,7 @@ impl<'a> Checker<'a> {
                             .help(if other == Type::Set {
                                 "test membership with `e in S` instead"
                             } else {
-                                "only arrays and sequences can be indexed"
+                                "index only arrays and sequences; a scalar has no elements"
                             }),
                         );
                         return error_expr(span);
@@ -267,7 +267,7 @@ impl<'a> Checker<'a> {
                             )
                             .label(a.span, format!("this is {}", a.ty))
                             .label(b.span, format!("this is {}", b.ty))
-                            .help("both branches must give the same type"),
+                            .help("make both branches give the same type (an int and a float mix: write `float(x)`)"),
                         );
                         error_expr(span)
                     }
@@ -572,7 +572,9 @@ impl<'a> Checker<'a> {
                 ["sum", "prod", "min", "max", "all", "any", "count"],
             ) {
                 Some(close) => format!("did you mean `{close}`?"),
-                None => "the aggregates are sum, prod, min, max, all, any and count".to_string(),
+                None => {
+                    "use one of the aggregates: sum, prod, min, max, all, any, count".to_string()
+                }
             };
             self.error(
                 Diagnostic::new(

@@ -193,7 +193,7 @@ impl<'a> Checker<'a> {
                     let help = match names::closest(&o.name, params.iter().copied()) {
                         Some(close) => format!("did you mean `{close}`?"),
                         None if params.is_empty() => "this environment has no params".to_string(),
-                        None => format!("the params are: {}", params.join(", ")),
+                        None => format!("set one of the params: {}", params.join(", ")),
                     };
                     self.error(
                         Diagnostic::new("gfn::check::set_unknown_param", format!("--set {}: there is no param `{}`", o.name, o.name))

@@ -88,7 +88,7 @@ impl<'a> Checker<'a> {
                                 "this number is too large for a 64-bit float",
                             )
                             .label(span, "too large")
-                            .help("floats lie within about ±1.8e308"),
+                            .help("write a float within about ±1.8e308, or use `log_reward` with the log of a huge reward"),
                         );
                         error_expr(span)
                     }
@@ -110,7 +110,7 @@ impl<'a> Checker<'a> {
                     )
                     .label(span, "too large")
                     .help(format!(
-                        "integers lie between {} and {}",
+                        "write an integer between {} and {}, or a float for larger values",
                         i64::MIN,
                         i64::MAX
                     )),

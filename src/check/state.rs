@@ -266,7 +266,7 @@ impl<'a> Checker<'a> {
                         format!("{what} is negative ({n})"),
                     )
                     .label(expr.span, format!("this is {n}"))
-                    .help(self.range_help("lengths must be 0 or more")),
+                    .help(self.range_help("give a length of 0 or more")),
                 );
                 None
             }

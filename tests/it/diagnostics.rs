@@ -60,6 +60,15 @@ fn environment_errors() {
     ));
 }
 
+/// Verbs a help line may start with when it quotes no code.
+const ACTION_WORDS: &[&str] = &[
+    "add", "allow", "break", "compare", "or", "pass", "scale", "call", "change", "check",
+    "combine", "compute", "convert", "declare", "define", "divide", "drop", "encode", "ensure",
+    "fix", "give", "guard", "index", "keep", "lower", "make", "move", "name", "number", "pick",
+    "pin", "print", "raise", "reduce", "remove", "rename", "replace", "return", "rewrite", "see",
+    "set", "split", "start", "store", "swap", "test", "use", "widen", "write",
+];
+
 #[test]
 fn every_code_is_namespaced_and_every_diagnostic_has_help() {
     let files = [
@@ -67,6 +76,7 @@ fn every_code_is_namespaced_and_every_diagnostic_has_help() {
         crate::gfn_files("tests/env_errors"),
     ]
     .concat();
+    let mut vague = Vec::new();
     for path in files {
         let source = std::fs::read_to_string(&path).expect("readable");
         let Err(diagnostics) = gfnc::validate(&source, &overrides_of(&source)) else {
@@ -85,6 +95,19 @@ fn every_code_is_namespaced_and_every_diagnostic_has_help() {
                 path.display(),
                 d.code
             );
+            // A help line says what to do: it spells a fix in backticks or starts with a verb.
+            let help = d.help.clone().unwrap_or_default();
+            let acts = help.split([':', ';', ',']).any(|clause| {
+                let first = clause
+                    .split_whitespace()
+                    .next()
+                    .unwrap_or("")
+                    .to_lowercase();
+                ACTION_WORDS.contains(&first.as_str())
+            });
+            if !(help.contains('`') || help.contains("(...)") || acts) {
+                vague.push(format!("{}: {}: {help}", path.display(), d.code));
+            }
             assert!(
                 !d.code.ends_with("internal"),
                 "{}: internal error {}",
@@ -93,6 +116,11 @@ fn every_code_is_namespaced_and_every_diagnostic_has_help() {
             );
         }
     }
+    assert!(
+        vague.is_empty(),
+        "help lines that do not say what to do:\n{}",
+        vague.join("\n")
+    );
 }
 
 /// The checks of the DAG run on the reachable graph, whatever the type's bound: each program in
