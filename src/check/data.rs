@@ -97,6 +97,11 @@ impl Cell {
         if let Ok(i) = text.parse::<i64>() {
             return Some(Cell::Int(i));
         }
+        // Digits only but no 64-bit int: refused rather than read as an inexact float.
+        let digits = text.strip_prefix(['-', '+']).unwrap_or(text);
+        if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
         parse_float_text(text).map(Cell::Float)
     }
 }
@@ -185,8 +190,9 @@ fn csv_table(bytes: &[u8], shown: &str) -> Result<Table, LoadError> {
             continue;
         }
         let parsed: Vec<Option<Cell>> = record.iter().map(Cell::parse).collect();
-        // A first row with any non-number is a header.
-        if rows == 0 && columns.is_none() && parsed.iter().any(Option::is_none) {
+        // A first row of names only is a header; one with a typo among numbers is an error
+        // below, not a header that would drop the row.
+        if rows == 0 && columns.is_none() && parsed.iter().all(Option::is_none) {
             columns = Some(record.len());
             continue;
         }
@@ -563,6 +569,15 @@ mod tests {
         let error = table("d.csv", b"1,2\n3\n").expect_err("ragged");
         assert!(error.message.contains("line 2"), "{}", error.message);
         assert!(table("e.csv", b"").is_err());
+        // A typo in the first row is an error, not a header that drops the row.
+        let error = table("f.csv", b"1,2,x\n3,4,5\n").expect_err("a typo");
+        assert!(
+            error.message.contains("line 1, column 3"),
+            "{}",
+            error.message
+        );
+        // Digits beyond 64 bits are refused, not read as an inexact float.
+        assert!(table("g.csv", b"1\n99999999999999999999\n").is_err());
     }
 
     #[test]

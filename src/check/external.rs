@@ -149,10 +149,22 @@ impl<'a> Checker<'a> {
         let Some(nodes) = nodes else {
             return error_expr(span);
         };
+        if nodes.saturating_mul(nodes) > super::checker::MAX_VALUES {
+            self.error(
+                Diagnostic::new(
+                    "gfn::check::too_large",
+                    format!("`adjacency({nodes}, ...)` would hold {nodes}² values"),
+                )
+                .label(span, "here")
+                .help("use at most 1,024 nodes (the graph built-ins take at most 64)"),
+            );
+            return error_expr(span);
+        }
         if checked.ty.is_error() {
             return error_expr(span);
         }
-        let pairs = matches!(&checked.ty, Type::Array(pair, _) if **pair == Type::Array(Box::new(Type::Int), 2));
+        let pairs = matches!(&checked.ty, Type::Array(pair, _) if **pair == Type::Array(Box::new(Type::Int), 2))
+            || matches!(&checked.ty, Type::Array(_, 0));
         if !pairs {
             self.error(
                 Diagnostic::new(
@@ -223,7 +235,12 @@ impl<'a> Checker<'a> {
         };
         let text = o.value.trim();
         let loaded = match text.strip_prefix('@') {
-            Some(path) => data::load_table(std::path::Path::new(path), path),
+            Some(path) => data::load_table(std::path::Path::new(path), path).map_err(|mut e| {
+                if e.message.starts_with("cannot read") {
+                    e.help = "a file after `@` is read relative to the current folder".to_string();
+                }
+                e
+            }),
             None => data::json_text_table(text, &format!("--set {}", o.name)),
         };
         let (value, ty) = match loaded {
@@ -241,16 +258,20 @@ impl<'a> Checker<'a> {
             }
         };
         if !ty.fits(&declared) {
+            let what = match (&ty, &declared) {
+                (Type::Array(_, n), Type::Array(_, m)) if n != m => format!(
+                    "--set {}: the value has {n} elements, the param is declared {declared}",
+                    o.name
+                ),
+                _ => format!(
+                    "--set {}: the value is {ty}, the param is declared {declared}",
+                    o.name
+                ),
+            };
             self.error(
-                Diagnostic::new(
-                    "gfn::check::set_wrong_type",
-                    format!(
-                        "--set {}: the value is {ty}, the param is declared {declared}",
-                        o.name
-                    ),
-                )
-                .label(ty_span, format!("`{}` is declared {declared} here", o.name))
-                .help("give an array of the declared length and element type"),
+                Diagnostic::new("gfn::check::set_wrong_type", what)
+                    .label(ty_span, format!("`{}` is declared {declared} here", o.name))
+                    .help("give an array of the declared length and element type"),
             );
             return;
         }

@@ -86,8 +86,18 @@ pub fn run(output: &Output, args: CompareArgs) -> Result<(), Failure> {
     let validated = super::validate(output, &args.file, &source, &args.overrides, &checks)?;
     let env = &validated.env;
     let dag = validated.dag.as_ref();
+    // The policy methods visit whole batches: every method gets the budget rounded up to a
+    // whole number of batches, so that all visit exactly as many states.
+    let budget = args.budget.div_ceil(args.batch) * args.batch;
+    if budget != args.budget && !args.json {
+        say!(
+            "budget {} rounded up to {budget}, a whole number of batches of {}",
+            args.budget,
+            args.batch
+        );
+    }
     let settings = Settings {
-        budget: args.budget,
+        budget,
         seeds: args.seeds as u64,
         points: args.points,
         config: Config {
@@ -135,7 +145,7 @@ pub fn run(output: &Output, args: CompareArgs) -> Result<(), Failure> {
     let finals = finals(points);
     write(
         "summary.md",
-        &summary(env.name(), args.budget, &finals, dag.is_some()),
+        &summary(env.name(), budget, &finals, dag.is_some()),
     )?;
     let title = format!("{}: mean over {} seeds", env.name(), args.seeds);
     let pictures = plots(&out, points, &title);
@@ -145,17 +155,14 @@ pub fn run(output: &Output, args: CompareArgs) -> Result<(), Failure> {
             "{}",
             serde_json::json!({
                 "env": env.name(),
-                "budget": args.budget,
+                "budget": budget,
                 "exact": dag.is_some(),
                 "out": out.display().to_string(),
                 "results": results,
             })
         );
     } else {
-        say_raw!(
-            "{}",
-            summary(env.name(), args.budget, &finals, dag.is_some())
-        );
+        say_raw!("{}", summary(env.name(), budget, &finals, dag.is_some()));
         say!(
             "written to {} (compare.csv, summary.md{}{})",
             out.display(),

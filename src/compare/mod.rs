@@ -252,13 +252,17 @@ fn policy(
         trainer.train_step()?;
         tally.visited = trainer.trajectories;
         tally.note_modes(trainer.modes_found());
+        // One point per step, however many reporting points the step's batch crossed.
+        let crossed = next;
         while next <= settings.points && trainer.trajectories >= checkpoint(settings, next) {
+            next += 1;
+        }
+        if next > crossed {
             let metrics = trainer.peek()?;
             let mut point = tally.point(method, seed, metrics.l1, trainer.modes_found(), started);
             point.distinct = metrics.distinct;
             point.top_k_reward = metrics.top_k_reward;
             emit(point);
-            next += 1;
         }
     }
     let Some(dag) = dag else {
@@ -317,9 +321,12 @@ fn chains(
                 history.push(id);
             }
         }
+        let crossed = next;
         while next <= settings.points && tally.visited >= checkpoint(settings, next) {
-            emit(report(&tally, &history));
             next += 1;
+        }
+        if next > crossed {
+            emit(report(&tally, &history));
         }
     }
     Ok(dag.map(|dag| {
@@ -353,9 +360,12 @@ fn random(
     while tally.visited < settings.budget {
         let walk = mcmc::start(env, &mut rng, &mut ws)?;
         tally.visit(env, walk.object(w), walk.log_reward, &mut ws)?;
+        let crossed = next;
         while next <= settings.points && tally.visited >= checkpoint(settings, next) {
-            emit(tally.point(Method::Random, seed, l1, tally.modes.len(), started));
             next += 1;
+        }
+        if next > crossed {
+            emit(tally.point(Method::Random, seed, l1, tally.modes.len(), started));
         }
     }
     Ok(exact.map(|(_, p)| p))

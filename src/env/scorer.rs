@@ -287,6 +287,16 @@ impl Environment {
         let protocol = "answer each request line with one line: a JSON array of numbers, one per state, in order (debugging output goes to standard error)";
         let values: Vec<serde_json::Value> = match serde_json::from_str(answer.trim()) {
             Ok(serde_json::Value::Array(values)) => values,
+            _ if ["NaN", "Infinity"].iter().any(|w| answer.contains(w)) => {
+                return Err(self.scorer_error(
+                    scorer,
+                    format!(
+                        "answered `{}`: NaN and infinities are not finite numbers",
+                        shorten(answer.trim())
+                    ),
+                    "return finite numbers (in Python, json.dumps(values, allow_nan=False) raises instead of writing NaN)",
+                ))
+            }
             _ => {
                 return Err(self.scorer_error(
                     scorer,
@@ -346,6 +356,20 @@ impl Environment {
         {
             use std::os::unix::process::CommandExt;
             command.process_group(0);
+        }
+        // If gfnc dies without cleaning up (SIGKILL), the scorer is killed too rather than
+        // left running (the shell execs a simple command, so this reaches the scorer itself).
+        #[cfg(target_os = "linux")]
+        {
+            use std::os::unix::process::CommandExt;
+            // SAFETY: prctl only sets this process's parent-death signal; it allocates nothing
+            // and is async-signal-safe, as pre_exec requires.
+            unsafe {
+                command.pre_exec(|| {
+                    libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+                    Ok(())
+                });
+            }
         }
         let mut child = command
             .current_dir(&self.scorers.dir)

@@ -32,7 +32,22 @@ pub fn checks() -> Checks {
 /// success. A panic in the compiler becomes a diagnostic (and is logged by the panic hook), so
 /// that one bad file cannot end the server.
 pub fn check(source: &str, dir: &Path) -> Result<Model, Vec<Diagnostic>> {
-    let run = || crate::validate_in(source, &[], dir, &checks(), &mut |_, _| {});
+    // A file whose reward calls `extern(...)` is checked up to compilation only: opening a
+    // file in an editor must not run the command it names (it may be untrusted, or slow).
+    let run = || -> Result<crate::Validated, Vec<Diagnostic>> {
+        match crate::load_in(source, &[], dir) {
+            Ok(model) if !model.scorers.is_empty() => {
+                let env = crate::env::Environment::new(&model)?;
+                Ok(crate::Validated {
+                    model,
+                    env,
+                    dag: None,
+                    partial: None,
+                })
+            }
+            _ => crate::validate_in(source, &[], dir, &checks(), &mut |_, _| {}),
+        }
+    };
     match catch_unwind(AssertUnwindSafe(run)) {
         Ok(result) => result.map(|validated| validated.model),
         Err(_) => Err(vec![internal_error("checking this file")]),
