@@ -220,6 +220,16 @@ struct Run {
     seed: u64,
 }
 
+/// Move `next` past every reporting point `visited` has reached; whether it moved (one point
+/// is reported however many were crossed at once).
+fn advance(settings: &Settings, next: &mut usize, visited: usize) -> bool {
+    let start = *next;
+    while *next <= settings.points && visited >= checkpoint(settings, *next) {
+        *next += 1;
+    }
+    *next > start
+}
+
 /// The states visited at which reporting point `k` (1-based) falls.
 fn checkpoint(settings: &Settings, k: usize) -> usize {
     (settings.budget * k).div_ceil(settings.points.max(1))
@@ -253,11 +263,7 @@ fn policy(
         tally.visited = trainer.trajectories;
         tally.note_modes(trainer.modes_found());
         // One point per step, however many reporting points the step's batch crossed.
-        let crossed = next;
-        while next <= settings.points && trainer.trajectories >= checkpoint(settings, next) {
-            next += 1;
-        }
-        if next > crossed {
+        if advance(settings, &mut next, trainer.trajectories) {
             let metrics = trainer.peek()?;
             let mut point = tally.point(method, seed, metrics.l1, trainer.modes_found(), started);
             point.distinct = metrics.distinct;
@@ -321,11 +327,7 @@ fn chains(
                 history.push(id);
             }
         }
-        let crossed = next;
-        while next <= settings.points && tally.visited >= checkpoint(settings, next) {
-            next += 1;
-        }
-        if next > crossed {
+        if advance(settings, &mut next, tally.visited) {
             emit(report(&tally, &history));
         }
     }
@@ -360,11 +362,7 @@ fn random(
     while tally.visited < settings.budget {
         let walk = mcmc::start(env, &mut rng, &mut ws)?;
         tally.visit(env, walk.object(w), walk.log_reward, &mut ws)?;
-        let crossed = next;
-        while next <= settings.points && tally.visited >= checkpoint(settings, next) {
-            next += 1;
-        }
-        if next > crossed {
+        if advance(settings, &mut next, tally.visited) {
             emit(tally.point(Method::Random, seed, l1, tally.modes.len(), started));
         }
     }
