@@ -329,7 +329,7 @@ fn summary(env: &str, budget: usize, finals: &[Point], exact: bool) -> String {
             runs.len(),
             cell(f(&|p| Some(p.modes_found as f64)), 1),
             modes_total.map_or(String::new(), |t| format!(" / {t}")),
-            cell(f(&|p| Some(p.distinct as f64)), 0),
+            cell(f(&|p| Some(p.distinct as f64)), 1),
             cell(f(&|p| p.top_k_reward), 4),
             if exact {
                 format!("{} | ", cell(f(&|p| p.l1), 4))
