@@ -17,6 +17,9 @@ use crate::env::{EnvError, Environment, Workspace};
 use rand::rngs::StdRng;
 use rand::Rng;
 
+/// The longest trajectory a chain may walk before the environment is taken to have a cycle.
+const MAX_WALK: usize = 1_000_000;
+
 /// One chain's current trajectory.
 #[derive(Clone, Debug)]
 pub struct Walk {
@@ -62,19 +65,27 @@ fn complete(
     let mut child = vec![0; w];
     loop {
         let state = states[states.len() - w..].to_vec();
-        env.forward_mask(&state, &mut mask, ws)?;
-        let allowed: Vec<usize> = (0..a).filter(|&k| mask[k]).collect();
-        if allowed.is_empty() {
+        let Some((action, allowed)) = env.uniform_choice(&state, &mut mask, rng, ws)? else {
             choice.push(0.0); // a `done` state ends the trajectory without a choice
             break;
-        }
-        choice.push(-(allowed.len() as f64).ln());
-        let action = allowed[rng.random_range(0..allowed.len())];
+        };
+        choice.push(-(allowed as f64).ln());
         if action == env.stop_action() {
             break;
         }
         env.step(&state, action, &mut child, ws)?;
         states.extend_from_slice(&child);
+        // Checks of a graph too large to explore are partial: a cycle they missed must not
+        // hang the chain (the trainer's sampler catches it the same way).
+        if states.len() / w > MAX_WALK {
+            return Err(env.cycle_error(
+                action,
+                format!(
+                    "a uniform trajectory ran past {MAX_WALK} states (it reached {}): the environment has a cycle or no end",
+                    env.render(&child)
+                ),
+            ));
+        }
     }
     let mut log_pb = 0.0;
     for k in 1..states.len() / w {

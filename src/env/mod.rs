@@ -606,6 +606,31 @@ impl Environment {
         Ok(())
     }
 
+    /// One move of the uniform forward policy: an allowed action (`stop` included) drawn
+    /// uniformly, with the number of allowed actions; `None` in a state that allows none (a
+    /// `done` state). `mask` is a row of [`Environment::action_count`] to work in.
+    pub fn uniform_choice(
+        &self,
+        state: &[i32],
+        mask: &mut [bool],
+        rng: &mut impl rand::Rng,
+        ws: &mut Workspace,
+    ) -> Result<Option<(usize, usize)>, EnvError> {
+        self.forward_mask(state, mask, ws)?;
+        let allowed = mask.iter().filter(|m| **m).count();
+        if allowed == 0 {
+            return Ok(None);
+        }
+        let pick = rng.random_range(0..allowed);
+        let action = mask
+            .iter()
+            .enumerate()
+            .filter(|(_, m)| **m)
+            .nth(pick)
+            .map(|(k, _)| k);
+        Ok(action.map(|action| (action, allowed)))
+    }
+
     /// Backward masks of many states into rows of [`Environment::action_count`].
     pub fn backward_masks(
         &self,

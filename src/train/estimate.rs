@@ -8,7 +8,7 @@ use super::sample::backward;
 use super::TrainError;
 use crate::env::{Environment, Workspace};
 use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
+use rand::SeedableRng;
 
 /// Estimates of log P_T for each object of `objects` (back to back), `m` backward
 /// trajectories each (by the run's P_B: uniform over derived parents, or the learned one).
@@ -69,13 +69,8 @@ pub fn uniform_test_set(
     for _ in 0..count {
         let mut state = env.initial_state().to_vec();
         let mut steps = 0usize;
-        loop {
-            env.forward_mask(&state, &mut mask, ws)?;
-            let allowed: Vec<usize> = (0..a).filter(|&k| mask[k]).collect();
-            if allowed.is_empty() {
-                break; // a `done` state
-            }
-            let action = allowed[rng.random_range(0..allowed.len())];
+        // A `done` state allows nothing and ends the trajectory.
+        while let Some((action, _)) = env.uniform_choice(&state, &mut mask, &mut rng, ws)? {
             if action == env.stop_action() {
                 break;
             }
