@@ -43,6 +43,7 @@ pub mod compare;
 mod compile;
 pub mod diagnostic;
 pub mod env;
+pub mod files;
 mod ir;
 pub mod lsp;
 mod metrics;
