@@ -83,9 +83,16 @@ pub fn run(output: &Output, args: CompareArgs) -> Result<(), Failure> {
             .map_err(|e| Failure::Usage(e.to_string()))?;
     }
     let checks = args.explore.checks();
-    let validated = super::validate(output, &args.file, &source, &args.overrides, &checks)?;
-    let env = &validated.env;
-    let dag = validated.dag.as_ref();
+    let folder = super::folder_of(&args.file);
+    let checked = super::run::environment(
+        output,
+        (&args.file, &folder),
+        &source,
+        &args.overrides,
+        &checks,
+    )?;
+    let env = &checked.env;
+    let dag = checked.dag.as_ref();
     // The policy methods visit whole batches: every method gets the budget rounded up to a
     // whole number of batches, so that all visit exactly as many states.
     let budget = args.budget.div_ceil(args.batch) * args.batch;
@@ -109,12 +116,15 @@ pub fn run(output: &Output, args: CompareArgs) -> Result<(), Failure> {
         chains: args.chains,
     };
     settings.config.validate().map_err(Failure::Usage)?;
+    // Refused up front, as `gfnc run` is, rather than aborting when the allocation fails.
+    super::run::check_memory(&checked, &settings.config, checks.budget.max_bytes)?;
     let out = match &args.out {
         Some(dir) => dir.clone(),
         None => super::run::default_out_dir(&format!("compare-{}", env.name()))?,
     };
-    std::fs::create_dir_all(&out)
-        .map_err(|e| Failure::Usage(format!("cannot create {}: {e}", out.display())))?;
+    // Held until the results are written: two compares into one folder cannot both write.
+    let _lock = gfnc::train::rundir::RunDir::claim(&out, args.force)
+        .map_err(|e| Failure::Usage(e.to_string()))?;
     let quiet = args.json;
     let results = compare(env, dag, &methods, &settings, &mut |p| {
         if !quiet && p.states_visited >= settings.budget {

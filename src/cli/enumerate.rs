@@ -14,16 +14,23 @@ pub struct Options {
 }
 
 /// Load and compile a file, printing diagnostics on failure.
+/// The environment of the file at `path`, without exploring it: tables and scorers are found
+/// in the file's folder, as every command finds them, and scorers get `checks`' timeout.
 pub fn environment(
     output: &Output,
     path: &Path,
     source: &str,
     overrides: &[Override],
+    checks: &gfnc::Checks,
 ) -> Result<Environment, Failure> {
-    Environment::from_source(source, overrides).map_err(|diagnostics| {
+    let report = |diagnostics: Vec<gfnc::Diagnostic>| {
         output.diagnostics(path, source, &diagnostics);
         Failure::Reported
-    })
+    };
+    let model = gfnc::load_in(source, overrides, &super::folder_of(path)).map_err(report)?;
+    let mut env = Environment::new(&model).map_err(report)?;
+    env.set_scorer_timeout(checks.scorer_timeout);
+    Ok(env)
 }
 
 pub fn run(

@@ -17,7 +17,7 @@ pub fn run(
     checks: &gfnc::Checks,
 ) -> Result<(), Failure> {
     let source = read_source(path)?;
-    let env = environment(output, path, &source, overrides)?;
+    let env = environment(output, path, &source, overrides, checks)?;
     let state = match state {
         Some(text) => env
             .parse_state(text)

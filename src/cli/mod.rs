@@ -80,6 +80,7 @@ impl ExploreArgs {
                     .map_or(gfnc::env::dag::DEFAULT_MAX_BYTES, |mb| {
                         mb.saturating_mul(1_000_000)
                     }),
+                ..gfnc::env::dag::Budget::default()
             },
             probe: self.probe,
             seed: 0,

@@ -92,14 +92,14 @@ fn param_values(env: &Environment) -> serde_json::Map<String, serde_json::Value>
 
 /// The environment, checked as `gfnc check` does: its DAG when the reachable graph fits the
 /// budget (exact metrics), else why not, and the longest trajectory seen.
-struct Checked {
-    env: Environment,
-    dag: Option<Dag>,
+pub(super) struct Checked {
+    pub(super) env: Environment,
+    pub(super) dag: Option<Dag>,
     partial_reason: Option<String>,
     longest: usize,
 }
 
-fn environment(
+pub(super) fn environment(
     output: &Output,
     (path, folder): (&Path, &Path),
     source: &str,
@@ -131,7 +131,11 @@ fn bytes_text(bytes: f64) -> String {
 
 /// Refuse a run whose memory, estimated from the network and the batch of trajectories, is
 /// beyond `--max-memory`: better a figure and a flag now than an abort later.
-fn check_memory(checked: &Checked, config: &Config, max_bytes: usize) -> Result<(), Failure> {
+pub(super) fn check_memory(
+    checked: &Checked,
+    config: &Config,
+    max_bytes: usize,
+) -> Result<(), Failure> {
     let shape = PolicyShape::for_run(&checked.env, config);
     let estimate = gfnc::train::estimated_bytes(&shape, config, checked.longest + 1);
     if estimate > max_bytes as f64 && shape.inputs > 100_000 {
@@ -400,10 +404,29 @@ fn train(
             "note: no exact metrics ({reason}); the states training visits are checked as it goes (raise --max-states or --max-memory for exact figures)"
         );
     }
+    trainer.set_stop(interrupted.clone());
     let bar = progress_bar(options.quiet || options.json, config.steps, trainer.step);
     let mut last: Option<Metrics> = None;
     let mut stopped_early = false;
-    while trainer.step < config.steps {
+    let mut skipped_told = false;
+    // A run stopped inside the evaluation of its last step: that evaluation first, so that the
+    // rows are an uninterrupted run's.
+    let due = trainer.step > 0
+        && trainer.step < config.steps
+        && trainer.step.is_multiple_of(config.eval_every)
+        && rows.last().map(|r| r.step) != Some(trainer.step);
+    if due {
+        match trainer.evaluate() {
+            Ok(metrics) => {
+                rows.push(metrics.clone());
+                dir.save(&trainer, &rows, &hash).map_err(failure)?;
+                last = Some(metrics);
+            }
+            Err(TrainError::Interrupted) => stopped_early = true,
+            Err(e) => return Err(failure(e)),
+        }
+    }
+    while trainer.step < config.steps && !stopped_early {
         if interrupted.load(Ordering::SeqCst) {
             stopped_early = true;
             break;
@@ -418,7 +441,23 @@ fn train(
         bar.set_position(trainer.step as u64);
         let rate = trainer.trajectories as f64 / trainer.seconds.max(1e-9);
         if trainer.step.is_multiple_of(config.eval_every) || trainer.step == config.steps {
-            let metrics = trainer.evaluate().map_err(failure)?;
+            let metrics = match trainer.evaluate() {
+                Ok(metrics) => metrics,
+                Err(TrainError::Interrupted) => {
+                    stopped_early = true;
+                    break;
+                }
+                Err(e) => return Err(failure(e)),
+            };
+            if let (Some(why), false) = (trainer.correlations_skipped(), skipped_told) {
+                skipped_told = true;
+                bar.suspend(|| {
+                    warn!(
+                        "note: {why} ({} s): the test-set correlations are skipped for the rest of this run (a smaller --test-size or --test-samples makes them cheaper)",
+                        gfnc::train::DEFAULT_CORRELATION_SECONDS
+                    )
+                });
+            }
             bar.set_message(progress_message(&metrics, loss, rate));
             rows.push(metrics.clone());
             dir.save(&trainer, &rows, &hash).map_err(failure)?;
@@ -433,7 +472,7 @@ fn train(
         // resumed run's rows and loss windows are the uninterrupted run's.
         _ if stopped_early => {
             dir.save(&trainer, &rows, &hash).map_err(failure)?;
-            trainer.peek().map_err(failure)?
+            trainer.peek_quickly().map_err(failure)?
         }
         _ => {
             let m = trainer.evaluate().map_err(failure)?;
@@ -442,6 +481,29 @@ fn train(
             m
         }
     };
+    if stopped_early {
+        // Stopped by the user: the figures so far, then no samples (the flag that stopped
+        // training would stop the draw at once); a resume trains on and draws them.
+        if options.json {
+            say!(
+                "{}",
+                final_json(
+                    &final_metrics,
+                    &config,
+                    dir.path(),
+                    record.exact_reason.as_deref()
+                )
+            );
+        } else {
+            print_summary(env, &config, &final_metrics, dir.path(), options.quiet);
+        }
+        warn!(
+            "interrupted after step {}; the checkpoint is saved: gfnc run --resume {} finishes the run",
+            trainer.step,
+            dir.path().display()
+        );
+        return Err(Failure::Interrupted);
+    }
     let stop = || interrupted.load(Ordering::SeqCst);
     let count = record.samples.unwrap_or(DEFAULT_SAMPLES);
     let samples = trainer
@@ -477,14 +539,6 @@ fn train(
         );
     } else {
         print_summary(env, &config, &final_metrics, dir.path(), options.quiet);
-    }
-    if stopped_early {
-        warn!(
-            "interrupted after step {}; the checkpoint is saved: gfnc run --resume {}",
-            trainer.step,
-            dir.path().display()
-        );
-        return Err(Failure::Interrupted);
     }
     Ok(())
 }
@@ -543,7 +597,7 @@ pub fn sample(
         env,
         policy,
         trainer.dag.as_ref(),
-        (count, seed),
+        (count, seed, gfnc::train::draw_batch(&config)),
         &|| false,
         &mut ws,
         &mut |drawn| match format {

@@ -153,15 +153,21 @@ pub(super) fn print_summary(
         None => say!("  modes      {}", m.modes_found),
     }
     let top = m
-        .top_k_reward
-        .map_or("-".to_string(), |r| super::reward_text(r.ln()));
+        .top_k_log_reward
+        .or(m.top_k_reward.map(f64::ln))
+        .map_or("-".to_string(), super::reward_text);
     say!(
         "  found      {} distinct objects · top-{} mean reward {top}",
         m.distinct,
         config.top_k
     );
     if let (Some(rho), Some(r)) = (m.spearman, m.pearson) {
-        say!("  log R ~ log P_T   spearman {rho:.3}   pearson {r:.3}   (test set, estimated)");
+        // With the whole graph, log P_T is the exact one; otherwise importance-sampled.
+        let how = match m.l1 {
+            Some(_) => "exact P_T",
+            None => "estimated",
+        };
+        say!("  log R ~ log P_T   spearman {rho:.3}   pearson {r:.3}   (test set, {how})");
     }
     if !quiet {
         say!("  saved to   {}", out.display());

@@ -110,6 +110,10 @@ pub struct Budget {
     pub max_states: usize,
     /// Bytes held by the exploration (`--max-memory`, in MB on the command line).
     pub max_bytes: usize,
+    /// Actions tested: states expanded × actions of the flat action space. Bounds the time of
+    /// an exploration whose states are few but whose actions are many (a 90-byte program can
+    /// declare 60,000 actions, and every state tests each one, then derives its parents).
+    pub max_action_tests: usize,
 }
 
 impl Default for Budget {
@@ -117,6 +121,7 @@ impl Default for Budget {
         Budget {
             max_states: DEFAULT_MAX_STATES,
             max_bytes: DEFAULT_MAX_BYTES,
+            max_action_tests: DEFAULT_MAX_ACTION_TESTS,
         }
     }
 }
@@ -136,6 +141,9 @@ pub const DEFAULT_MAX_STATES: usize = 1_000_000;
 
 /// The default memory budget of an exploration, and of a run's estimated needs: 4 GB.
 pub const DEFAULT_MAX_BYTES: usize = 4_000_000_000;
+
+/// The default bound on states expanded × actions: 10⁶ states of 200 actions each.
+pub const DEFAULT_MAX_ACTION_TESTS: usize = 200_000_000;
 
 /// What an exploration found: the whole reachable DAG, or the reason it stopped short.
 pub enum Explored {
@@ -257,6 +265,16 @@ pub fn explore(
         }
         if next % 65_536 == 0 && next > 0 {
             progress(next, states.len());
+        }
+        if next.saturating_add(1).saturating_mul(a) > budget.max_action_tests {
+            cycles_so_far(env, &states, &offsets, &targets, &actions)?;
+            return Ok(Explored::TooLarge(Overflow {
+                reason: format!(
+                    "states × actions > {} ({a} actions per state)",
+                    budget.max_action_tests
+                ),
+                states: states.len(),
+            }));
         }
         state.copy_from_slice(states.get(next));
         let is_done = env.is_done(&state, &mut ws)?;

@@ -20,6 +20,12 @@ impl Environment {
         let Some(flat) = self.program.actions.get(action) else {
             return Ok(0);
         };
+        // Backward trajectories end at s0: whatever would step into it is never a parent (a
+        // reachable one would be a cycle, which exploration reports; an unreachable one is
+        // never visited), so `x: 0..5 = 1` with `x += 1` is a valid program.
+        if state == self.initial_state() {
+            return Ok(0);
+        }
         let family = &self.program.families[flat.family];
         let _machine = self.machine();
         if !self.may_have_parent(flat, state, ws) {

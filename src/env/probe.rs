@@ -129,14 +129,6 @@ impl Sentinel {
             let current = &walk[walk.len() - w..];
             env.backward_mask(current, &mut self.mask, ws)?;
             if current == env.initial_state() {
-                // s0 has no parent in a DAG: one derived here is a state no trajectory reaches.
-                if let Some(action) = (0..self.mask.len()).find(|a| self.mask[*a]) {
-                    if env.parent(current, action, &mut self.parent, ws)? {
-                        actions.push(action);
-                        walk.extend_from_slice(&self.parent);
-                        return Err(env.orphan_walk(&walk, &actions));
-                    }
-                }
                 break;
             }
             let allowed: Vec<usize> = (0..self.mask.len()).filter(|a| self.mask[*a]).collect();

@@ -7,7 +7,7 @@ use super::{EnvError, Environment};
 use crate::check::hir;
 use crate::check::Value;
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::Mutex;
@@ -22,16 +22,33 @@ pub const SCORER_CHUNK: usize = 4096;
 /// Memoised answers kept per scorer before the memo starts afresh.
 const MAX_MEMO: usize = 1 << 22;
 
+/// The longest request line gfnc writes: batches of wide states are split so that a request
+/// stays within it rather than growing with the batch (4,096 states of `[bool; 16384]` would be
+/// 400 MB in one line).
+const MAX_REQUEST_BYTES: usize = 16 << 20;
+
+/// The longest answer line gfnc reads: one number per state needs far less, and a scorer that
+/// prints without a newline is stopped here instead of filling memory.
+const MAX_ANSWER_BYTES: u64 = 16 << 20;
+
 /// A running scorer process: requests go to a writer thread and answers come from a reader
 /// thread, so that a scorer that neither reads nor answers cannot block gfnc past the timeout.
 struct Process {
     child: Child,
+    /// Kills the scorer's process group when gfnc ends in any way, `kill -9` included: it waits
+    /// for the end of a pipe only gfnc holds (see [`watchdog`]).
+    watchdog: Option<Child>,
     requests: Sender<String>,
     answers: Receiver<std::io::Result<String>>,
 }
 
 impl Drop for Process {
     fn drop(&mut self) {
+        // The watchdog first, so that it never signals a group whose number was reused.
+        if let Some(watchdog) = &mut self.watchdog {
+            let _ = watchdog.kill();
+            let _ = watchdog.wait();
+        }
         // The shell's children (the scorer itself) are in its process group: kill them all,
         // or a hung scorer would outlive gfnc holding its standard error open.
         #[cfg(unix)]
@@ -153,7 +170,10 @@ impl Environment {
                     }
                 }
             }
-            for chunk in missing.chunks(SCORER_CHUNK) {
+            let Some(first) = missing.first() else {
+                continue;
+            };
+            for chunk in missing.chunks(self.states_per_request(first)) {
                 let answers = self.ask(scorer, chunk)?;
                 let mut memo = lock(&scorer.memo);
                 if memo.len() + chunk.len() > MAX_MEMO {
@@ -209,9 +229,29 @@ impl Environment {
         answer
     }
 
+    /// The request line for `states`, one state's JSON tree at a time.
+    fn request(&self, states: &[&[i32]]) -> String {
+        let mut line = Vec::new();
+        line.push(b'[');
+        for (k, state) in states.iter().enumerate() {
+            if k > 0 {
+                line.push(b',');
+            }
+            // Writing JSON into a Vec cannot fail.
+            let _ = serde_json::to_writer(&mut line, &self.state_json(state));
+        }
+        line.push(b']');
+        String::from_utf8_lossy(&line).into_owned()
+    }
+
+    /// States per request: [`SCORER_CHUNK`], fewer for wide states (see [`MAX_REQUEST_BYTES`]).
+    fn states_per_request(&self, sample: &[i32]) -> usize {
+        let bytes = serde_json::to_vec(&self.state_json(sample)).map_or(1, |b| b.len() + 1);
+        (MAX_REQUEST_BYTES / bytes.max(1)).clamp(1, SCORER_CHUNK)
+    }
+
     fn ask_once(&self, scorer: &Scorer, states: &[&[i32]]) -> Result<Vec<f64>, EnvError> {
-        let request: Vec<serde_json::Value> = states.iter().map(|s| self.state_json(s)).collect();
-        let line = serde_json::Value::Array(request).to_string();
+        let line = self.request(states);
         let mut guard = lock(&scorer.process);
         if guard.is_none() {
             *guard = Some(self.start(scorer)?);
@@ -285,8 +325,19 @@ impl Environment {
         answer: &str,
     ) -> Result<Vec<f64>, EnvError> {
         let protocol = "answer each request line with one line: a JSON array of numbers, one per state, in order (debugging output goes to standard error)";
-        let values: Vec<serde_json::Value> = match serde_json::from_str(answer.trim()) {
+        let parsed = serde_json::from_str(answer.trim());
+        let values: Vec<serde_json::Value> = match parsed {
             Ok(serde_json::Value::Array(values)) => values,
+            Err(e) if e.to_string().contains("number out of range") => {
+                return Err(self.scorer_error(
+                    scorer,
+                    format!(
+                        "answered `{}`, with a number beyond the range of a 64-bit float",
+                        shorten(answer.trim())
+                    ),
+                    "return finite numbers; for rewards too large for a float, return their log and write `log_reward extern(...)`",
+                ))
+            }
             _ if ["NaN", "Infinity"].iter().any(|w| answer.contains(w)) => {
                 return Err(self.scorer_error(
                     scorer,
@@ -388,6 +439,7 @@ impl Environment {
             let _ = child.kill();
             return Err(self.scorer_error(scorer, "has no pipes".into(), ""));
         };
+        let watchdog = watchdog(child.id());
         let (requests, to_write) = mpsc::channel::<String>();
         std::thread::spawn(move || {
             for line in to_write {
@@ -405,25 +457,64 @@ impl Environment {
         std::thread::spawn(move || {
             let mut reader = BufReader::new(stdout);
             loop {
-                let mut line = String::new();
-                match reader.read_line(&mut line) {
+                let mut line = Vec::new();
+                let read = (&mut reader)
+                    .take(MAX_ANSWER_BYTES + 1)
+                    .read_until(b'\n', &mut line);
+                let answer = match read {
                     Ok(0) => break,
-                    Ok(_) => {
-                        if answered.send(Ok(line)).is_err() {
-                            break;
-                        }
-                    }
-                    Err(e) => {
-                        let _ = answered.send(Err(e));
-                        break;
-                    }
+                    Ok(_) if line.len() as u64 > MAX_ANSWER_BYTES => Err(std::io::Error::new(
+                        std::io::ErrorKind::InvalidData,
+                        format!(
+                            "it printed more than {MAX_ANSWER_BYTES} bytes without ending the line"
+                        ),
+                    )),
+                    Ok(_) => String::from_utf8(line).map_err(|_| {
+                        std::io::Error::new(
+                            std::io::ErrorKind::InvalidData,
+                            "its answer is not UTF-8",
+                        )
+                    }),
+                    Err(e) => Err(e),
+                };
+                let failed = answer.is_err();
+                if answered.send(answer).is_err() || failed {
+                    break;
                 }
             }
         });
         Ok(Process {
             child,
+            watchdog,
             requests,
             answers,
         })
     }
+}
+
+/// A process that outlives nothing: it waits for the end of its standard input, a pipe whose
+/// writing end only this process holds (pipes are close-on-exec, so no scorer inherits it), and
+/// then kills the scorer's process group. The kernel closes the pipe however gfnc ends — exit,
+/// a signal, `kill -9` — so the scorer and anything it started end with gfnc, even where the
+/// shell forked the command instead of replacing itself with it (the parent-death signal alone
+/// reaches only the shell).
+#[cfg(unix)]
+fn watchdog(group: u32) -> Option<Child> {
+    use std::os::unix::process::CommandExt;
+    let script = format!("while read -r _; do :; done; kill -9 -{group} 2>/dev/null");
+    Command::new("sh")
+        .arg("-c")
+        .arg(script)
+        // Its own group: a Ctrl-C at the terminal must not end it before gfnc.
+        .process_group(0)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .ok()
+}
+
+#[cfg(not(unix))]
+fn watchdog(_group: u32) -> Option<Child> {
+    None
 }

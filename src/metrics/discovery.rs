@@ -57,6 +57,21 @@ impl Discovery {
         Some(self.top.iter().map(|(r, _)| r.exp()).sum::<f64>() / self.top.len() as f64)
     }
 
+    /// The log of [`Discovery::top_k_reward`], computed in log space: finite where the mean
+    /// itself overflows a float (rewards beyond e^709).
+    pub fn top_k_log_reward(&self) -> Option<f64> {
+        let max = self
+            .top
+            .iter()
+            .map(|(r, _)| *r)
+            .fold(f64::NEG_INFINITY, f64::max);
+        if self.top.is_empty() || !max.is_finite() {
+            return None;
+        }
+        let sum: f64 = self.top.iter().map(|(r, _)| (r - max).exp()).sum();
+        Some(max + sum.ln() - (self.top.len() as f64).ln())
+    }
+
     /// The stored states, to validate a checkpoint.
     pub fn states(&self) -> impl Iterator<Item = &[i32]> + Clone {
         self.top.iter().map(|(_, s)| s.as_slice())
@@ -76,6 +91,12 @@ mod tests {
         }
         assert_eq!(d.distinct(), 4);
         assert!((d.top_k_reward().expect("some") - 2.5).abs() < 1e-12);
+        assert!((d.top_k_log_reward().expect("some") - 2.5f64.ln()).abs() < 1e-12);
+        let mut huge = Discovery::new(2);
+        huge.record(&[1], 900.0);
+        huge.record(&[2], 900.0);
+        assert_eq!(huge.top_k_reward(), Some(f64::INFINITY));
+        assert!((huge.top_k_log_reward().expect("some") - 900.0).abs() < 1e-9);
         let best: Vec<i32> = d.states().map(|s| s[0]).collect();
         assert_eq!(best, vec![2, 3]);
     }

@@ -123,6 +123,9 @@ pub struct Metrics {
     /// The mean reward of the best `top_k` distinct objects sampled so far.
     #[serde(default)]
     pub top_k_reward: Option<f64>,
+    /// Its log, finite where the mean overflows a float (rewards beyond e^709).
+    #[serde(default)]
+    pub top_k_log_reward: Option<f64>,
     /// Spearman's correlation between log R(x) and the sampler's estimated log P_T(x) over
     /// the test set.
     #[serde(default)]
@@ -152,6 +155,9 @@ pub mod limits {
     pub const MAX_REPLAY: usize = 10_000_000;
 }
 
+/// The smallest batch the memory estimate counts: the final draw's (see `train::draw_batch`).
+pub const MIN_ESTIMATED_BATCH: usize = 16;
+
 /// Bytes a run of `config` needs, roughly: the network four times over (weights, gradients,
 /// Adam's two moments) and, per state of a batch of trajectories of `states` states, its
 /// features, the activations and their gradients, and the logits.
@@ -166,9 +172,12 @@ pub fn estimated_bytes(shape: &PolicyShape, config: &Config, states: usize) -> f
     let trunks = if shape.separate_backward { 2.0 } else { 1.0 };
     let parameters = trunks * trunk + 2.0 * h * a + h;
     let per_state = i + 3.0 * l * h * trunks + 4.0 * a;
+    // The final draw takes up to this many trajectories at once (`train::draw_batch`), each
+    // state costing less than in training (no saved activations).
+    let batch = config.batch.max(MIN_ESTIMATED_BATCH) as f64;
     // Measured: weights, gradients, Adam's moments, the host copies Adam works on and Candle's
     // saved activations come to about six times the parameters.
-    4.0 * (6.0 * parameters + config.batch as f64 * states as f64 * per_state)
+    4.0 * (6.0 * parameters + batch * states as f64 * per_state)
 }
 
 impl Config {

@@ -9,6 +9,34 @@ use super::TrainError;
 use crate::env::{Environment, Workspace};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// When work that may take long must stop: at a deadline, or when the user's flag is raised.
+/// Checked once per state visited, so that it answers within one mask of work.
+#[derive(Clone, Debug, Default)]
+pub struct Limit {
+    /// Past this instant: [`TrainError::OverBudget`].
+    pub deadline: Option<Instant>,
+    /// Once raised: [`TrainError::Interrupted`].
+    pub stop: Option<Arc<AtomicBool>>,
+}
+
+impl Limit {
+    /// Whether the work may go on.
+    pub fn check(&self, what: &str) -> Result<(), TrainError> {
+        if self.stop.as_ref().is_some_and(|s| s.load(Ordering::SeqCst)) {
+            return Err(TrainError::Interrupted);
+        }
+        if self.deadline.is_some_and(|d| Instant::now() > d) {
+            return Err(TrainError::OverBudget(format!(
+                "{what} ran past its time budget"
+            )));
+        }
+        Ok(())
+    }
+}
 
 /// Estimates of log P_T for each object of `objects` (back to back), `m` backward
 /// trajectories each (by the run's P_B: uniform over derived parents, or the learned one).
@@ -16,9 +44,9 @@ pub fn log_pt_estimates(
     env: &Environment,
     policy: &Policy,
     objects: &[i32],
-    m: usize,
-    seed: u64,
+    (m, seed): (usize, u64),
     ws: &mut Workspace,
+    limit: &Limit,
 ) -> Result<Vec<f64>, TrainError> {
     let w = env.width().max(1);
     let count = objects.len() / w;
@@ -34,7 +62,7 @@ pub fn log_pt_estimates(
                 repeated.extend_from_slice(object);
             }
         }
-        let batch = backward(env, policy, &repeated, &mut rng, ws)?;
+        let batch = backward(env, policy, &repeated, &mut rng, ws, limit)?;
         let ratios = trajectory_log_ratios(env, policy, &batch, ws)?;
         for weights in ratios.chunks(m) {
             out.push(log_mean_exp(weights));
@@ -60,6 +88,7 @@ pub fn uniform_test_set(
     count: usize,
     seed: u64,
     ws: &mut Workspace,
+    limit: &Limit,
 ) -> Result<Vec<i32>, TrainError> {
     let (w, a) = (env.width(), env.action_count());
     let mut rng = StdRng::seed_from_u64(seed);
@@ -71,6 +100,7 @@ pub fn uniform_test_set(
         let mut steps = 0usize;
         // A `done` state allows nothing and ends the trajectory.
         while let Some((action, _)) = env.uniform_choice(&state, &mut mask, &mut rng, ws)? {
+            limit.check("the default test set (uniform trajectories)")?;
             if action == env.stop_action() {
                 break;
             }

@@ -72,6 +72,12 @@ pub enum TrainError {
     /// A bug in gfnc, reported rather than panicking.
     #[error("internal error: {0}")]
     Internal(String),
+    /// The stop flag given to [`Trainer::set_stop`] was raised during an evaluation.
+    #[error("interrupted")]
+    Interrupted,
+    /// Work that did not finish within its time budget (what, and the budget).
+    #[error("{0}")]
+    OverBudget(String),
 }
 
 /// Samples kept for the empirical L1.
@@ -109,7 +115,18 @@ pub struct Trainer<'e> {
     last_log_z: f64,
     /// Seconds spent sampling, computing the loss, in the backward pass, and in Adam.
     pub phase_seconds: [f64; 4],
+    /// Raised by the user (Ctrl-C, SIGTERM): evaluations stop at once.
+    stop: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
+    /// The time the test-set correlations of one evaluation may take.
+    correlation_seconds: f64,
+    /// Why the correlations are no longer computed (they once ran past their budget).
+    correlations_skipped: Option<String>,
 }
+
+/// The default time budget of the test-set correlations of one evaluation, in seconds: where a
+/// mask costs milliseconds (a reachability guard over a large graph), estimating log P_T over
+/// backward trajectories could otherwise take many minutes per evaluation.
+pub const DEFAULT_CORRELATION_SECONDS: f64 = 60.0;
 
 impl<'e> Trainer<'e> {
     /// A fresh run on `env`: a network initialised from `config.seed`, step 0. With `dag`
@@ -149,7 +166,35 @@ impl<'e> Trainer<'e> {
             losses_since_eval: Vec::new(),
             last_log_z: 0.0,
             phase_seconds: [0.0; 4],
+            stop: None,
+            correlation_seconds: DEFAULT_CORRELATION_SECONDS,
+            correlations_skipped: None,
         })
+    }
+
+    /// A flag that, once raised, makes a running evaluation return
+    /// [`TrainError::Interrupted`] within one mask of work.
+    pub fn set_stop(&mut self, stop: std::sync::Arc<std::sync::atomic::AtomicBool>) {
+        self.stop = Some(stop);
+    }
+
+    /// The time budget of the test-set correlations of one evaluation; past it they are
+    /// skipped for the rest of the run ([`Trainer::correlations_skipped`] says why).
+    pub fn set_correlation_seconds(&mut self, seconds: f64) {
+        self.correlation_seconds = seconds;
+    }
+
+    /// Why the test-set correlations are no longer computed, if they ran past their budget.
+    pub fn correlations_skipped(&self) -> Option<&str> {
+        self.correlations_skipped.as_deref()
+    }
+
+    fn limit(&self, seconds: f64) -> estimate::Limit {
+        estimate::Limit {
+            deadline: std::time::Instant::now()
+                .checked_add(std::time::Duration::from_secs_f64(seconds.clamp(0.0, 1e9))),
+            stop: self.stop.clone(),
+        }
     }
 
     fn step_rng(&self) -> StdRng {
@@ -190,8 +235,14 @@ impl<'e> Trainer<'e> {
         self.watch(&batch)?;
         if replayed > 0 {
             let terminals = self.replay.draw(replayed, &mut rng);
-            let backward =
-                sample::backward(self.env, &self.policy, &terminals, &mut rng, &mut self.ws)?;
+            let backward = sample::backward(
+                self.env,
+                &self.policy,
+                &terminals,
+                &mut rng,
+                &mut self.ws,
+                &estimate::Limit::default(),
+            )?;
             batch.extend(&backward);
         }
         let sampled = Instant::now();
@@ -278,6 +329,16 @@ impl<'e> Trainer<'e> {
     /// averages: for a run stopped between evaluations, so that its resumed metrics equal an
     /// uninterrupted run's.
     pub fn peek(&mut self) -> Result<Metrics, TrainError> {
+        self.figures(true)
+    }
+
+    /// [`Trainer::peek`] without the test-set correlations, which may take long: for the
+    /// summary of a run the user stopped.
+    pub fn peek_quickly(&mut self) -> Result<Metrics, TrainError> {
+        self.figures(false)
+    }
+
+    fn figures(&mut self, correlations: bool) -> Result<Metrics, TrainError> {
         let loss = if self.losses_since_eval.is_empty() {
             f64::NAN
         } else {
@@ -292,6 +353,7 @@ impl<'e> Trainer<'e> {
             modes_found: self.modes_found.len(),
             distinct: self.discovery.distinct(),
             top_k_reward: self.discovery.top_k_reward(),
+            top_k_log_reward: self.discovery.top_k_log_reward(),
             ..Metrics::default()
         };
         let mut exact_p = None;
@@ -311,7 +373,9 @@ impl<'e> Trainer<'e> {
             metrics.modes_total = Some(dag.mode_count());
             metrics.empirical_l1 = crate::metrics::empirical_l1(dag, self.recent.iter().copied());
         }
-        (metrics.spearman, metrics.pearson) = self.correlations(exact_p.as_deref())?;
+        if correlations {
+            (metrics.spearman, metrics.pearson) = self.correlations(exact_p.as_deref())?;
+        }
         Ok(metrics)
     }
 
@@ -329,10 +393,19 @@ impl<'e> Trainer<'e> {
     /// The test set of the correlation metrics: the one given, or the default (see
     /// `docs/metrics.md`), drawn once from the run's seed.
     pub fn test_set(&mut self) -> Result<&[i32], TrainError> {
+        self.test_set_within(&estimate::Limit::default())
+    }
+
+    fn test_set_within(&mut self, limit: &estimate::Limit) -> Result<&[i32], TrainError> {
         if self.test_set.is_none() {
             let seed = self.config.seed ^ 0x7e57_5e7d_u64;
-            let objects =
-                estimate::uniform_test_set(self.env, self.config.test_size, seed, &mut self.ws)?;
+            let objects = estimate::uniform_test_set(
+                self.env,
+                self.config.test_size,
+                seed,
+                &mut self.ws,
+                limit,
+            )?;
             self.test_set = Some(objects);
         }
         Ok(self.test_set.as_deref().unwrap_or_default())
@@ -346,7 +419,14 @@ impl<'e> Trainer<'e> {
         samples: usize,
         seed: u64,
     ) -> Result<Vec<f64>, TrainError> {
-        estimate::log_pt_estimates(self.env, &self.policy, objects, samples, seed, &mut self.ws)
+        estimate::log_pt_estimates(
+            self.env,
+            &self.policy,
+            objects,
+            (samples, seed),
+            &mut self.ws,
+            &estimate::Limit::default(),
+        )
     }
 
     /// Spearman's and Pearson's correlation between log R(x) and the estimated log P_T(x) over
@@ -357,10 +437,27 @@ impl<'e> Trainer<'e> {
         &mut self,
         exact_p: Option<&[f64]>,
     ) -> Result<(Option<f64>, Option<f64>), TrainError> {
-        if self.config.test_size == 0 && self.test_set.is_none() {
+        if (self.config.test_size == 0 && self.test_set.is_none())
+            || self.correlations_skipped.is_some()
+        {
             return Ok((None, None));
         }
-        let objects = self.test_set()?.to_vec();
+        let limit = self.limit(self.correlation_seconds);
+        match self.correlations_within(exact_p, &limit) {
+            Err(TrainError::OverBudget(why)) => {
+                self.correlations_skipped = Some(why);
+                Ok((None, None))
+            }
+            other => other,
+        }
+    }
+
+    fn correlations_within(
+        &mut self,
+        exact_p: Option<&[f64]>,
+        limit: &estimate::Limit,
+    ) -> Result<(Option<f64>, Option<f64>), TrainError> {
+        let objects = self.test_set_within(limit)?.to_vec();
         let w = self.env.width().max(1);
         let mut log_rewards = vec![0.0; objects.len() / w];
         self.env
@@ -383,9 +480,9 @@ impl<'e> Trainer<'e> {
                     self.env,
                     &self.policy,
                     &objects,
-                    self.config.test_samples,
-                    seed,
+                    (self.config.test_samples, seed),
                     &mut self.ws,
+                    limit,
                 )?
             }
         };
@@ -415,28 +512,42 @@ impl<'e> Trainer<'e> {
             self.env,
             &self.policy,
             self.dag.as_ref(),
-            (count, seed),
+            (count, seed, draw_batch(&self.config)),
             stop,
             &mut self.ws,
         )
     }
 }
 
-/// Draw objects from a policy; see [`Trainer::draw`].
-/// `stop` is asked between batches of 256 objects: drawing ends early (with what it has) when
+/// Trajectories drawn at once by [`Trainer::draw`]: no more than the memory estimate allows
+/// for (it counts `max(--batch, 16)` trajectories of the longest length, see
+/// [`estimated_bytes`]), so that the final draw of a run whose trajectories are long does not
+/// need more memory than training did.
+pub fn draw_batch(config: &Config) -> usize {
+    config.batch.clamp(config::MIN_ESTIMATED_BATCH, 256)
+}
+
+/// Draw objects from a policy, `batch` trajectories at a time; see [`Trainer::draw`].
+/// `stop` is asked between batches: drawing ends early (with what it has) when
 /// it says so, as on Ctrl-C or SIGTERM.
 pub fn draw(
     env: &Environment,
     policy: &Policy,
     dag: Option<&Dag>,
-    (count, seed): (usize, u64),
+    (count, seed, batch): (usize, u64, usize),
     stop: &dyn Fn() -> bool,
     ws: &mut Workspace,
 ) -> Result<Vec<Drawn>, TrainError> {
     let mut out = Vec::with_capacity(count.min(1 << 20));
-    draw_each(env, policy, dag, (count, seed), stop, ws, &mut |drawn| {
-        out.extend_from_slice(drawn)
-    })?;
+    draw_each(
+        env,
+        policy,
+        dag,
+        (count, seed, batch),
+        stop,
+        ws,
+        &mut |drawn| out.extend_from_slice(drawn),
+    )?;
     Ok(out)
 }
 
@@ -449,7 +560,7 @@ pub fn draw_each(
     env: &Environment,
     policy: &Policy,
     dag: Option<&Dag>,
-    (count, seed): (usize, u64),
+    (count, seed, batch): (usize, u64, usize),
     stop: &dyn Fn() -> bool,
     ws: &mut Workspace,
     emit: &mut dyn FnMut(&[Drawn]),
@@ -473,7 +584,7 @@ pub fn draw_each(
         let batch = sample::forward(
             env,
             policy,
-            (count - drawn).min(256),
+            (count - drawn).min(batch.max(1)),
             exploration,
             &mut rng,
             ws,

@@ -201,6 +201,17 @@ impl RunDir {
         Ok(dir)
     }
 
+    /// Claim `path` for a command that writes a folder of its own (`gfnc compare`): created
+    /// if missing, locked as a run directory is for as long as the returned file is open, and
+    /// refused when it holds something and `force` is not given.
+    pub fn claim(path: &Path, force: bool) -> Result<File, TrainError> {
+        not_a_file(path)?;
+        std::fs::create_dir_all(path).map_err(|e| io("create", path, e))?;
+        let lock = lock(path)?;
+        refuse_if_taken(path, force)?;
+        Ok(lock)
+    }
+
     /// Whether a new run could use `path` (as [`RunDir::create`] would decide), without
     /// creating or changing anything: so that a run is refused before it explores and checks.
     pub fn check_available(path: &Path, force: bool) -> Result<(), TrainError> {

@@ -300,6 +300,7 @@ pub fn backward(
     terminals: &[i32],
     rng: &mut StdRng,
     ws: &mut Workspace,
+    limit: &super::estimate::Limit,
 ) -> Result<Batch, TrainError> {
     let (w, a) = (env.width(), env.action_count());
     let count = terminals.len() / w.max(1);
@@ -345,6 +346,7 @@ pub fn backward(
                 finished[i] = true;
                 continue;
             }
+            limit.check("estimating log P_T on the test set (backward trajectories)")?;
             env.backward_mask(&state, &mut mask, ws)?;
             if !mask.iter().any(|m| *m) {
                 return Err(TrainError::NoParent(env.render(&state)));
