@@ -831,15 +831,16 @@ fn second_round_findings_stay_fixed() {
         "{}",
         text(&out.stdout)
     );
-    // A derived parent of s0 is found by the probe.
+    // A state that would step into s0 is no parent of it (backward trajectories end at s0;
+    // the third round found this valid program refused), with or without the probe.
     std::fs::write(
         dir.join("s0.gfn"),
         "env s0\nparam L: int = 24\nstate { s: seq<0..2, L> = [1] }\naction append(b in 0..2) when len(s) < L { s.push(b) }\nstop\nreward 1.0\n",
     )
     .expect("write");
     let out = gfnc(&["check", &path("s0.gfn"), "--color", "never"]);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out.stderr).contains("gfn::env::orphan_parent"));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(!text(&out.stderr).contains("gfn::env::orphan_parent"));
     // A resumed run keeps its --max-states and --samples.
     let run = path("kept");
     let out = gfnc(&[

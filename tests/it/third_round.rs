@@ -210,3 +210,234 @@ fn wide_states_are_sent_in_requests_of_bounded_size() {
     assert!(longest <= 17 << 20, "a request of {longest} bytes");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_program_whose_initial_state_has_a_would_be_parent_is_valid() {
+    let dir = scratch("s0");
+    let file = dir.join("t.gfn");
+    std::fs::write(
+        &file,
+        "env t\nstate { x: 0..5 = 1 }\naction up when x < 4 { x += 1 }\nstop\nreward 1.0 + x\n",
+    )
+    .expect("program");
+    let file = file.display().to_string();
+    let out = gfnc(&["check", &file]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    // Its parents are never used: s0 has none.
+    let out = gfnc(&["inspect", &file, "--state", "x=1"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let out = gfnc(&["enumerate", &file, "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let value: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    // x = 1..4: rewards 2 + 3 + 4 + 5.
+    let log_z = value["log_z"].as_f64().expect("log Z");
+    assert!((log_z - 14f64.ln()).abs() < 1e-9, "{log_z}");
+    let out = gfnc(&[
+        "run",
+        &file,
+        "--steps",
+        "30",
+        "--hidden",
+        "8",
+        "--quiet",
+        "--pb",
+        "learned",
+        "--out",
+        &dir.join("run").display().to_string(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn inspect_reads_from_the_files_folder() {
+    let dir = scratch("inspect");
+    std::fs::create_dir_all(dir.join("sub")).expect("folder");
+    std::fs::write(dir.join("sub/w.csv"), "7\n9\n").expect("table");
+    std::fs::write(
+        dir.join("sub/p.gfn"),
+        "env p\nconst W = load(\"w.csv\")\nstate { x: 0..2 }\naction up when x < 1 { x += 1 }\nstop\nreward float(W[x])\n",
+    )
+    .expect("program");
+    // Run from the repository root: the table is found beside the file, not here.
+    let out = gfnc(&[
+        "inspect",
+        &dir.join("sub/p.gfn").display().to_string(),
+        "--state",
+        "x=1",
+        "--scorer-timeout",
+        "5",
+    ]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(stdout.contains('9'), "{stdout}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn many_actions_explore_within_a_bound_of_states_times_actions() {
+    let dir = scratch("actions");
+    let file = dir.join("a.gfn");
+    // 90 bytes, 60,000 actions, a chain of 60,001 states: 3.6·10⁹ guard tests if explored.
+    std::fs::write(
+        &file,
+        "env a\nstate { x: 0..60001 }\naction a(i in 0..60000) when x == i { x = i + 1 }\nstop\nreward 1.0\n",
+    )
+    .expect("program");
+    let start = Instant::now();
+    let out = gfnc(&["check", &file.display().to_string(), "--probe-seconds", "2"]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(stdout.contains("states × actions"), "{stdout}");
+    assert!(
+        start.elapsed() < Duration::from_secs(60),
+        "{:?}",
+        start.elapsed()
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn compare_locks_its_folder_and_estimates_its_memory() {
+    let dir = scratch("compare");
+    let out = gfnc(&[
+        "compare",
+        "examples/hypergrid.gfn",
+        "--hidden",
+        "16384",
+        "--batch",
+        "65536",
+        "--out",
+        &dir.join("big").display().to_string(),
+    ]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("would need about"), "{stderr}");
+    let folder = dir.join("same").display().to_string();
+    let mut first = spawn(
+        &[
+            "compare",
+            "examples/hypergrid.gfn",
+            "--budget",
+            "100000000",
+            "--methods",
+            "tb",
+            "--seeds",
+            "1",
+            "--hidden",
+            "16",
+            "--out",
+            &folder,
+        ],
+        Stdio::null(),
+    );
+    wait_for("the first compare locks its folder", 60, || {
+        dir.join("same/.lock").exists()
+    });
+    let out = gfnc(&["compare", "examples/hypergrid.gfn", "--out", &folder]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("in use by another gfnc process"),
+        "{stderr}"
+    );
+    let _ = first.kill();
+    let _ = first.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn an_interrupted_run_prints_its_summary() {
+    let dir = scratch("interrupted");
+    let out_dir = dir.join("run").display().to_string();
+    let child = spawn(
+        &[
+            "run",
+            "examples/hypergrid.gfn",
+            "--steps",
+            "100000000",
+            "--hidden",
+            "16",
+            "--eval-every",
+            "50",
+            "--out",
+            &out_dir,
+        ],
+        Stdio::piped(),
+    );
+    wait_for("a first checkpoint", 60, || {
+        dir.join("run/checkpoint.json").exists()
+    });
+    // SAFETY: a signal to the child this test started.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGINT);
+    }
+    let output = child.wait_with_output().expect("gfnc ends");
+    assert_eq!(output.status.code(), Some(130));
+    let stdout = text(&output.stdout);
+    assert!(stdout.contains("log Z"), "{stdout}");
+    assert!(stdout.contains("exact L1"), "{stdout}");
+    // The whole graph is known: the correlations use the exact P_T.
+    assert!(!stdout.contains("estimated"), "{stdout}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn huge_rewards_print_as_powers_of_e() {
+    let dir = scratch("huge");
+    let file = dir.join("h.gfn");
+    std::fs::write(
+        &file,
+        "env h\nstate { x: 0..4 }\naction up when x < 3 { x += 1 }\nstop\nlog_reward 800.0 + float(x)\n",
+    )
+    .expect("program");
+    let out = gfnc(&[
+        "run",
+        &file.display().to_string(),
+        "--steps",
+        "20",
+        "--hidden",
+        "8",
+        "--out",
+        &dir.join("run").display().to_string(),
+    ]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(!stdout.contains("inf"), "{stdout}");
+    assert!(stdout.contains("mean reward e^80"), "{stdout}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn evaluation_keeps_to_its_budget_and_hears_the_stop_flag() {
+    use gfnc::train::{Config, TrainError, Trainer};
+    use std::sync::atomic::AtomicBool;
+    use std::sync::Arc;
+    let source =
+        std::fs::read_to_string(root().join("examples/bitseq_large.gfn")).expect("example");
+    let model = gfnc::load_in(&source, &[], &root().join("examples")).expect("valid");
+    let env = gfnc::env::Environment::new(&model).expect("compiles");
+    let config = Config {
+        hidden: 16,
+        test_size: 64,
+        ..Config::default()
+    };
+    // With a budget of nothing, the correlations are skipped, and say why.
+    let mut trainer = Trainer::new(&env, config.clone(), None).expect("a trainer");
+    trainer.set_correlation_seconds(0.0);
+    trainer.train_step().expect("a step");
+    let metrics = trainer.evaluate().expect("figures");
+    assert!(metrics.spearman.is_none());
+    assert!(trainer
+        .correlations_skipped()
+        .is_some_and(|why| why.contains("time budget")));
+    // Within it, they are computed.
+    let mut trainer = Trainer::new(&env, config.clone(), None).expect("a trainer");
+    trainer.train_step().expect("a step");
+    assert!(trainer.evaluate().expect("figures").spearman.is_some());
+    // A raised flag stops the evaluation at once.
+    let mut trainer = Trainer::new(&env, config, None).expect("a trainer");
+    trainer.set_stop(Arc::new(AtomicBool::new(true)));
+    trainer.train_step().expect("a step");
+    assert!(matches!(trainer.evaluate(), Err(TrainError::Interrupted)));
+}
