@@ -236,7 +236,7 @@ impl<'a> Checker<'a> {
         let text = o.value.trim();
         let loaded = match text.strip_prefix('@') {
             Some(path) => data::load_table(std::path::Path::new(path), path).map_err(|mut e| {
-                if e.message.starts_with("cannot read") {
+                if e.help == data::RELATIVE_HELP {
                     e.help = "a file after `@` is read relative to the current folder".to_string();
                 }
                 e
