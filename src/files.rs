@@ -58,10 +58,10 @@ fn kind(metadata: &std::fs::Metadata) -> Option<&'static str> {
     Some("not a regular file")
 }
 
-/// Read the regular file at `path` (symbolic links followed), at most `limit` bytes.
-pub fn read_bounded(path: &Path, limit: u64) -> Result<Vec<u8>, ReadError> {
-    // Opened without blocking: opening a FIFO for reading would otherwise wait for a writer
-    // before the check below could refuse it.
+/// Open the regular file at `path` (symbolic links followed) for reading, without blocking:
+/// opening a FIFO for reading would otherwise wait for a writer before it could be refused.
+/// For files read as a stream (a samples file of millions of rows); the file's metadata too.
+pub fn open_regular(path: &Path) -> Result<(std::fs::File, std::fs::Metadata), ReadError> {
     let mut options = std::fs::OpenOptions::new();
     options.read(true);
     #[cfg(unix)]
@@ -73,6 +73,17 @@ pub fn read_bounded(path: &Path, limit: u64) -> Result<Vec<u8>, ReadError> {
     let metadata = file.metadata().map_err(ReadError::Io)?;
     if let Some(what) = kind(&metadata) {
         return Err(ReadError::NotRegular(what));
+    }
+    Ok((file, metadata))
+}
+
+/// Read the regular file at `path` (symbolic links followed), at most `limit` bytes.
+pub fn read_bounded(path: &Path, limit: u64) -> Result<Vec<u8>, ReadError> {
+    let (file, metadata) = open_regular(path)?;
+    // Refused before reading when the size already says so; the cap below holds whatever the
+    // metadata says (a file may grow while it is read).
+    if metadata.len() > limit {
+        return Err(ReadError::TooLarge { limit });
     }
     let mut bytes = Vec::with_capacity(metadata.len().min(limit) as usize);
     file.take(limit.saturating_add(1))

@@ -4,11 +4,18 @@
 use super::checker::MAX_VALUES;
 use super::error::parse_float_text;
 use super::types::{Type, Value};
+use crate::files::{self, quote, ReadError};
 use crate::number::Number;
 use std::path::Path;
 
 /// Files larger than this are refused before reading: a table of 2^20 values fits in far less.
 const MAX_FILE_BYTES: u64 = 256 << 20;
+
+/// The help of a file that cannot be opened (the caller may say where paths start instead).
+pub(crate) const RELATIVE_HELP: &str = "paths are relative to the folder of the .gfn file";
+
+/// The most characters of user data a message quotes.
+const QUOTED: usize = 40;
 
 /// A loaded table: its value and its type (`[T; n]`, `[[T; m]; n]`, ...).
 pub(crate) type Table = (Value, Type);
@@ -43,30 +50,19 @@ pub(crate) fn load_table(path: &Path, shown: &str) -> Result<Table, LoadError> {
             )
         }
     };
-    let metadata = match std::fs::metadata(path) {
-        Ok(m) => m,
-        Err(e) => {
+    let bytes = match files::read_bounded(path, MAX_FILE_BYTES) {
+        Ok(b) => b,
+        Err(ReadError::Io(e)) => return fail(format!("cannot read `{shown}`: {e}"), RELATIVE_HELP),
+        Err(ReadError::TooLarge { limit }) => {
             return fail(
-                format!("cannot read `{shown}`: {e}"),
-                "paths are relative to the folder of the .gfn file",
+                format!("`{shown}` is larger than {limit} bytes, the most load reads"),
+                "a table holds at most 1,048,576 values",
             )
         }
-    };
-    if metadata.len() > MAX_FILE_BYTES {
-        return fail(
-            format!(
-                "`{shown}` is {} bytes; load reads files of at most {MAX_FILE_BYTES}",
-                metadata.len()
-            ),
-            "a table holds at most 1,048,576 values",
-        );
-    }
-    let bytes = match std::fs::read(path) {
-        Ok(b) => b,
-        Err(e) => {
+        Err(e @ ReadError::NotRegular(_)) => {
             return fail(
                 format!("cannot read `{shown}`: {e}"),
-                "paths are relative to the folder of the .gfn file",
+                "load reads regular files: a pipe or a device would block or never end",
             )
         }
     };
@@ -104,6 +100,18 @@ impl Cell {
         }
         parse_float_text(text).map(Cell::Float)
     }
+}
+
+/// Whether a cell that is not a value reads as a column name rather than as a number gfnc
+/// cannot hold: a name does not start with a digit, a point, a sign, and is not `nan` or `inf` (so `nan`,
+/// `1e400`, `0x10`, `.5` and 2^63 are bad values, not a header).
+fn is_name(text: &str) -> bool {
+    let text = text.trim();
+    let unsigned = text.strip_prefix(['-', '+']).unwrap_or(text);
+    let lower = unsigned.to_ascii_lowercase();
+    let numeric = unsigned.starts_with(|c: char| c.is_ascii_digit() || c == '.')
+        || matches!(lower.as_str(), "nan" | "inf" | "infinity");
+    !numeric
 }
 
 /// The element type of cells that may mix ints and floats (then all are floats), or `None`
@@ -190,9 +198,16 @@ fn csv_table(bytes: &[u8], shown: &str) -> Result<Table, LoadError> {
             continue;
         }
         let parsed: Vec<Option<Cell>> = record.iter().map(Cell::parse).collect();
-        // A first row of names only is a header; one with a typo among numbers is an error
-        // below, not a header that would drop the row.
-        if rows == 0 && columns.is_none() && parsed.iter().all(Option::is_none) {
+        // A first row of names only is a header; one with a typo among numbers, or a value
+        // out of range (`nan`, `1e400`, 2^63), is an error below, not a header that would drop
+        // the row and shift every index by one.
+        if rows == 0
+            && columns.is_none()
+            && parsed
+                .iter()
+                .zip(record.iter())
+                .all(|(cell, text)| cell.is_none() && is_name(text))
+        {
             columns = Some(record.len());
             continue;
         }
@@ -212,8 +227,14 @@ fn csv_table(bytes: &[u8], shown: &str) -> Result<Table, LoadError> {
                 None => {
                     return fail(
                         format!(
-                            "`{shown}` line {line}, column {}: `{text}` is not a number",
-                            column + 1
+                            "`{shown}` line {line}, column {}: `{}` is not {}",
+                            column + 1,
+                            quote(text, QUOTED),
+                            if is_name(text) {
+                                "a number"
+                            } else {
+                                "a finite number or a 64-bit int"
+                            }
                         ),
                         "cells hold ints, decimals (1.5, 2e-3) or true/false",
                     )
@@ -249,6 +270,8 @@ pub(crate) fn json_text_table(text: &str, shown: &str) -> Result<Table, LoadErro
 }
 
 fn json_table(bytes: &[u8], shown: &str) -> Result<Table, LoadError> {
+    // A byte-order mark (editors on some systems write one) is not JSON, but CSV accepts it.
+    let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
     let json: serde_json::Value = match serde_json::from_slice(bytes) {
         Ok(v) => v,
         Err(e) => {
@@ -262,6 +285,15 @@ fn json_table(bytes: &[u8], shown: &str) -> Result<Table, LoadError> {
             )
         }
     };
+    if let Some((line, column, digits)) = json_big_integer(bytes) {
+        return fail(
+            format!(
+                "`{shown}` line {line}, column {column}: `{}` does not fit in a 64-bit int",
+                quote(&digits, QUOTED)
+            ),
+            "ints fit in 64 bits; write a float with a decimal point (1.8e19) if one is meant",
+        );
+    }
     let mut shape = Vec::new();
     let mut probe = &json;
     while let serde_json::Value::Array(items) = probe {
@@ -327,9 +359,11 @@ fn json_cells(
             Ok(())
         }
         (serde_json::Value::Number(n), None) => {
+            // An integer past i64 (a u64) is refused, as in CSV, not read as an inexact float.
             let cell = match n.as_i64() {
                 Some(i) => Some(Cell::Int(i)),
-                None => parse_float_text(&n.to_string()).map(Cell::Float),
+                None if n.is_f64() => parse_float_text(&n.to_string()).map(Cell::Float),
+                None => None,
             };
             match cell {
                 Some(cell) => {
@@ -358,6 +392,52 @@ fn json_cells(
     }
 }
 
+/// The first number of a JSON text written with digits only (no point, no exponent) that does
+/// not fit in an int, with its line and column (1-based, in bytes): serde_json reads one past
+/// u64 as a float, which would silently round it where CSV refuses it.
+fn json_big_integer(text: &[u8]) -> Option<(usize, usize, String)> {
+    let (mut line, mut line_start, mut k) = (1, 0, 0);
+    while k < text.len() {
+        match text[k] {
+            b'\n' => {
+                line += 1;
+                line_start = k + 1;
+                k += 1;
+            }
+            b'"' => {
+                // A string (valid JSON: it ends on this line); escapes skip a byte.
+                k += 1;
+                while k < text.len() {
+                    match text[k] {
+                        b'\\' => k += 2,
+                        b'"' => {
+                            k += 1;
+                            break;
+                        }
+                        _ => k += 1,
+                    }
+                }
+            }
+            b'-' | b'0'..=b'9' => {
+                let start = k;
+                k += 1;
+                while k < text.len()
+                    && matches!(text[k], b'0'..=b'9' | b'.' | b'e' | b'E' | b'+' | b'-')
+                {
+                    k += 1;
+                }
+                let token = String::from_utf8_lossy(&text[start..k]);
+                let digits = token.strip_prefix('-').unwrap_or(&token);
+                if digits.bytes().all(|b| b.is_ascii_digit()) && token.parse::<i64>().is_err() {
+                    return Some((line, start - line_start + 1, token.into_owned()));
+                }
+            }
+            _ => k += 1,
+        }
+    }
+    None
+}
+
 fn json_kind(json: &serde_json::Value) -> &'static str {
     match json {
         serde_json::Value::Null => "null",
@@ -369,14 +449,167 @@ fn json_kind(json: &serde_json::Value) -> &'static str {
     }
 }
 
+/// The largest .npy header read (numpy itself refuses headers past 10,000 bytes).
+const MAX_NPY_HEADER_BYTES: usize = 10_000;
+
+/// What a .npy file's header says, read before npyz is given the file: npyz allocates the
+/// length its preamble announces and multiplies the shape unchecked, so a file of a few bytes
+/// would abort the process or panic.
+struct NpyLayout {
+    /// The byte offset of the data.
+    data_start: usize,
+    /// The shape as written.
+    shape: Vec<u64>,
+}
+
+fn npy_unreadable<T>(shown: &str, why: &str) -> Result<T, LoadError> {
+    fail(
+        format!("`{shown}`: not a readable .npy file ({why})"),
+        "save it with numpy.save from an int, float or bool array",
+    )
+}
+
+/// The preamble (magic, version, header length) and the shape of a .npy file, every length
+/// compared with the bytes present.
+fn npy_layout(bytes: &[u8], shown: &str) -> Result<NpyLayout, LoadError> {
+    if !bytes.starts_with(b"\x93NUMPY") || bytes.len() < 10 {
+        return npy_unreadable(shown, "it does not start with the .npy magic string");
+    }
+    let (length, data_start) = match bytes[6] {
+        1 => (usize::from(u16::from_le_bytes([bytes[8], bytes[9]])), 10),
+        2 | 3 => match bytes.get(8..12) {
+            Some(&[a, b, c, d]) => (u32::from_le_bytes([a, b, c, d]) as usize, 12),
+            _ => return npy_unreadable(shown, "the file ends inside its preamble"),
+        },
+        version => return npy_unreadable(shown, &format!("unknown format version {version}")),
+    };
+    if length > MAX_NPY_HEADER_BYTES {
+        return npy_unreadable(
+            shown,
+            &format!(
+                "its header announces {length} bytes; at most {MAX_NPY_HEADER_BYTES} are read"
+            ),
+        );
+    }
+    let Some(header) = bytes.get(data_start..data_start + length) else {
+        return npy_unreadable(
+            shown,
+            &format!(
+                "its header announces {length} bytes but the file holds {}",
+                bytes.len()
+            ),
+        );
+    };
+    let Some(shape) = npy_shape(&String::from_utf8_lossy(header)) else {
+        return npy_unreadable(shown, "no shape of non-negative ints in its header");
+    };
+    Ok(NpyLayout {
+        data_start: data_start + length,
+        shape,
+    })
+}
+
+/// The `'shape'` entry of a .npy header (a Python dict literal such as
+/// `{'descr': '<f8', 'fortran_order': False, 'shape': (3, 4), }`): the key at the top level of
+/// the dict, its tuple read as ints. `None` when it is missing, malformed, or the header nests
+/// deeper than any numpy writes (npyz's parser recurses).
+fn npy_shape(header: &str) -> Option<Vec<u64>> {
+    const MAX_DEPTH: usize = 16;
+    let bytes = header.as_bytes();
+    let mut depth = 0usize;
+    let mut shape = None;
+    let mut k = 0;
+    while k < bytes.len() {
+        match bytes[k] {
+            b'{' | b'(' | b'[' => {
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    return None;
+                }
+            }
+            b'}' | b')' | b']' => depth = depth.checked_sub(1)?,
+            quote @ (b'\'' | b'"') => {
+                let start = k + 1;
+                k = start;
+                while k < bytes.len() && bytes[k] != quote {
+                    k += if bytes[k] == b'\\' { 2 } else { 1 };
+                }
+                let key = header.get(start..k.min(bytes.len()))?;
+                let rest = header.get(k + 1..).unwrap_or("").trim_start();
+                if depth == 1 && key == "shape" && rest.starts_with(':') {
+                    if shape.is_some() {
+                        return None;
+                    }
+                    shape = Some(npy_tuple(rest[1..].trim_start())?);
+                }
+            }
+            _ => {}
+        }
+        k += 1;
+    }
+    shape
+}
+
+/// `(3, 4)`, `(3,)`, `()` or `[3, 4]` at the start of `text`, as non-negative ints.
+fn npy_tuple(text: &str) -> Option<Vec<u64>> {
+    let close = match text.as_bytes().first()? {
+        b'(' => ')',
+        b'[' => ']',
+        _ => return None,
+    };
+    let inner = &text[1..text.find(close)?];
+    inner
+        .split(',')
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .map(|n| n.parse::<u64>().ok())
+        .collect()
+}
+
 fn npy_table(bytes: &[u8], shown: &str) -> Result<Table, LoadError> {
     use npyz::DType;
+    let layout = npy_layout(bytes, shown)?;
+    let described = || {
+        let dims: Vec<String> = layout.shape.iter().map(u64::to_string).collect();
+        format!("({})", dims.join(", "))
+    };
+    if layout.shape.is_empty() || layout.shape.contains(&0) {
+        return fail(
+            format!(
+                "`{shown}` is empty or a single number (shape {})",
+                described()
+            ),
+            "load a non-empty array of rank 1 or more",
+        );
+    }
+    // Checked: a shape such as (2^32, 2^32) multiplies past 2^64.
+    let count = layout
+        .shape
+        .iter()
+        .try_fold(1u64, |n, &d| n.checked_mul(d))
+        .and_then(|n| usize::try_from(n).ok())
+        .filter(|&n| n <= MAX_VALUES);
+    let Some(count) = count else {
+        return fail(
+            format!(
+                "`{shown}` has shape {}: more than {MAX_VALUES} values",
+                described()
+            ),
+            "split the table, or compute the values with an expression",
+        );
+    };
     let bad = |e: std::io::Error| LoadError {
-        message: format!("`{shown}`: not a readable .npy file ({e})"),
+        message: format!(
+            "`{shown}`: not a readable .npy file ({})",
+            quote(&e.to_string(), 2 * QUOTED)
+        ),
         help: "save it with numpy.save from an int, float or bool array".to_string(),
     };
     let npy = npyz::NpyFile::new(bytes).map_err(bad)?;
     let shape: Vec<usize> = npy.shape().iter().map(|&n| n as usize).collect();
+    if npy.shape() != layout.shape.as_slice() {
+        return npy_unreadable(shown, "its shape cannot be read");
+    }
     let fortran = matches!(npy.order(), npyz::Order::Fortran);
     let DType::Plain(ty) = npy.dtype() else {
         return fail(
@@ -384,21 +617,21 @@ fn npy_table(bytes: &[u8], shown: &str) -> Result<Table, LoadError> {
             "save a plain int, float or bool array",
         );
     };
-    if shape.iter().product::<usize>() > MAX_VALUES {
+    // The data the header announces must be there before anything is allocated for it.
+    // (An object array has no size: it is refused below without reading.)
+    let present = bytes.len().saturating_sub(layout.data_start);
+    let item = npy.dtype().num_bytes();
+    if let Some(item) = item.filter(|&item| count.saturating_mul(item) > present) {
         return fail(
-            format!("`{shown}` holds more than {MAX_VALUES} values"),
-            "split the table, or compute the values with an expression",
+            format!(
+                "`{shown}`: its header announces {count} values of {item} bytes but {present} bytes of data follow"
+            ),
+            "the file is cut short: save it again with numpy.save",
         );
     }
     let mut cells = npy_cells(npy, &ty, shown)?;
     if fortran && shape.len() > 1 {
         cells = fortran_to_c(&cells, &shape);
-    }
-    if shape.is_empty() || shape.contains(&0) {
-        return fail(
-            format!("`{shown}` is empty or a single number (shape {shape:?})"),
-            "load a non-empty array of rank 1 or more",
-        );
     }
     nest(&cells, &shape, shown)
 }
@@ -411,7 +644,10 @@ fn npy_cells(
 ) -> Result<Vec<Cell>, LoadError> {
     use npyz::TypeChar;
     let bad = |e: std::io::Error| LoadError {
-        message: format!("`{shown}`: not a readable .npy file ({e})"),
+        message: format!(
+            "`{shown}`: not a readable .npy file ({})",
+            quote(&e.to_string(), 2 * QUOTED)
+        ),
         help: "save it with numpy.save from an int, float or bool array".to_string(),
     };
     let ints = |v: Vec<i64>| v.into_iter().map(Cell::Int).collect::<Vec<_>>();
@@ -638,5 +874,166 @@ mod tests {
             .flat_map(|v| v.to_le_bytes())
             .collect();
         assert!(table("n.npy", &npy("<f8", false, &nan)).is_err());
+    }
+
+    /// A .npy file of `header` (the dict literal) and `data`, version 1.
+    fn npy_with(header: &str, data: &[u8]) -> Vec<u8> {
+        let mut padded = header.as_bytes().to_vec();
+        while !(10 + padded.len() + 1).is_multiple_of(64) {
+            padded.push(b' ');
+        }
+        padded.push(b'\n');
+        let mut out = b"\x93NUMPY\x01\x00".to_vec();
+        out.extend_from_slice(&(padded.len() as u16).to_le_bytes());
+        out.extend_from_slice(&padded);
+        out.extend_from_slice(data);
+        out
+    }
+
+    #[test]
+    fn hostile_npy_headers_are_refused_before_anything_is_allocated() {
+        for order in ["False", "True"] {
+            // 2^32 · 2^32 · 2 multiplies past 2^64 (it wraps to 0 unchecked).
+            let header = format!(
+                "{{'descr': '<f8', 'fortran_order': {order}, 'shape': (4294967296, 4294967296, 2), }}"
+            );
+            let error = table("wrap.npy", &npy_with(&header, &[])).expect_err("too large");
+            assert!(error.message.contains("more than"), "{}", error.message);
+        }
+        // Within u64 but with no data: refused by size, not allocated.
+        let header = "{'descr': '<f8', 'fortran_order': False, 'shape': (1000, 1000), }";
+        let error = table("empty.npy", &npy_with(header, &[])).expect_err("no data");
+        assert!(
+            error
+                .message
+                .contains("announces 1000000 values of 8 bytes but 0 bytes"),
+            "{}",
+            error.message
+        );
+        let error = table("short.npy", &npy_with(header, &[0; 100])).expect_err("cut short");
+        assert!(
+            error.message.contains("100 bytes of data"),
+            "{}",
+            error.message
+        );
+        // A version 2 preamble announcing a 4 GiB header, in 12 bytes.
+        let mut v2 = b"\x93NUMPY\x02\x00".to_vec();
+        v2.extend_from_slice(&u32::MAX.to_le_bytes());
+        let error = table("v2.npy", &v2).expect_err("a huge header");
+        assert!(error.message.contains("announces"), "{}", error.message);
+        let mut v2 = b"\x93NUMPY\x02\x00".to_vec();
+        v2.extend_from_slice(&9_000u32.to_le_bytes());
+        let error = table("v2short.npy", &v2).expect_err("a cut header");
+        assert!(
+            error.message.contains("the file holds 12"),
+            "{}",
+            error.message
+        );
+        // Nesting deep enough to exhaust a recursive parser's stack.
+        let header = format!(
+            "{{'descr': {}'<f8'{}, 'fortran_order': False, 'shape': (2,), }}",
+            "[".repeat(4000),
+            "]".repeat(4000)
+        );
+        let error = table("deep.npy", &npy_with(&header, &[0; 16])).expect_err("deep");
+        assert!(error.message.contains("no shape"), "{}", error.message);
+        // A field named `shape` in the descr is not the shape.
+        let header = "{'descr': [('shape', '<f8')], 'fortran_order': False, 'shape': (2,), }";
+        let error = table("field.npy", &npy_with(header, &[0; 16])).expect_err("structured");
+        assert!(error.message.contains("structured"), "{}", error.message);
+        // A header without a shape, or with a negative one.
+        let header = "{'descr': '<i8', 'fortran_order': False, }";
+        assert!(table("noshape.npy", &npy_with(header, &[0; 16])).is_err());
+        let header = "{'descr': '<i8', 'fortran_order': False, 'shape': (-2,), }";
+        assert!(table("negative.npy", &npy_with(header, &[0; 16])).is_err());
+    }
+
+    #[test]
+    fn a_one_column_csv_does_not_take_a_bad_value_for_a_header() {
+        for first in ["nan", "1e400", "0x10", "9223372036854775808", "-inf", ".5"] {
+            let bytes = format!("{first}\n1\n2\n");
+            let error = table("one.csv", bytes.as_bytes()).expect_err(first);
+            assert!(
+                error.message.contains("line 1, column 1") && error.message.contains(first),
+                "{first}: {}",
+                error.message
+            );
+        }
+        for name in ["x", "info", "nancy", "-", "reward (log)"] {
+            let bytes = format!("{name}\n1\n2\n");
+            let (_, ty) = table("named.csv", bytes.as_bytes()).expect(name);
+            assert_eq!(ty.to_string(), "[int; 2]", "{name}");
+        }
+    }
+
+    #[test]
+    fn json_refuses_integers_past_64_bits_and_accepts_a_byte_order_mark() {
+        for big in [
+            "18446744073709551615",
+            "9223372036854775808",
+            "-9223372036854775809",
+        ] {
+            let text = format!("[1,\n {big}]");
+            let error = table("big.json", text.as_bytes()).expect_err(big);
+            assert!(
+                error.message.contains("line 2, column 2") && error.message.contains(big),
+                "{big}: {}",
+                error.message
+            );
+        }
+        let error = table("huge.json", b"[99999999999999999999999]").expect_err("past u64");
+        assert!(error.message.contains("64-bit"), "{}", error.message);
+        let (value, _) = table(
+            "limits.json",
+            b"[9223372036854775807, -9223372036854775808]",
+        )
+        .expect("the extremes of i64");
+        assert_eq!(
+            value,
+            Value::Array(vec![Value::Int(i64::MAX), Value::Int(i64::MIN)])
+        );
+        // Digits in a string are not a number; a float with an exponent is a float.
+        let error = table("s.json", b"[\"123456789012345678901\"]").expect_err("a string");
+        assert!(error.message.contains("a string"), "{}", error.message);
+        let (_, ty) = table("e.json", b"[1.8e19, 1]").expect("floats");
+        assert_eq!(ty.to_string(), "[float; 2]");
+        let (_, ty) = table("bom.json", b"\xef\xbb\xbf[1, 2]").expect("a BOM");
+        assert_eq!(ty.to_string(), "[int; 2]");
+    }
+
+    #[test]
+    fn cells_are_quoted_briefly() {
+        let mut bytes = b"1\n".to_vec();
+        bytes.extend(std::iter::repeat_n(b'x', 1 << 20));
+        bytes.push(b'\n');
+        let error = table("long.csv", &bytes).expect_err("a word");
+        assert!(error.message.len() < 200, "{}", error.message.len());
+        assert!(error.message.contains("bytes in all"), "{}", error.message);
+    }
+
+    #[test]
+    fn only_regular_files_are_loaded() {
+        let dir = std::env::temp_dir().join(format!("gfnc-data-fifo-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let link = dir.join("zero.csv");
+        std::os::unix::fs::symlink("/dev/zero", &link).expect("a link");
+        let error = load_table(&link, "zero.csv").expect_err("a device");
+        assert!(
+            error.message.contains("it is a device, not a regular file"),
+            "{}",
+            error.message
+        );
+        let fifo = dir.join("pipe.csv");
+        let c = std::ffi::CString::new(fifo.display().to_string()).expect("a path");
+        // SAFETY: mkfifo reads a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        let error = load_table(&fifo, "pipe.csv").expect_err("a FIFO");
+        assert!(
+            error.message.contains("named pipe (FIFO)"),
+            "{}",
+            error.message
+        );
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

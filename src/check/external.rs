@@ -11,6 +11,9 @@ use crate::diagnostic::Diagnostic;
 use crate::span::Span;
 use crate::syntax::ast;
 
+/// The most nodes of `adjacency`: its matrix holds the square, at most `MAX_VALUES`.
+const MAX_NODES: usize = 1 << 10;
+
 impl<'a> Checker<'a> {
     /// The one string argument of `load` or `extern`, or a diagnostic.
     fn string_argument(
@@ -143,23 +146,13 @@ impl<'a> Checker<'a> {
             return error_expr(span);
         };
         let saved = std::mem::take(&mut self.locals);
-        let nodes = self.constant_length(n, "the node count of `adjacency`");
+        // Its square is the number of values: at most 1,024 nodes, not MAX_VALUES.
+        let nodes = self.constant_length_at_most(n, "the node count of `adjacency`", MAX_NODES);
         let checked = self.check_expr(edges, Context::Constant);
         self.locals = saved;
         let Some(nodes) = nodes else {
             return error_expr(span);
         };
-        if nodes.saturating_mul(nodes) > super::checker::MAX_VALUES {
-            self.error(
-                Diagnostic::new(
-                    "gfn::check::too_large",
-                    format!("`adjacency({nodes}, ...)` would hold {nodes}² values"),
-                )
-                .label(span, "here")
-                .help("use at most 1,024 nodes (the graph built-ins take at most 64)"),
-            );
-            return error_expr(span);
-        }
         if checked.ty.is_error() {
             return error_expr(span);
         }
@@ -236,7 +229,7 @@ impl<'a> Checker<'a> {
         let text = o.value.trim();
         let loaded = match text.strip_prefix('@') {
             Some(path) => data::load_table(std::path::Path::new(path), path).map_err(|mut e| {
-                if e.message.starts_with("cannot read") {
+                if e.help == data::RELATIVE_HELP {
                     e.help = "a file after `@` is read relative to the current folder".to_string();
                 }
                 e

@@ -245,14 +245,25 @@ impl<'a> Checker<'a> {
     }
 
     pub(super) fn constant_length(&mut self, expr: &ast::Expr, what: &str) -> Option<usize> {
+        self.constant_length_at_most(expr, what, MAX_VALUES)
+    }
+
+    /// [`Self::constant_length`] with a smaller limit of its own (`adjacency`'s node count,
+    /// whose square is the number of values).
+    pub(super) fn constant_length_at_most(
+        &mut self,
+        expr: &ast::Expr,
+        what: &str,
+        limit: usize,
+    ) -> Option<usize> {
         let n = self.constant_int(expr, what)?;
         match usize::try_from(n) {
-            Ok(n) if n <= MAX_VALUES => Some(n),
+            Ok(n) if n <= limit => Some(n),
             Ok(_) => {
                 self.error(
                     Diagnostic::new(
                         "gfn::check::too_large",
-                        format!("{what} is {n}; at most {MAX_VALUES} is accepted"),
+                        format!("{what} is {n}; at most {limit} is accepted"),
                     )
                     .label(expr.span, format!("this is {n}"))
                     .help("make it smaller"),

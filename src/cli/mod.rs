@@ -409,35 +409,26 @@ pub fn validate_in(
 /// The largest source file read (the same limit the parser enforces).
 const MAX_SOURCE_BYTES: u64 = 1 << 20;
 
-/// Read a source file; unreadable or oversized files are a usage error (read through a cap, so
-/// that `/dev/zero` is refused without filling memory), non-UTF-8 ones too.
+/// Read a source file; unreadable or oversized files are a usage error, and so are files that
+/// are not regular (a FIFO would block, `/dev/zero` never ends) and non-UTF-8 ones. A leading
+/// byte-order mark is dropped (editors on some systems write one): the spans of diagnostics
+/// then refer to the text without it, which is the text they are rendered with.
 pub fn read_source(path: &Path) -> Result<String, Failure> {
-    use std::io::Read;
-    let file = std::fs::File::open(path)
-        .map_err(|e| Failure::Usage(format!("cannot read {}: {e}", path.display())))?;
-    if file.metadata().is_ok_and(|m| m.is_dir()) {
-        return Err(Failure::Usage(format!(
-            "cannot read {}: it is a directory",
-            path.display()
-        )));
-    }
-    let mut bytes = Vec::new();
-    file.take(MAX_SOURCE_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| Failure::Usage(format!("cannot read {}: {e}", path.display())))?;
-    if bytes.len() as u64 > MAX_SOURCE_BYTES {
-        return Err(Failure::Usage(format!(
+    let bytes = gfnc::files::read_bounded(path, MAX_SOURCE_BYTES).map_err(|e| match e {
+        gfnc::files::ReadError::TooLarge { .. } => Failure::Usage(format!(
             "{} is larger than 1 MiB: a .gfn file describes an environment; keep data in files the program loads",
             path.display()
-        )));
-    }
-    String::from_utf8(bytes).map_err(|e| {
+        )),
+        e => Failure::Usage(format!("cannot read {}: {e}", path.display())),
+    })?;
+    let text = String::from_utf8(bytes).map_err(|e| {
         Failure::Usage(format!(
             "{} is not UTF-8 text (invalid byte at offset {})",
             path.display(),
             e.utf8_error().valid_up_to()
         ))
-    })
+    })?;
+    Ok(gfnc::files::strip_bom(text))
 }
 
 pub fn main() -> ExitCode {

@@ -8,6 +8,7 @@ use crate::check::hir::Constant;
 use crate::span::Span;
 use crate::{Checks, Diagnostic, Model};
 use lsp_types::{DiagnosticRelatedInformation, DiagnosticSeverity, Location, NumberOrString, Uri};
+use std::borrow::Cow;
 use std::fmt::{self, Write as _};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
@@ -28,10 +29,21 @@ pub fn checks() -> Checks {
     checks
 }
 
+/// `source` as the compiler reads it: a leading byte-order mark (editors on some systems write
+/// one) becomes three spaces, its three bytes, so that every span is still a byte offset into
+/// the editor's text and positions are counted on that text, as the editor counts them.
+fn parseable(source: &str) -> Cow<'_, str> {
+    match source.strip_prefix('\u{feff}') {
+        Some(rest) => Cow::Owned(format!("   {rest}")),
+        None => Cow::Borrowed(source),
+    }
+}
+
 /// Everything `gfnc check` runs on `source`, a file in folder `dir`; the checked model on
 /// success. A panic in the compiler becomes a diagnostic (and is logged by the panic hook), so
 /// that one bad file cannot end the server.
 pub fn check(source: &str, dir: &Path) -> Result<Model, Vec<Diagnostic>> {
+    let source = &*parseable(source);
     // A file whose reward calls `extern(...)` is checked up to compilation only: opening a
     // file in an editor must not run the command it names (it may be untrusted, or slow).
     let run = || -> Result<crate::Validated, Vec<Diagnostic>> {
@@ -57,6 +69,7 @@ pub fn check(source: &str, dir: &Path) -> Result<Model, Vec<Diagnostic>> {
 /// Parse and check only (no exploration): what hover needs for the values of params and
 /// consts, when the last full check is not of this text.
 pub fn load(source: &str, dir: &Path) -> Option<Model> {
+    let source = &*parseable(source);
     catch_unwind(AssertUnwindSafe(|| crate::load_in(source, &[], dir)))
         .ok()?
         .ok()
@@ -64,6 +77,7 @@ pub fn load(source: &str, dir: &Path) -> Option<Model> {
 
 /// The names of a file that parses; `None` when it does not (the diagnostics say why).
 pub fn index(source: &str) -> Option<Index> {
+    let source = &*parseable(source);
     let run = || {
         // The parser and the walk recurse: both run on the front end's large stack.
         crate::stack::with_large_stack(|| {
@@ -363,5 +377,31 @@ reward float(twice(n)) + sum(j in 0..N: float(j))
         assert!(d.message.contains("\nhelp: "), "{}", d.message);
         assert_eq!(d.source.as_deref(), Some("gfnc"));
         assert!(check(PROGRAM, Path::new(".")).is_ok());
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_accepted_and_positions_stay_on_their_line() {
+        // Line 2 (0-based) of the editor's text, column 16: the mark is on line 0 only.
+        let source = "\u{feff}env t\nstate { n: 0..3 }\naction a { n += foo }\nstop\nreward 1";
+        let found = check(source, Path::new(".")).err().unwrap_or_default();
+        let uri = Uri::from_str("file:///tmp/t.gfn").expect("a URI");
+        let converted = to_lsp(&uri, source, &found);
+        assert_eq!(converted.len(), 1, "{converted:?}");
+        let d = &converted[0];
+        assert_eq!((d.range.start.line, d.range.start.character), (2, 16));
+        assert_eq!((d.range.end.line, d.range.end.character), (2, 19));
+        // On the first line the mark is one UTF-16 unit, as the editor counts it.
+        let source = "\u{feff}evn t\nstate { n: 0..3 }\nstop\nreward 1";
+        let found = check(source, Path::new(".")).err().unwrap_or_default();
+        let converted = to_lsp(&uri, source, &found);
+        assert_eq!(converted.len(), 1, "{converted:?}");
+        let start = converted[0].range.start;
+        assert_eq!((start.line, start.character), (0, 1), "{converted:?}");
+        // Hover and go-to-definition parse the same text.
+        let source = "\u{feff}env t\nstate { n: 0..3 }\naction a { n += 1 }\nstop\nreward 1";
+        let index = index(source).expect("parses");
+        let offset = source.find("n +=").expect("n");
+        let found = definition(&index, offset).map(|s| s.text(source).to_string());
+        assert_eq!(found.as_deref(), Some("n"));
     }
 }

@@ -15,8 +15,8 @@ use std::time::{Duration, Instant};
 /// Long enough for a loaded machine (two cores, tests in parallel); far shorter than a hang.
 const TIMEOUT: Duration = Duration::from_secs(60);
 
-/// An `gfnc lsp` child with its message stream.
-struct Server {
+/// An `gfnc lsp` child with its message stream (also driven by `hostile_data`).
+pub(crate) struct Server {
     child: Child,
     stdin: Option<ChildStdin>,
     messages: Receiver<Value>,
@@ -24,7 +24,7 @@ struct Server {
 }
 
 impl Server {
-    fn start() -> Server {
+    pub(crate) fn start() -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_gfnc"))
             .arg("lsp")
             .current_dir(root())
@@ -52,19 +52,19 @@ impl Server {
         }
     }
 
-    fn send(&mut self, message: Value) {
+    pub(crate) fn send(&mut self, message: Value) {
         let body = message.to_string();
         let stdin = self.stdin.as_mut().expect("stdin is open");
         write!(stdin, "Content-Length: {}\r\n\r\n{body}", body.len()).expect("the server reads");
         stdin.flush().expect("the server reads");
     }
 
-    fn notify(&mut self, method: &str, params: Value) {
+    pub(crate) fn notify(&mut self, method: &str, params: Value) {
         self.send(json!({"jsonrpc": "2.0", "method": method, "params": params}));
     }
 
     /// Send a request and wait for its response (notifications on the way are dropped).
-    fn call(&mut self, method: &str, params: Value) -> Value {
+    pub(crate) fn call(&mut self, method: &str, params: Value) -> Value {
         self.next_id += 1;
         let id = self.next_id;
         self.send(json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
@@ -72,7 +72,7 @@ impl Server {
     }
 
     /// [`Server::call`] that must succeed: its result.
-    fn request(&mut self, method: &str, params: Value) -> Value {
+    pub(crate) fn request(&mut self, method: &str, params: Value) -> Value {
         let response = self.call(method, params);
         assert!(
             response.get("error").is_none(),
@@ -82,7 +82,7 @@ impl Server {
     }
 
     /// The diagnostics published for `uri` at `version`.
-    fn diagnostics(&mut self, uri: &str, version: i64) -> Vec<Value> {
+    pub(crate) fn diagnostics(&mut self, uri: &str, version: i64) -> Vec<Value> {
         let what = format!("diagnostics of version {version}");
         let message = self.wait_for(&what, |m| {
             m["method"] == "textDocument/publishDiagnostics"
@@ -95,7 +95,7 @@ impl Server {
             .expect("a list of diagnostics")
     }
 
-    fn wait_for(&mut self, what: &str, wanted: impl Fn(&Value) -> bool) -> Value {
+    pub(crate) fn wait_for(&mut self, what: &str, wanted: impl Fn(&Value) -> bool) -> Value {
         let deadline = Instant::now() + TIMEOUT;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
@@ -111,7 +111,7 @@ impl Server {
     }
 
     /// Wait for the process to end by itself; its exit code.
-    fn exit_code(&mut self) -> Option<i32> {
+    pub(crate) fn exit_code(&mut self) -> Option<i32> {
         // Closing stdin too, as an editor does: the server must not wait for more input.
         self.stdin = None;
         let deadline = Instant::now() + TIMEOUT;

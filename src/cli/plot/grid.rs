@@ -213,8 +213,9 @@ pub(super) fn read_samples(
     path: &Path,
     axes: Option<[Coordinate; 2]>,
 ) -> Result<(Samples, Option<String>), String> {
-    let file =
-        std::fs::File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    // Only a regular file: a FIFO would block, a device never end.
+    let (file, _) = gfnc::files::open_regular(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     // Streamed: a run may have drawn millions of samples.
     let mut reader = csv::Reader::from_reader(std::io::BufReader::new(file));
     let headers = reader
@@ -260,7 +261,7 @@ pub(super) fn read_samples(
             format!(
                 "{}:{line}: log_reward `{}` is not a number",
                 path.display(),
-                log_reward.trim()
+                gfnc::files::quote(log_reward.trim(), 40)
             )
         })?;
         log_rewards.push(log_reward);
@@ -276,8 +277,9 @@ pub(super) fn read_samples(
                 }
                 _ => {
                     note = Some(format!(
-                        "{}:{line}: state `{state}` has no integer {} and {}",
+                        "{}:{line}: state `{}` has no integer {} and {}",
                         path.display(),
+                        gfnc::files::quote(state, 80),
                         a.label(),
                         b.label()
                     ));

@@ -8,6 +8,7 @@ mod grid;
 
 use super::Failure;
 use gfnc::check::{FieldType, Model};
+use gfnc::files::{self, ReadError};
 use gfnc::plot::{self, Panel, Series};
 use gfnc::train::rundir::{self, RunRecord};
 use gfnc::Override;
@@ -78,17 +79,17 @@ impl Table {
     }
 }
 
+/// The largest metrics.csv read: a row per evaluation, so a million evaluations fit.
+const MAX_METRICS_BYTES: u64 = 1 << 30;
+
 /// Read `metrics.csv` (every column as numbers), naming the file and line of a bad cell.
 fn read_metrics(path: &Path) -> Result<Table, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        if e.kind() == std::io::ErrorKind::NotFound {
-            format!(
-                "{}: no such file (a run writes it at its first evaluation)",
-                path.display()
-            )
-        } else {
-            format!("cannot read {}: {e}", path.display())
-        }
+    let text = files::read_text_bounded(path, MAX_METRICS_BYTES).map_err(|e| match e {
+        ReadError::Io(e) if e.kind() == std::io::ErrorKind::NotFound => format!(
+            "{}: no such file (a run writes it at its first evaluation)",
+            path.display()
+        ),
+        e => format!("cannot read {}: {e}", path.display()),
     })?;
     let mut reader = csv::Reader::from_reader(text.as_bytes());
     let headers: Vec<String> = reader
@@ -110,14 +111,17 @@ fn read_metrics(path: &Path) -> Result<Table, String> {
         let record = record.map_err(|e| format!("{}:{line}: {e}", path.display()))?;
         for (column, cell) in columns.iter_mut().zip(record.iter()) {
             let cell = cell.trim();
-            let value =
-                if cell.is_empty() {
-                    None
-                } else {
-                    Some(cell.parse::<f64>().map_err(|_| {
-                        format!("{}:{line}: `{cell}` is not a number", path.display())
-                    })?)
-                };
+            let value = if cell.is_empty() {
+                None
+            } else {
+                Some(cell.parse::<f64>().map_err(|_| {
+                    format!(
+                        "{}:{line}: `{}` is not a number",
+                        path.display(),
+                        files::quote(cell, 40)
+                    )
+                })?)
+            };
             column.push(value);
         }
     }
