@@ -27,6 +27,41 @@ enum BackwardChoice {
     Separate,
 }
 
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+enum LrChoice {
+    Constant,
+    Cosine,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+enum KeepChoice {
+    Recent,
+    Best,
+}
+
+/// `START` or `START:END`.
+fn start_end(text: &str) -> Result<(f64, Option<f64>), String> {
+    let number = |t: &str| {
+        t.trim()
+            .parse::<f64>()
+            .map_err(|_| format!("`{t}` is not a number (give START or START:END, e.g. 1:0)"))
+    };
+    match text.split_once(':') {
+        Some((start, end)) => Ok((number(start)?, Some(number(end)?))),
+        None => Ok((number(text)?, None)),
+    }
+}
+
+fn log_z_init(text: &str) -> Result<gfnc::train::LogZInit, String> {
+    match text {
+        "auto" => Ok(gfnc::train::LogZInit::Auto),
+        _ => text
+            .parse::<f64>()
+            .map(gfnc::train::LogZInit::Value)
+            .map_err(|_| format!("`{text}` is neither `auto` nor a number")),
+    }
+}
+
 /// `gfnc run`'s flags. Those that configure the run are options without a default here, so
 /// that `--resume` can tell a flag given from a default and refuse it rather than ignore it;
 /// the defaults are [`gfnc::train::Config::default`]'s.
@@ -68,16 +103,36 @@ pub(super) struct RunArgs {
     /// SubTB's λ, above 0 [default: 0.9].
     #[arg(long)]
     lambda: Option<f64>,
-    /// ε-uniform exploration while sampling, 0 to 1 [default: 0].
-    #[arg(long)]
-    explore: Option<f64>,
-    /// Sampling temperature [default: 1].
-    #[arg(long)]
-    temperature: Option<f64>,
+    /// ε-uniform exploration while sampling, 0 to 1; START:END anneals it linearly over
+    /// --anneal steps (e.g. 1:0) [default: 0].
+    #[arg(long, value_name = "START[:END]", value_parser = start_end)]
+    explore: Option<(f64, Option<f64>)>,
+    /// Sampling temperature; START:END anneals it linearly over --anneal steps [default: 1].
+    #[arg(long, value_name = "START[:END]", value_parser = start_end)]
+    temperature: Option<(f64, Option<f64>)>,
+    /// Steps over which --explore and --temperature move from START to END [default: the
+    /// whole run].
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1_000_000_000))]
+    anneal: Option<u64>,
+    /// The learning rates after the warm-up: constant, or a cosine down to a tenth at the
+    /// last step [default: constant].
+    #[arg(long = "lr-schedule", value_enum)]
+    lr_schedule: Option<LrChoice>,
+    /// Steps of linear learning-rate warm-up [default: 0].
+    #[arg(long, value_parser = clap::value_parser!(u64).range(0..=1_000_000_000))]
+    warmup: Option<u64>,
+    /// Where the learned log Z starts: `auto` (an importance-sampled estimate from uniform
+    /// random trajectories), or a number [default: 0].
+    #[arg(long = "log-z-init", value_name = "auto|VALUE", value_parser = log_z_init)]
+    log_z_init: Option<gfnc::train::LogZInit>,
     /// Replay buffer of terminal objects, re-used by backward sampling (0: off) [default: 0;
     /// at most 10^7].
     #[arg(long, value_parser = clap::value_parser!(u64).range(0..=10_000_000))]
     replay: Option<u64>,
+    /// What the replay buffer keeps: the most recent objects, or the distinct objects of
+    /// highest reward found so far [default: recent].
+    #[arg(long = "replay-keep", value_enum)]
+    replay_keep: Option<KeepChoice>,
     /// The run's seed [default: 0].
     #[arg(long)]
     seed: Option<u64>,
@@ -141,6 +196,11 @@ impl RunArgs {
         note("--explore", self.explore.is_some());
         note("--temperature", self.temperature.is_some());
         note("--replay", self.replay.is_some());
+        note("--anneal", self.anneal.is_some());
+        note("--lr-schedule", self.lr_schedule.is_some());
+        note("--warmup", self.warmup.is_some());
+        note("--log-z-init", self.log_z_init.is_some());
+        note("--replay-keep", self.replay_keep.is_some());
         note("--seed", self.seed.is_some());
         note("--eval-every", self.eval_every.is_some());
         note("--top-k", self.top_k.is_some());
@@ -167,8 +227,24 @@ impl RunArgs {
             learned_backward: pb != BackwardChoice::Uniform,
             separate_backward: pb == BackwardChoice::Separate,
             lambda: self.lambda.unwrap_or(defaults.lambda),
-            explore: self.explore.unwrap_or(defaults.explore),
-            temperature: self.temperature.unwrap_or(defaults.temperature),
+            explore: self.explore.map_or(defaults.explore, |e| e.0),
+            explore_end: self.explore.map_or(defaults.explore_end, |e| e.1),
+            temperature: self.temperature.map_or(defaults.temperature, |t| t.0),
+            temperature_end: self.temperature.map_or(defaults.temperature_end, |t| t.1),
+            anneal: self.anneal.map(|a| a as usize).or(defaults.anneal),
+            lr_schedule: match self.lr_schedule {
+                Some(LrChoice::Constant) => gfnc::train::schedule::LrSchedule::Constant,
+                Some(LrChoice::Cosine) => gfnc::train::schedule::LrSchedule::Cosine,
+                None => defaults.lr_schedule,
+            },
+            warmup: count(self.warmup, defaults.warmup),
+            log_z_init: self.log_z_init.or(defaults.log_z_init),
+            replay_keep: match self.replay_keep {
+                Some(KeepChoice::Recent) => gfnc::train::ReplayKeep::Recent,
+                Some(KeepChoice::Best) => gfnc::train::ReplayKeep::Best,
+                None => defaults.replay_keep,
+            },
+            local_search: defaults.local_search,
             replay: count(self.replay, defaults.replay),
             seed: self.seed.unwrap_or(defaults.seed),
             eval_every: count(self.eval_every, defaults.eval_every),

@@ -142,8 +142,8 @@ pub const DEFAULT_MAX_STATES: usize = 1_000_000;
 /// The default memory budget of an exploration, and of a run's estimated needs: 4 GB.
 pub const DEFAULT_MAX_BYTES: usize = 4_000_000_000;
 
-/// The default bound on states expanded × actions: 10⁶ states of 200 actions each.
-pub const DEFAULT_MAX_ACTION_TESTS: usize = 200_000_000;
+/// The default bound on states expanded × actions: 10⁶ states of 100 actions each.
+pub const DEFAULT_MAX_ACTION_TESTS: usize = 100_000_000;
 
 /// What an exploration found: the whole reachable DAG, or the reason it stopped short.
 pub enum Explored {

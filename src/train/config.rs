@@ -4,6 +4,7 @@
 
 use super::objective::Objective;
 use super::policy::PolicyShape;
+use super::schedule::{lr_factor, Anneal, LrSchedule};
 use serde::{Deserialize, Serialize};
 
 /// Everything that configures a run (saved in `run.json`).
@@ -49,6 +50,82 @@ pub struct Config {
     /// Backward trajectories per test object in the importance-sampled log P_T.
     #[serde(default = "default_test_samples")]
     pub test_samples: usize,
+    /// ε at the end of its annealing (`--explore START:END`); `None`: constant.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub explore_end: Option<f64>,
+    /// The temperature at the end of its annealing (`--temperature START:END`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub temperature_end: Option<f64>,
+    /// Steps over which ε and the temperature move to their end values (`None`: the run).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub anneal: Option<usize>,
+    /// How the learning rates change after the warm-up.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub lr_schedule: LrSchedule,
+    /// Steps of linear learning-rate warm-up.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub warmup: usize,
+    /// Where the learned log Z starts (`None`: at 0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_z_init: Option<LogZInit>,
+    /// Which objects the replay buffer keeps.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub replay_keep: ReplayKeep,
+    /// Local search (LS-GFN): each sampled object is refined by going back this many steps by
+    /// P_B and forward again by P_F, kept when its reward is not lower (0: off).
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub local_search: usize,
+}
+
+fn is_default<T: Default + PartialEq>(value: &T) -> bool {
+    *value == T::default()
+}
+
+/// Where the learned log Z starts.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogZInit {
+    /// An importance-sampled estimate from uniform random trajectories (a lower estimate).
+    Auto,
+    /// This value.
+    Value(f64),
+}
+
+/// Which terminal objects the replay buffer keeps.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ReplayKeep {
+    /// The most recent objects sampled (a ring).
+    #[default]
+    Recent,
+    /// The distinct objects of highest reward found so far (reward-prioritised replay): what
+    /// the sampler found before it settled is trained on again.
+    Best,
+}
+
+impl Config {
+    /// ε during step `step`.
+    pub fn explore_at(&self, step: usize) -> f64 {
+        self.anneal_of(self.explore, self.explore_end).at(step)
+    }
+
+    /// The sampling temperature during step `step`.
+    pub fn temperature_at(&self, step: usize) -> f64 {
+        self.anneal_of(self.temperature, self.temperature_end).at(step)
+    }
+
+    fn anneal_of(&self, start: f64, end: Option<f64>) -> Anneal {
+        Anneal {
+            start,
+            end: end.unwrap_or(start),
+            over: self.anneal.unwrap_or(self.steps),
+        }
+    }
+
+    /// The factor on the learning rates during step `step`.
+    pub fn lr_factor_at(&self, step: usize) -> f64 {
+        lr_factor(self.lr_schedule, self.warmup, step, self.steps)
+    }
 }
 
 fn default_top_k() -> usize {
@@ -84,6 +161,14 @@ impl Default for Config {
             top_k: default_top_k(),
             test_size: default_test_size(),
             test_samples: default_test_samples(),
+            explore_end: None,
+            temperature_end: None,
+            anneal: None,
+            lr_schedule: LrSchedule::Constant,
+            warmup: 0,
+            log_z_init: None,
+            replay_keep: ReplayKeep::Recent,
+            local_search: 0,
         }
     }
 }
@@ -217,11 +302,21 @@ impl Config {
                 self.lambda
             ));
         }
-        if !(0.0..=1.0).contains(&self.explore) {
-            return Err(format!(
-                "--explore must be between 0 and 1, not {}",
-                self.explore
-            ));
+        for value in std::iter::once(self.explore).chain(self.explore_end) {
+            if !(0.0..=1.0).contains(&value) {
+                return Err(format!("--explore must be between 0 and 1, not {value}"));
+            }
+        }
+        if let Some(end) = self.temperature_end {
+            positive("--temperature (its end value)", end)?;
+        }
+        within("--anneal", self.anneal.unwrap_or(1), 1, MAX_STEPS)?;
+        within("--warmup", self.warmup, 0, MAX_STEPS)?;
+        within("--local-search", self.local_search, 0, 1_000_000)?;
+        if let Some(LogZInit::Value(v)) = self.log_z_init {
+            if !v.is_finite() || v.abs() > 1e6 {
+                return Err(format!("--log-z-init must be a finite number, not {v}"));
+            }
         }
         if self.replay > 0 && self.replay < self.batch {
             return Err(format!(

@@ -80,6 +80,67 @@ fn log_mean_exp(values: &[f64]) -> f64 {
     max + (sum / values.len() as f64).ln()
 }
 
+/// An importance-sampled estimate of log Z from `count` trajectories of the uniform forward
+/// policy (each allowed action, `stop` included, equally likely) and the uniform backward
+/// policy over derived parents: Z = E[R(x) · P_B(τ|x) / P_F(τ)]. Unbiased for Z, so its log is
+/// low on average where a few trajectories carry most of the reward: a start for the learned
+/// log Z that is not hopelessly far, and a figure to warn against. Stops early (with what it
+/// has) past `limit`; `None` when no trajectory finished.
+pub fn log_z_estimate(
+    env: &Environment,
+    count: usize,
+    seed: u64,
+    ws: &mut Workspace,
+    limit: &Limit,
+) -> Result<Option<f64>, TrainError> {
+    let (w, a) = (env.width(), env.action_count());
+    let mut rng = StdRng::seed_from_u64(seed);
+    let mut mask = vec![false; a];
+    let mut child = vec![0; w];
+    let mut terminals = Vec::new();
+    let mut log_ratios = Vec::new();
+    'trajectories: for _ in 0..count {
+        let mut state = env.initial_state().to_vec();
+        let mut log_ratio = 0.0;
+        let mut steps = 0usize;
+        while let Some((action, allowed)) = env.uniform_choice(&state, &mut mask, &mut rng, ws)? {
+            if limit.check("the estimate of log Z").is_err() {
+                break 'trajectories;
+            }
+            // −log P_F of this move.
+            log_ratio += (allowed as f64).ln();
+            if action == env.stop_action() {
+                break;
+            }
+            env.step(&state, action, &mut child, ws)?;
+            env.backward_mask(&child, &mut mask, ws)?;
+            let parents = mask.iter().filter(|m| **m).count().max(1);
+            // + log P_B of the move back.
+            log_ratio -= (parents as f64).ln();
+            std::mem::swap(&mut state, &mut child);
+            steps += 1;
+            if steps > 1_000_000 {
+                return Err(TrainError::Internal(
+                    "a uniform trajectory ran past a million steps".to_string(),
+                ));
+            }
+        }
+        terminals.extend_from_slice(&state);
+        log_ratios.push(log_ratio);
+    }
+    if log_ratios.is_empty() {
+        return Ok(None);
+    }
+    let mut log_rewards = vec![0.0; log_ratios.len()];
+    env.log_rewards(&terminals, &mut log_rewards, ws)?;
+    let weights: Vec<f64> = log_rewards
+        .iter()
+        .zip(&log_ratios)
+        .map(|(r, q)| r + q)
+        .collect();
+    Ok(Some(log_mean_exp(&weights)).filter(|v| v.is_finite()))
+}
+
 /// The default test set: the distinct terminal objects of `count` trajectories of the uniform
 /// forward policy (each allowed action, `stop` included, equally likely), seeded. Not uniform
 /// over objects, but independent of the sampler being evaluated and cheap in any space.

@@ -14,11 +14,12 @@ mod replay;
 mod resume;
 pub mod rundir;
 mod sample;
+pub mod schedule;
 
 use crate::env::dag::Dag;
 use crate::env::probe::Sentinel;
 use crate::env::{EnvError, Environment, Workspace};
-pub use config::{estimated_bytes, limits, Config, Metrics};
+pub use config::{estimated_bytes, limits, Config, LogZInit, Metrics, ReplayKeep};
 pub use objective::Objective;
 use policy::{Policy, PolicyShape};
 use rand::rngs::StdRng;
@@ -121,7 +122,12 @@ pub struct Trainer<'e> {
     correlation_seconds: f64,
     /// Why the correlations are no longer computed (they once ran past their budget).
     correlations_skipped: Option<String>,
+    /// The importance-sampled estimate of log Z the run started from (`--log-z-init auto`).
+    pub log_z_estimate: Option<f64>,
 }
+
+/// Uniform trajectories of the log Z estimate (`--log-z-init auto`).
+const LOG_Z_TRAJECTORIES: usize = 1024;
 
 /// The default time budget of the test-set correlations of one evaluation, in seconds: where a
 /// mask costs milliseconds (a reachability guard over a large graph), estimating log P_T over
@@ -138,6 +144,29 @@ impl<'e> Trainer<'e> {
     ) -> Result<Trainer<'e>, TrainError> {
         let mut rng = StdRng::seed_from_u64(config.seed);
         let policy = Policy::new(PolicyShape::for_run(env, &config), &mut rng)?;
+        let mut ws = Workspace::new();
+        let log_z_estimate = match config.log_z_init {
+            Some(LogZInit::Auto) => {
+                let limit = estimate::Limit {
+                    deadline: Instant::now().checked_add(std::time::Duration::from_secs(10)),
+                    stop: None,
+                };
+                estimate::log_z_estimate(env, LOG_Z_TRAJECTORIES, config.seed, &mut ws, &limit)?
+            }
+            _ => None,
+        };
+        let start = match config.log_z_init {
+            Some(LogZInit::Value(v)) => Some(v),
+            Some(LogZInit::Auto) => log_z_estimate,
+            None => None,
+        };
+        if let Some(start) = start {
+            // Before Adam copies the variables it updates.
+            policy.log_z.set(&candle_core::Tensor::new(
+                &[start as f32],
+                &candle_core::Device::Cpu,
+            )?)?;
+        }
         let network_optimiser = adam::Adam::new(policy.network_vars(), config.lr)?;
         let log_z_optimiser = adam::Adam::new(vec![policy.log_z.clone()], config.lr_log_z)?;
         let top_k = config.top_k;
@@ -145,17 +174,13 @@ impl<'e> Trainer<'e> {
             env,
             discovery: crate::metrics::Discovery::new(top_k),
             test_set: None,
-            replay: Replay {
-                capacity: config.replay,
-                width: env.width(),
-                states: Vec::new(),
-                next: 0,
-            },
+            replay: Replay::new(config.replay, env.width(), config.replay_keep),
             config,
             policy,
             network_optimiser,
             log_z_optimiser,
-            ws: Workspace::new(),
+            ws,
+            log_z_estimate,
             sentinel: dag.is_none().then(|| Sentinel::new(env)),
             dag,
             modes_found: HashSet::new(),
@@ -209,8 +234,8 @@ impl<'e> Trainer<'e> {
         let started = Instant::now();
         let mut rng = self.step_rng();
         let exploration = Exploration {
-            epsilon: self.config.explore,
-            temperature: self.config.temperature,
+            epsilon: self.config.explore_at(self.step),
+            temperature: self.config.temperature_at(self.step),
         };
         // With replay, half of the batch comes from replayed objects sampled backward.
         let replayed = if self.config.replay > 0 && self.replay.len() >= self.config.batch {
@@ -230,7 +255,7 @@ impl<'e> Trainer<'e> {
             let terminal = batch.terminal(b).to_vec();
             self.discovery.record(&terminal, batch.log_rewards[b]);
             self.record_sample(&terminal)?;
-            self.replay.add(&terminal);
+            self.replay.add(&terminal, batch.log_rewards[b]);
         }
         self.watch(&batch)?;
         if replayed > 0 {
@@ -268,6 +293,9 @@ impl<'e> Trainer<'e> {
         let computed = Instant::now();
         let grads = loss.value.backward()?;
         let differentiated = Instant::now();
+        let factor = self.config.lr_factor_at(self.step);
+        self.network_optimiser.lr = self.config.lr * factor;
+        self.log_z_optimiser.lr = self.config.lr_log_z * factor;
         self.network_optimiser.step(&grads)?;
         if self.config.objective.learns_log_z() {
             self.log_z_optimiser.step(&grads)?;

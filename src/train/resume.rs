@@ -31,12 +31,7 @@ impl<'e> Trainer<'e> {
             recent: self.recent.iter().copied().collect(),
             losses_since_eval: self.losses_since_eval.clone(),
             last_log_z: self.last_log_z,
-            replay: Replay {
-                capacity: self.replay.capacity,
-                width: self.replay.width,
-                states: self.replay.states.clone(),
-                next: self.replay.next,
-            },
+            replay: self.replay.clone(),
             metrics: rows.to_vec(),
         };
         let text =
@@ -70,13 +65,8 @@ impl<'e> Trainer<'e> {
             &state.adam_steps,
             folder,
         )?;
-        let replay = state.replay;
-        if replay.width != self.replay.width
-            || replay.capacity != self.replay.capacity
-            || !replay.states.len().is_multiple_of(replay.width.max(1))
-            || replay.len() > replay.capacity
-            || (replay.capacity > 0 && replay.next >= replay.capacity)
-        {
+        let mut replay = state.replay;
+        if !replay.fits(&self.replay) || !replay.reindex() {
             return Err(TrainError::Checkpoint(format!(
                 "state.json holds a replay buffer of {} states of width {} (capacity {}); this run needs capacity {} and width {}",
                 replay.len(),
