@@ -183,7 +183,7 @@ fn with_length(mut config: Config, options: &RunOptions) -> Result<Config, Failu
         config.steps = steps;
     }
     if let Some(trajectories) = options.trajectories {
-        config.steps = steps_for(trajectories, config.batch)?;
+        config.steps = steps_for(trajectories, config.trajectories_per_step())?;
     }
     config.validate().map_err(Failure::Usage)?;
     Ok(config)

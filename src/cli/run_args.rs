@@ -129,6 +129,11 @@ pub(super) struct RunArgs {
     /// at most 10^7].
     #[arg(long, value_parser = clap::value_parser!(u64).range(0..=10_000_000))]
     replay: Option<u64>,
+    /// Local search (LS-GFN): each sampled object's last K moves are undone by P_B and rebuilt
+    /// by P_F, the new object kept unless its reward is lower; both are trained on (0: off)
+    /// [default: 0].
+    #[arg(long = "local-search", value_name = "K", value_parser = clap::value_parser!(u64).range(0..=1_000_000))]
+    local_search: Option<u64>,
     /// What the replay buffer keeps: the most recent objects, or the distinct objects of
     /// highest reward found so far [default: recent].
     #[arg(long = "replay-keep", value_enum)]
@@ -201,6 +206,7 @@ impl RunArgs {
         note("--warmup", self.warmup.is_some());
         note("--log-z-init", self.log_z_init.is_some());
         note("--replay-keep", self.replay_keep.is_some());
+        note("--local-search", self.local_search.is_some());
         note("--seed", self.seed.is_some());
         note("--eval-every", self.eval_every.is_some());
         note("--top-k", self.top_k.is_some());
@@ -244,7 +250,7 @@ impl RunArgs {
                 Some(KeepChoice::Best) => gfnc::train::ReplayKeep::Best,
                 None => defaults.replay_keep,
             },
-            local_search: defaults.local_search,
+            local_search: count(self.local_search, defaults.local_search),
             replay: count(self.replay, defaults.replay),
             seed: self.seed.unwrap_or(defaults.seed),
             eval_every: count(self.eval_every, defaults.eval_every),

@@ -122,6 +122,15 @@ impl Config {
         }
     }
 
+    /// The most trajectories trained on per step: the batch, and with local search as many
+    /// rebuilt (one per forward-sampled trajectory, the replayed ones aside).
+    pub fn trajectories_per_step(&self) -> usize {
+        match self.local_search {
+            0 => self.batch,
+            _ => 2 * self.batch,
+        }
+    }
+
     /// The factor on the learning rates during step `step`.
     pub fn lr_factor_at(&self, step: usize) -> f64 {
         lr_factor(self.lr_schedule, self.warmup, step, self.steps)
@@ -259,7 +268,7 @@ pub fn estimated_bytes(shape: &PolicyShape, config: &Config, states: usize) -> f
     let per_state = i + 3.0 * l * h * trunks + 4.0 * a;
     // The final draw takes up to this many trajectories at once (`train::draw_batch`), each
     // state costing less than in training (no saved activations).
-    let batch = config.batch.max(MIN_ESTIMATED_BATCH) as f64;
+    let batch = config.trajectories_per_step().max(MIN_ESTIMATED_BATCH) as f64;
     // Measured: weights, gradients, Adam's moments, the host copies Adam works on and Candle's
     // saved activations come to about six times the parameters.
     4.0 * (6.0 * parameters + batch * states as f64 * per_state)

@@ -251,6 +251,17 @@ impl<'e> Trainer<'e> {
             &mut rng,
             &mut self.ws,
         )?;
+        if self.config.local_search > 0 {
+            let (refined, _) = sample::local_search(
+                self.env,
+                &self.policy,
+                &batch,
+                self.config.local_search,
+                (exploration, &mut rng),
+                &mut self.ws,
+            )?;
+            batch.extend(&refined);
+        }
         for b in 0..batch.trajectories() {
             let terminal = batch.terminal(b).to_vec();
             self.discovery.record(&terminal, batch.log_rewards[b]);
@@ -270,6 +281,7 @@ impl<'e> Trainer<'e> {
             )?;
             batch.extend(&backward);
         }
+        debug_assert!(batch.trajectories() <= self.config.trajectories_per_step());
         let sampled = Instant::now();
         let loss = objective::loss(
             self.env,
@@ -305,7 +317,7 @@ impl<'e> Trainer<'e> {
             *seconds += (phases[k + 1] - phases[k]).as_secs_f64();
         }
         self.step += 1;
-        self.trajectories += self.config.batch;
+        self.trajectories += batch.trajectories();
         self.seconds += started.elapsed().as_secs_f64();
         self.losses_since_eval.push(value);
         self.last_log_z = loss.log_z;

@@ -120,7 +120,12 @@ impl<'e> Trainer<'e> {
                 )));
             }
         }
-        if state.trajectories != state.step.saturating_mul(self.config.batch) {
+        // Local search adds one rebuilt trajectory per forward-sampled one.
+        let least = state.step.saturating_mul(self.config.batch);
+        let most = state
+            .step
+            .saturating_mul(self.config.trajectories_per_step());
+        if !(least..=most).contains(&state.trajectories) {
             return Err(TrainError::Checkpoint(format!(
                 "state.json counts {} trajectories in {} steps of {}",
                 state.trajectories, state.step, self.config.batch

@@ -97,6 +97,25 @@ impl Batch {
         }
     }
 
+    /// Trajectory `b` alone.
+    pub fn select(&self, b: usize) -> Batch {
+        let mut one = Batch {
+            width: self.width,
+            actions_per_state: self.actions_per_state,
+            starts: vec![0],
+            ..Batch::default()
+        };
+        let (s, e) = (self.starts[b], self.starts[b + 1]);
+        one.push_trajectory(
+            &self.states[s * self.width..e * self.width],
+            &self.forward_masks[s * self.actions_per_state..e * self.actions_per_state],
+            &self.actions[s - b..e - b - 1],
+            self.stopped[b],
+            self.log_rewards[b],
+        );
+        one
+    }
+
     /// A batch with no trajectories, shaped for `env`.
     pub fn empty(env: &Environment) -> Batch {
         Batch {
@@ -173,22 +192,49 @@ pub fn forward(
     rng: &mut StdRng,
     ws: &mut Workspace,
 ) -> Result<Batch, TrainError> {
-    let (w, a) = (env.width(), env.action_count());
-    let mut running: Vec<Running> = (0..count)
-        .map(|_| {
-            let mut seen = crate::env::table::StateTable::new(w);
-            seen.insert(env.initial_state());
-            Running {
-                seen,
-                states: env.initial_state().to_vec(),
-                masks: Vec::new(),
-                actions: Vec::new(),
-                end: None,
-            }
-        })
+    let prefixes = (0..count)
+        .map(|_| (env.initial_state().to_vec(), Vec::new()))
         .collect();
-    let mut child = vec![0; w];
+    forward_from(env, policy, prefixes, exploration, rng, ws)
+}
+
+/// The beginning of a trajectory: its states from s0 (back to back) and the actions between
+/// them.
+pub type Prefix = (Vec<i32>, Vec<usize>);
+
+/// Continue each prefix forward by the policy until it stops or reaches a `done` state.
+pub fn forward_from(
+    env: &Environment,
+    policy: &Policy,
+    prefixes: Vec<Prefix>,
+    exploration: Exploration,
+    rng: &mut StdRng,
+    ws: &mut Workspace,
+) -> Result<Batch, TrainError> {
+    let (w, a) = (env.width(), env.action_count());
     let mut mask = vec![false; a];
+    let mut running = Vec::with_capacity(prefixes.len());
+    for (states, actions) in prefixes {
+        let mut seen = crate::env::table::StateTable::new(w);
+        let mut masks = Vec::with_capacity(states.len() / w.max(1) * a);
+        let n = states.len() / w.max(1);
+        for (k, state) in states.chunks_exact(w).enumerate() {
+            seen.insert(state);
+            // The last state's mask is computed by the loop below.
+            if k + 1 < n {
+                env.forward_mask(state, &mut mask, ws)?;
+                masks.extend_from_slice(&mask);
+            }
+        }
+        running.push(Running {
+            seen,
+            states,
+            masks,
+            actions,
+            end: None,
+        });
+    }
+    let mut child = vec![0; w];
     loop {
         // Masks of the current states; `done` states end their trajectory here.
         let mut active = Vec::new();
@@ -388,10 +434,73 @@ pub fn backward(
     Ok(batch)
 }
 
+/// Local search (LS-GFN, Kim et al. 2024) from each terminal object of `batch`: its trajectory
+/// is drawn back to s0 by P_B, its last `k` moves are undone and rebuilt by P_F, and the new
+/// object is kept when [`accepts`] says so, the old trajectory otherwise. Returns the refined
+/// trajectories, one per trajectory of `batch`, and how many new objects were kept.
+pub fn local_search(
+    env: &Environment,
+    policy: &Policy,
+    batch: &Batch,
+    k: usize,
+    (exploration, rng): (Exploration, &mut StdRng),
+    ws: &mut Workspace,
+) -> Result<(Batch, usize), TrainError> {
+    let w = env.width();
+    let terminals: Vec<i32> = (0..batch.trajectories())
+        .flat_map(|b| batch.terminal(b).iter().copied())
+        .collect();
+    let back = backward(
+        env,
+        policy,
+        &terminals,
+        rng,
+        ws,
+        &super::estimate::Limit::default(),
+    )?;
+    let prefixes: Vec<Prefix> = (0..back.trajectories())
+        .map(|b| {
+            let (s, e) = (back.starts[b], back.starts[b + 1]);
+            // Keep at least s0; the moves of trajectory b are back.actions[s - b..e - b - 1].
+            let keep = (e - s).saturating_sub(k).max(1);
+            (
+                back.states[s * w..(s + keep) * w].to_vec(),
+                back.actions[s - b..s - b + keep - 1].to_vec(),
+            )
+        })
+        .collect();
+    let rebuilt = forward_from(env, policy, prefixes, exploration, rng, ws)?;
+    let mut refined = Batch::empty(env);
+    let mut kept = 0;
+    for b in 0..rebuilt.trajectories() {
+        let (source, index) = if accepts(back.log_rewards[b], rebuilt.log_rewards[b]) {
+            kept += 1;
+            (&rebuilt, b)
+        } else {
+            (&back, b)
+        };
+        refined.extend(&source.select(index));
+    }
+    Ok((refined, kept))
+}
+
+/// LS-GFN's deterministic filter: the rebuilt object replaces the old one unless its reward is
+/// lower.
+pub fn accepts(old_log_reward: f64, new_log_reward: f64) -> bool {
+    new_log_reward >= old_log_reward
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use rand::SeedableRng;
+
+    #[test]
+    fn local_search_keeps_what_is_not_worse() {
+        assert!(accepts(-3.0, -2.0));
+        assert!(accepts(-2.0, -2.0));
+        assert!(!accepts(-2.0, -2.5));
+    }
 
     #[test]
     fn choose_follows_the_softmax_over_allowed_actions() {
