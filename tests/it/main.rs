@@ -8,6 +8,7 @@ mod env;
 mod examples;
 mod fuzz;
 mod hostile;
+mod hostile_rundir;
 mod lsp;
 mod oracle;
 mod plot;
