@@ -419,6 +419,9 @@ struct SavedRun<'r> {
     folder_missing: bool,
     /// Whether the source reads files or runs commands relative to the folder.
     uses_folder: bool,
+    /// Whether `env.gfn` and the overrides are those recorded (when not, the checkpoint's
+    /// check names the edited source, the cause of any changed value).
+    source_unchanged: bool,
 }
 
 impl<'r> SavedRun<'r> {
@@ -430,6 +433,8 @@ impl<'r> SavedRun<'r> {
             folder_missing: record.folder.is_some() && !folder.is_dir(),
             folder,
             uses_folder: source.contains("load") || source.contains("extern"),
+            source_unchanged: rundir::source_hash(source, &record.overrides)
+                == record.source_hash,
         }
     }
 
@@ -503,7 +508,7 @@ impl<'r> SavedRun<'r> {
             return Ok(now);
         };
         let changed = now.changed_since(recorded);
-        if changed.is_empty() {
+        if changed.is_empty() || !self.source_unchanged {
             return Ok(now);
         }
         let described: Vec<String> = changed
