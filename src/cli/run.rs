@@ -419,6 +419,8 @@ struct SavedRun<'r> {
     folder_missing: bool,
     /// Whether the source reads files or runs commands relative to the folder.
     uses_folder: bool,
+    /// `const NAME = load("PATH")` items of the source: (NAME, PATH), for messages.
+    loads: Vec<(String, String)>,
     /// Whether `env.gfn` and the overrides are those recorded (when not, the checkpoint's
     /// check names the edited source, the cause of any changed value).
     source_unchanged: bool,
@@ -433,8 +435,8 @@ impl<'r> SavedRun<'r> {
             folder_missing: record.folder.is_some() && !folder.is_dir(),
             folder,
             uses_folder: source.contains("load") || source.contains("extern"),
-            source_unchanged: rundir::source_hash(source, &record.overrides)
-                == record.source_hash,
+            loads: source.lines().filter_map(load_item).collect(),
+            source_unchanged: rundir::source_hash(source, &record.overrides) == record.source_hash,
         }
     }
 
@@ -516,8 +518,11 @@ impl<'r> SavedRun<'r> {
             .map(|name| self.describe_input(name))
             .collect();
         Err(Failure::Usage(format!(
-            "the environment's inputs changed since the run started: {} differ from the values it was trained with; a resumed run would train another environment: restore them, or start a new run",
-            described.join("; ")
+            "the environment's inputs changed since the run started: {} {} not the value{} the run was trained with; a resumed run would train another environment: restore {}, or start a new run",
+            described.join("; "),
+            if changed.len() == 1 { "is" } else { "are" },
+            if changed.len() == 1 { "" } else { "s" },
+            if changed.len() == 1 { "it" } else { "them" },
         )))
     }
 
@@ -536,14 +541,29 @@ impl<'r> SavedRun<'r> {
                 None => format!("param `{param}`"),
             };
         }
-        match name.strip_prefix("const ") {
-            Some(constant) => format!(
-                "const `{constant}` (if it is a load() table: its file, {})",
+        let Some(constant) = name.strip_prefix("const ") else {
+            return name.to_string();
+        };
+        match self.loads.iter().find(|(n, _)| n == constant) {
+            Some((_, file)) => format!(
+                "const `{constant}` (the table load(\"{file}\") reads, {})",
                 self.folder_note()
             ),
-            None => name.to_string(),
+            None => format!("const `{constant}` (computed from a loaded table)"),
         }
     }
+}
+
+/// `const NAME = load("PATH")` on one line: (NAME, PATH).
+fn load_item(line: &str) -> Option<(String, String)> {
+    let (name, value) = line.trim().strip_prefix("const ")?.split_once('=')?;
+    let path = value
+        .trim()
+        .strip_prefix("load(")?
+        .trim()
+        .strip_prefix('"')?;
+    let (path, _) = path.split_once('"')?;
+    Some((name.trim().to_string(), path.to_string()))
 }
 
 /// The training loop shared by new and resumed runs: evaluate and checkpoint every

@@ -93,7 +93,7 @@ pub fn check_model(
         let bound = 1.0 + 10.0 * t as f64 * lr;
         if let Some(big) = values.iter().find(|v| f64::from(v.abs()) > bound) {
             return Err(TrainError::Checkpoint(format!(
-                "model.safetensors: the weight `{name}` holds {big}, beyond ±{bound:.3}, the most {t} Adam steps at learning rate {lr} can move a weight from its initial value: the model was not written by this run's training"
+                "model.safetensors: the weight `{name}` holds {big:e}, beyond ±{bound:.3}, the most {t} Adam steps at learning rate {lr} can move a weight from its initial value: the model was not written by this run's training"
             )));
         }
     }

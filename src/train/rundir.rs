@@ -279,7 +279,8 @@ impl RunDir {
 
     /// An existing run directory, for `--resume` or `gfnc sample`.
     pub fn open(path: &Path) -> Result<RunDir, TrainError> {
-        if !path.join("run.json").is_file() {
+        // Any run.json (a link to a device too: reading it says what it is).
+        if !path.join("run.json").exists() {
             return Err(TrainError::Usage(format!(
                 "{} is not a gfnc run directory (no run.json)",
                 path.display()
