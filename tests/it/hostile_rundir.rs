@@ -256,6 +256,29 @@ fn files_linked_to_devices_are_refused_without_reading_them() {
         std::fs::remove_file(&file).expect("unlink");
         std::fs::rename(&saved, &file).expect("restore");
     }
+    // `gfnc plot` reads metrics.csv and samples.csv: neither is read from a device.
+    for name in ["metrics.csv", "samples.csv"] {
+        let file = run.join(name);
+        let saved = dir.join("saved");
+        std::fs::rename(&file, &saved).expect("move");
+        std::os::unix::fs::symlink("/dev/zero", &file).expect("link");
+        let out = gfnc_within(
+            &[
+                "plot",
+                &run.display().to_string(),
+                "--out",
+                &dir.join("pictures").display().to_string(),
+            ],
+            60,
+        );
+        never_crashes(&out, name);
+        // metrics.csv is refused; a samples.csv that is not a file only costs its pictures.
+        let refused = text(&out.stderr).contains("not a regular file");
+        let skipped = name == "samples.csv" && text(&out.stderr).contains("no samples.csv");
+        assert!(refused || skipped, "{name}: {}", text(&out.stderr));
+        std::fs::remove_file(&file).expect("unlink");
+        std::fs::rename(&saved, &file).expect("restore");
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }
 
