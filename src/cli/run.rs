@@ -468,13 +468,17 @@ impl<'r> SavedRun<'r> {
     /// The checker's diagnostics reworded for a saved run: its overrides are run.json's (not
     /// `--set` flags), its tables and scorers are looked up in the recorded folder.
     fn adjust(&self, d: &mut gfnc::Diagnostic) {
-        if let Some(rest) = d.message.strip_prefix("--set ") {
-            d.message = format!("{} records the override {rest}", self.run_json.display());
-            if d.code == "gfn::check::set_unknown_param" {
-                d.help = Some(
-                    "the param was recorded when the run started and no longer exists in env.gfn (run.json or env.gfn was edited): restore them, or start a new run".to_string(),
-                );
-            }
+        if d.code.starts_with("gfn::check::set_") {
+            let run_json = self.run_json.display();
+            d.message = match d.message.strip_prefix("--set ") {
+                Some(rest) => format!("{run_json} records the override {rest}"),
+                None => format!("{run_json} records an override: {}", d.message),
+            };
+            d.help = Some(if d.code == "gfn::check::set_unknown_param" {
+                "the param was recorded when the run started and no longer exists in env.gfn (run.json or env.gfn was edited): restore them, or start a new run".to_string()
+            } else {
+                "the override was recorded when the run started (a file after `@` by its absolute path): restore what it names, or start a new run".to_string()
+            });
         }
         if matches!(d.code, "gfn::check::load" | "gfn::env::scorer") {
             d.message = format!("{} ({})", d.message, self.folder_note());
