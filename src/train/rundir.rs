@@ -778,3 +778,37 @@ pub fn metrics_csv(rows: &[Metrics]) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_record_is_gfncs_when_it_names_the_version_that_wrote_it() {
+        assert!(is_gfnc_record(br#"{"gfnc_version": "9.0.0", "format": 7}"#));
+        assert!(!is_gfnc_record(br#"{"hello": 1}"#));
+        assert!(!is_gfnc_record(br#"{"gfnc_version": 1}"#));
+        assert!(!is_gfnc_record(b"[1, 2]"));
+        assert!(!is_gfnc_record(b"not json"));
+    }
+
+    #[test]
+    fn changed_inputs_are_named() {
+        let recorded = Inputs {
+            values: [("param W", "1"), ("const T", "2"), ("const Gone", "3")]
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            scorers: Vec::new(),
+        };
+        let mut now = recorded.clone();
+        assert!(now.changed_since(&recorded).is_empty());
+        now.values.insert("const T".to_string(), "9".to_string());
+        now.values.remove("const Gone");
+        now.values.insert("param New".to_string(), "4".to_string());
+        assert_eq!(
+            now.changed_since(&recorded),
+            ["const Gone", "const T", "param New"]
+        );
+    }
+}
