@@ -90,6 +90,7 @@ pub fn run(output: &Output, args: CompareArgs) -> Result<(), Failure> {
         &source,
         &args.overrides,
         &checks,
+        &|_| {},
     )?;
     let env = &checked.env;
     let dag = checked.dag.as_ref();

@@ -359,7 +359,14 @@ pub fn validate(
     overrides: &[Override],
     checks: &gfnc::Checks,
 ) -> Result<gfnc::Validated, Failure> {
-    validate_in(output, (path, &folder_of(path)), source, overrides, checks)
+    validate_in(
+        output,
+        (path, &folder_of(path)),
+        source,
+        overrides,
+        checks,
+        &|_| {},
+    )
 }
 
 /// The folder of a `.gfn` file, where its `load` paths and scorers are.
@@ -370,13 +377,15 @@ pub fn folder_of(path: &Path) -> std::path::PathBuf {
     }
 }
 
-/// [`validate`] with `load` and scorers relative to `folder` (a saved run's original folder).
+/// [`validate`] with `load` and scorers relative to `folder` (a saved run's original folder);
+/// `adjust` rewords a diagnostic for where the inputs came from (a saved run's record).
 pub fn validate_in(
     output: &Output,
     (path, folder): (&Path, &Path),
     source: &str,
     overrides: &[Override],
     checks: &gfnc::Checks,
+    adjust: &dyn Fn(&mut gfnc::Diagnostic),
 ) -> Result<gfnc::Validated, Failure> {
     let mut bar: Option<indicatif::ProgressBar> = None;
     let interactive = std::io::stderr().is_terminal();
@@ -400,7 +409,8 @@ pub fn validate_in(
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
-    result.map_err(|diagnostics| {
+    result.map_err(|mut diagnostics| {
+        diagnostics.iter_mut().for_each(adjust);
         output.diagnostics(path, source, &diagnostics);
         Failure::Reported
     })

@@ -7,7 +7,7 @@ use super::{read_source, Failure, Output};
 use gfnc::env::dag::Dag;
 use gfnc::env::{Environment, Workspace};
 use gfnc::train::policy::{Policy, PolicyShape};
-use gfnc::train::rundir::{self, RunDir, RunRecord};
+use gfnc::train::rundir::{self, Inputs, RunDir, RunRecord};
 use gfnc::train::{Config, Metrics, TrainError, Trainer};
 use gfnc::Override;
 use std::path::{Path, PathBuf};
@@ -105,8 +105,9 @@ pub(super) fn environment(
     source: &str,
     overrides: &[Override],
     checks: &gfnc::Checks,
+    adjust: &dyn Fn(&mut gfnc::Diagnostic),
 ) -> Result<Checked, Failure> {
-    let validated = super::validate_in(output, (path, folder), source, overrides, checks)?;
+    let validated = super::validate_in(output, (path, folder), source, overrides, checks, adjust)?;
     let longest = match (&validated.dag, &validated.partial) {
         (Some(dag), _) => dag.max_len as usize,
         (None, Some(partial)) => partial.probe.as_ref().map_or(0, |p| p.longest),
@@ -221,6 +222,7 @@ fn start(
         &source,
         &options.overrides,
         &options.checks,
+        &|_| {},
     )?;
     check_memory(&checked, &config, options.checks.budget.max_bytes)?;
     let out = match &options.out {
@@ -252,6 +254,7 @@ fn start(
         folder: std::path::absolute(&folder)
             .ok()
             .map(|f| f.display().to_string()),
+        inputs: Some(Inputs::of(&checked.env.program.model)),
     };
     dir.write_file("env.gfn", &source).map_err(failure)?;
     let mut trainer = Trainer::new(&checked.env, config, checked.dag).map_err(failure)?;
@@ -269,7 +272,7 @@ fn start(
         output,
         options,
         &dir,
-        record,
+        (record, true),
         trainer,
         Vec::new(),
         (&path, &source),
@@ -304,10 +307,12 @@ fn resume(
             dir_path.join("run.json").display()
         )));
     }
+    // Nothing in the directory is written before its checkpoint is verified and the trainer
+    // built from it: a refused resume leaves the run as it was.
     let dir = RunDir::open(dir_path).map_err(directory_failure)?;
     let mut record = dir.read_record().map_err(directory_failure)?;
     let path = dir_path.join("env.gfn");
-    let source = read_source(&path)?;
+    let source = read_run_source(&path)?;
     let config = with_length(record.config.clone(), options)?;
     let overrides: Vec<Override> = record
         .overrides
@@ -325,15 +330,25 @@ fn resume(
     if let Some(mb) = record.max_memory_mb {
         checks.budget.max_bytes = mb.saturating_mul(1_000_000);
     }
-    let folder = record_folder(&record, dir_path);
-    let checked = environment(output, (&path, &folder), &source, &overrides, &checks)?;
-    let failure = |e: TrainError| fail(output, &path, &source, e);
+    let saved = SavedRun::new(&record, dir_path, &source);
+    saved.warn_if_folder_missing();
+    let checked = environment(
+        output,
+        (&path, &saved.folder),
+        &source,
+        &overrides,
+        &checks,
+        &|d| saved.adjust(d),
+    )?;
+    let model = &checked.env.program.model;
+    let inputs = saved.check_inputs(model)?;
+    let failure = |e: TrainError| fail(output, &path, &source, saved.adjust_error(e));
     let mut trainer = Trainer::new(&checked.env, config.clone(), checked.dag).map_err(failure)?;
     let test_set = dir_path.join(TEST_SET);
     if test_set.is_file() {
         let objects = checked
             .env
-            .parse_objects(&read_source(&test_set)?)
+            .parse_objects(&read_run_source(&test_set)?)
             .map_err(|e| Failure::Usage(format!("{}: {e}", test_set.display())))?;
         trainer.set_test_set(objects);
     }
@@ -363,23 +378,200 @@ fn resume(
         }
         return Ok(());
     }
+    if !options.quiet && !options.json {
+        for command in &inputs.scorers {
+            warn!(
+                "note: the reward calls the scorer `{command}`; gfnc cannot verify that its answers are still those the run was trained with"
+            );
+        }
+    }
     record.config = config;
     record.final_metrics = None;
-    record.params = param_values(&checked.env);
     // Exactness follows this exploration (its --max-states may differ from the first run's).
     record.exact = checked.partial_reason.is_none();
     record.exact_reason = checked.partial_reason.clone();
-    dir.write_record(&record).map_err(failure)?;
+    // A record without inputs (an older gfnc) gets them now: from here on they are checked.
+    record.inputs = Some(inputs);
+    // The record is written with the first checkpoint of the resumed run (see `train`).
     train(
         output,
         options,
         &dir,
-        record,
+        (record, false),
         trainer,
         rows,
         (&path, &source),
         interrupted,
     )
+}
+
+/// The source of a saved run (`env.gfn`), or its `test_set.txt`: read through the source size
+/// cap, regular files only (a link to a device or a FIFO is refused without blocking).
+fn read_run_source(path: &Path) -> Result<String, Failure> {
+    gfnc::files::read_text_bounded(path, 1 << 20)
+        .map_err(|e| Failure::Usage(format!("cannot read {}: {e}", path.display())))
+}
+
+/// A saved run being rebuilt (for `--resume` and `gfnc sample`): where its inputs come from,
+/// so that messages name run.json rather than flags never given, and the folder actually read.
+struct SavedRun<'r> {
+    record: &'r RunRecord,
+    run_json: PathBuf,
+    /// The folder `load` paths and scorers are resolved in.
+    folder: PathBuf,
+    /// Whether `folder` is the one run.json recorded and it no longer exists.
+    folder_missing: bool,
+    /// Whether the source reads files or runs commands relative to the folder.
+    uses_folder: bool,
+    /// `const NAME = load("PATH")` items of the source: (NAME, PATH), for messages.
+    loads: Vec<(String, String)>,
+    /// Whether `env.gfn` and the overrides are those recorded (when not, the checkpoint's
+    /// check names the edited source, the cause of any changed value).
+    source_unchanged: bool,
+}
+
+impl<'r> SavedRun<'r> {
+    fn new(record: &'r RunRecord, run_dir: &Path, source: &str) -> SavedRun<'r> {
+        let folder = record_folder(record, run_dir);
+        SavedRun {
+            record,
+            run_json: run_dir.join("run.json"),
+            folder_missing: record.folder.is_some() && !folder.is_dir(),
+            folder,
+            uses_folder: source.contains("load") || source.contains("extern"),
+            loads: source.lines().filter_map(load_item).collect(),
+            source_unchanged: rundir::source_hash(source, &record.overrides) == record.source_hash,
+        }
+    }
+
+    /// Up front: the recorded folder is gone (the project moved), and the source needs it.
+    fn warn_if_folder_missing(&self) {
+        if self.folder_missing && self.uses_folder {
+            warn!(
+                "warning: {}, the folder of the trained .gfn file recorded in {}, no longer exists; the run's load() tables and scorers are looked up there",
+                self.folder.display(),
+                self.run_json.display()
+            );
+        }
+    }
+
+    /// Where `load` paths and scorers were resolved, for a message.
+    fn folder_note(&self) -> String {
+        format!(
+            "resolved in {}, the trained file's folder recorded in {}{}",
+            self.folder.display(),
+            self.run_json.display(),
+            if self.folder_missing {
+                ", which no longer exists"
+            } else {
+                ""
+            }
+        )
+    }
+
+    /// The checker's diagnostics reworded for a saved run: its overrides are run.json's (not
+    /// `--set` flags), its tables and scorers are looked up in the recorded folder.
+    fn adjust(&self, d: &mut gfnc::Diagnostic) {
+        if d.code.starts_with("gfn::check::set_") {
+            let run_json = self.run_json.display();
+            d.message = match d.message.strip_prefix("--set ") {
+                Some(rest) => format!("{run_json} records the override {rest}"),
+                None => format!("{run_json} records an override: {}", d.message),
+            };
+            d.help = Some(if d.code == "gfn::check::set_unknown_param" {
+                "the param was recorded when the run started and no longer exists in env.gfn (run.json or env.gfn was edited): restore them, or start a new run".to_string()
+            } else {
+                "the override was recorded when the run started (a file after `@` by its absolute path): restore what it names, or start a new run".to_string()
+            });
+        }
+        if matches!(d.code, "gfn::check::load" | "gfn::env::scorer") {
+            d.message = format!("{} ({})", d.message, self.folder_note());
+        }
+    }
+
+    /// A scorer failing while the resumed run trains names the folder it ran in.
+    fn adjust_error(&self, error: TrainError) -> TrainError {
+        match error {
+            TrainError::Env(mut e) if e.code == "gfn::env::scorer" => {
+                e.message = format!("{} ({})", e.message, self.folder_note());
+                TrainError::Env(e)
+            }
+            other => other,
+        }
+    }
+
+    /// The inputs of the environment rebuilt now, refused when a param's or const's value
+    /// differs from the one the run was trained with (a `--set W=@file` file or a `load`ed
+    /// table changed); a record of an older gfnc, without inputs, is only warned about.
+    fn check_inputs(&self, model: &gfnc::Model) -> Result<Inputs, Failure> {
+        let now = Inputs::of(model);
+        let Some(recorded) = &self.record.inputs else {
+            let from_files =
+                self.uses_folder || self.record.overrides.iter().any(|o| o.contains('@'));
+            if from_files {
+                warn!(
+                    "warning: {} does not record the values of the run's inputs (written by gfnc {}): gfnc cannot verify that its load() tables and --set @files are unchanged",
+                    self.run_json.display(),
+                    self.record.gfnc_version
+                );
+            }
+            return Ok(now);
+        };
+        let changed = now.changed_since(recorded);
+        if changed.is_empty() || !self.source_unchanged {
+            return Ok(now);
+        }
+        let described: Vec<String> = changed
+            .iter()
+            .map(|name| self.describe_input(name))
+            .collect();
+        Err(Failure::Usage(format!(
+            "the environment's inputs changed since the run started: {} {} not the value{} the run was trained with; a resumed run would train another environment: restore {}, or start a new run",
+            described.join("; "),
+            if changed.len() == 1 { "is" } else { "are" },
+            if changed.len() == 1 { "" } else { "s" },
+            if changed.len() == 1 { "it" } else { "them" },
+        )))
+    }
+
+    /// `param W` (from the file of `--set W=@/abs/w.csv`), `const T` (a table `load` reads).
+    fn describe_input(&self, name: &str) -> String {
+        if let Some(param) = name.strip_prefix("param ") {
+            let file = self.record.overrides.iter().find_map(|o| {
+                let o = Override::parse(o)?;
+                (o.name == param)
+                    .then_some(o.value)?
+                    .strip_prefix('@')
+                    .map(str::to_string)
+            });
+            return match file {
+                Some(file) => format!("param `{param}` (read from {file})"),
+                None => format!("param `{param}`"),
+            };
+        }
+        let Some(constant) = name.strip_prefix("const ") else {
+            return name.to_string();
+        };
+        match self.loads.iter().find(|(n, _)| n == constant) {
+            Some((_, file)) => format!(
+                "const `{constant}` (the table load(\"{file}\") reads, {})",
+                self.folder_note()
+            ),
+            None => format!("const `{constant}` (computed from a loaded table)"),
+        }
+    }
+}
+
+/// `const NAME = load("PATH")` on one line: (NAME, PATH).
+fn load_item(line: &str) -> Option<(String, String)> {
+    let (name, value) = line.trim().strip_prefix("const ")?.split_once('=')?;
+    let path = value
+        .trim()
+        .strip_prefix("load(")?
+        .trim()
+        .strip_prefix('"')?;
+    let (path, _) = path.split_once('"')?;
+    Some((name.trim().to_string(), path.to_string()))
 }
 
 /// The training loop shared by new and resumed runs: evaluate and checkpoint every
@@ -389,7 +581,7 @@ fn train(
     output: &Output,
     options: &RunOptions,
     dir: &RunDir,
-    mut record: RunRecord,
+    (mut record, mut record_written): (RunRecord, bool),
     mut trainer: Trainer,
     mut rows: Vec<Metrics>,
     (path, source): (&Path, &str),
@@ -398,6 +590,15 @@ fn train(
     let failure = |e: TrainError| fail(output, path, source, e);
     let config = record.config.clone();
     let hash = record.source_hash.clone();
+    // A resumed run's record is written with its first checkpoint: a run that fails before
+    // it leaves run.json as the checkpoint it kept describes it.
+    let mut save = |trainer: &Trainer, rows: &[Metrics]| -> Result<(), Failure> {
+        if !record_written {
+            dir.write_record(&record).map_err(failure)?;
+            record_written = true;
+        }
+        dir.save(trainer, rows, &hash).map_err(failure)
+    };
     let env = trainer.env;
     if let (Some(reason), false) = (&record.exact_reason, options.json || options.quiet) {
         warn!(
@@ -419,7 +620,7 @@ fn train(
         match trainer.evaluate() {
             Ok(metrics) => {
                 rows.push(metrics.clone());
-                dir.save(&trainer, &rows, &hash).map_err(failure)?;
+                save(&trainer, &rows)?;
                 last = Some(metrics);
             }
             Err(TrainError::Interrupted) => stopped_early = true,
@@ -460,7 +661,7 @@ fn train(
             }
             bar.set_message(progress_message(&metrics, loss, rate));
             rows.push(metrics.clone());
-            dir.save(&trainer, &rows, &hash).map_err(failure)?;
+            save(&trainer, &rows)?;
             last = Some(metrics);
         }
     }
@@ -471,13 +672,13 @@ fn train(
         // Stopped between evaluations: checkpoint without an evaluation row, so that the
         // resumed run's rows and loss windows are the uninterrupted run's.
         _ if stopped_early => {
-            dir.save(&trainer, &rows, &hash).map_err(failure)?;
+            save(&trainer, &rows)?;
             trainer.peek_quickly().map_err(failure)?
         }
         _ => {
             let m = trainer.evaluate().map_err(failure)?;
             rows.push(m.clone());
-            dir.save(&trainer, &rows, &hash).map_err(failure)?;
+            save(&trainer, &rows)?;
             m
         }
     };
@@ -572,16 +773,25 @@ pub fn sample(
     }
     let checks = &checks;
     let path = dir.join("env.gfn");
-    let source = read_source(&path)?;
+    let source = read_run_source(&path)?;
     let overrides: Vec<Override> = record
         .overrides
         .iter()
         .filter_map(|o| Override::parse(o))
         .collect();
-    let folder = record_folder(&record, dir);
-    let checked = environment(output, (&path, &folder), &source, &overrides, checks)?;
+    let saved = SavedRun::new(&record, dir, &source);
+    saved.warn_if_folder_missing();
+    let checked = environment(
+        output,
+        (&path, &saved.folder),
+        &source,
+        &overrides,
+        checks,
+        &|d| saved.adjust(d),
+    )?;
+    saved.check_inputs(&checked.env.program.model)?;
     let exact = checked.dag.is_some();
-    let failure = |e: TrainError| fail(output, &path, &source, e);
+    let failure = |e: TrainError| fail(output, &path, &source, saved.adjust_error(e));
     let config = record.config.clone();
     let mut trainer = Trainer::new(&checked.env, config.clone(), checked.dag).map_err(failure)?;
     let hash = rundir::source_hash(&source, &record.overrides);

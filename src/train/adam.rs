@@ -145,4 +145,36 @@ mod tests {
         let after = f64::from(x.as_tensor().to_vec1::<f32>().expect("read")[0]);
         assert!((after - expected).abs() < 1e-5, "{after} vs {expected}");
     }
+
+    /// The bound a checkpoint's weights are checked against (`checkpoint::check_model`): one
+    /// update moves a weight by less than 7.3·lr, whatever the gradients: constant, alternating,
+    /// a spike after silence, or growing geometrically at β2/β1 (where Cauchy–Schwarz is tight).
+    #[test]
+    fn one_update_moves_a_weight_by_less_than_the_checked_bound() {
+        let lr = 0.01;
+        let sequences: Vec<Vec<f32>> = vec![
+            vec![1.0; 200],
+            (0..200)
+                .map(|k| if k % 2 == 0 { 3.0 } else { -3.0 })
+                .collect(),
+            (0..200).map(|k| if k == 150 { 1e4 } else { 0.0 }).collect(),
+            (0..120).map(|k| (0.999f32 / 0.9).powi(k)).collect(),
+            (0..200).map(|k| ((k * 7919) % 13) as f32 - 6.0).collect(),
+        ];
+        for gradients in sequences {
+            let x = Var::from_slice(&[0.0f32], 1, &Device::Cpu).expect("var");
+            let mut adam = Adam::new(vec![x.clone()], lr).expect("adam");
+            let mut before = 0.0f32;
+            for g in gradients {
+                let loss = (x.as_tensor() * f64::from(g))
+                    .and_then(|t| t.sum_all())
+                    .expect("loss");
+                adam.step(&loss.backward().expect("grads")).expect("step");
+                let after = x.as_tensor().to_vec1::<f32>().expect("read")[0];
+                let moved = f64::from((after - before).abs());
+                assert!(moved < 7.3 * lr, "moved {moved} at lr {lr}");
+                before = after;
+            }
+        }
+    }
 }

@@ -23,20 +23,40 @@ pub fn save_model(policy: &Policy, dir: &Path) -> Result<(), TrainError> {
     policy.varmap.save(&path).map_err(|e| io("write", &path, e))
 }
 
-/// Load the model's weights; a file whose tensors do not fit this run's network is refused.
-pub fn load_model(policy: &mut Policy, dir: &Path) -> Result<(), TrainError> {
-    let path = dir.join("model.safetensors");
-    policy.varmap.load(&path).map_err(|e| {
+/// Load the model's weights from the bytes of a `model.safetensors` (read and verified by the
+/// caller); a file whose tensors do not fit this run's network is refused.
+pub fn load_model(policy: &mut Policy, bytes: &[u8]) -> Result<(), TrainError> {
+    let unfit = |why: String| {
         TrainError::Checkpoint(format!(
-            "{}: does not fit this run's network ({})",
-            path.display(),
-            super::first_line(&e)
+            "model.safetensors: does not fit this run's network ({why})"
         ))
-    })
+    };
+    let tensors = candle_core::safetensors::load_buffer(bytes, &Device::Cpu)
+        .map_err(|e| unfit(super::first_line(&e)))?;
+    let variables = variables(policy)?;
+    for (name, var) in &variables {
+        let tensor = tensors
+            .get(name)
+            .ok_or_else(|| unfit(format!("no tensor `{name}`")))?;
+        if tensor.dtype() != candle_core::DType::F32 {
+            return Err(unfit(format!("`{name}` is {:?}, not f32", tensor.dtype())));
+        }
+        var.set(tensor)
+            .map_err(|e| unfit(format!("`{name}`: {}", super::first_line(&e))))?;
+    }
+    if let Some(extra) = tensors
+        .keys()
+        .find(|k| !variables.iter().any(|(n, _)| n == *k))
+    {
+        return Err(unfit(format!(
+            "it holds `{extra}`, which this network has not"
+        )));
+    }
+    Ok(())
 }
 
-/// Refuse a model with a weight that is NaN or infinite: it samples nonsense.
-pub fn check_finite_model(policy: &Policy) -> Result<(), TrainError> {
+/// The model's variables by name, sorted (so that messages name the first bad one stably).
+fn variables(policy: &Policy) -> Result<Vec<(String, candle_core::Var)>, TrainError> {
     let mut names: Vec<(String, candle_core::Var)> = policy
         .varmap
         .data()
@@ -46,11 +66,34 @@ pub fn check_finite_model(policy: &Policy) -> Result<(), TrainError> {
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
     names.sort_by(|a, b| a.0.cmp(&b.0));
-    for (name, var) in names {
+    Ok(names)
+}
+
+/// Refuse a model with a weight that is NaN or infinite (it samples nonsense), or beyond what
+/// training can reach: a weight starts within ±1 (±1/√fan_in; log Z at 0) and one Adam step
+/// moves it by at most lr·(1−β1)/√(1−β2)·(1−β1²/β2)^(−1/2) < 7.3·lr (Cauchy–Schwarz on the moments'
+/// sums), so after `steps` updates at `lr` it lies within 1 + 10·steps·lr (`log_z_steps` at
+/// `lr_log_z` for log Z). A larger weight was not written by training.
+pub fn check_model(
+    policy: &Policy,
+    (steps, lr): (i64, f64),
+    (log_z_steps, lr_log_z): (i64, f64),
+) -> Result<(), TrainError> {
+    for (name, var) in variables(policy)? {
         let values = var.as_tensor().flatten_all()?.to_vec1::<f32>()?;
         if let Some(bad) = values.iter().find(|v| !v.is_finite()) {
             return Err(TrainError::Checkpoint(format!(
                 "model.safetensors: the weight `{name}` holds {bad}; the model is unusable (retrain, or resume from a run saved before it diverged)"
+            )));
+        }
+        let (t, lr) = match name.as_str() {
+            "log_z" => (log_z_steps, lr_log_z),
+            _ => (steps, lr),
+        };
+        let bound = 1.0 + 10.0 * t as f64 * lr;
+        if let Some(big) = values.iter().find(|v| f64::from(v.abs()) > bound) {
+            return Err(TrainError::Checkpoint(format!(
+                "model.safetensors: the weight `{name}` holds {big:e}, beyond ±{bound:.3}, the most {t} Adam steps at learning rate {lr} can move a weight from its initial value: the model was not written by this run's training"
             )));
         }
     }
@@ -80,15 +123,21 @@ pub fn save_optimiser(optimisers: &[&Adam], dir: &Path) -> Result<Vec<i32>, Trai
     Ok(adam_steps)
 }
 
-/// Restore the optimisers from `dir/optimizer.safetensors` and their step counts.
+/// Restore the optimisers from the bytes of an `optimizer.safetensors` and their step counts
+/// (checked by the caller). Moments that are not finite, and second moments below zero (a
+/// running mean of squares), are refused.
 pub fn load_optimiser(
     optimisers: &mut [&mut Adam],
     adam_steps: &[i32],
-    dir: &Path,
+    bytes: &[u8],
 ) -> Result<(), TrainError> {
-    let path = dir.join("optimizer.safetensors");
-    let tensors =
-        candle_core::safetensors::load(&path, &Device::Cpu).map_err(|e| io("read", &path, e))?;
+    let tensors = candle_core::safetensors::load_buffer(bytes, &Device::Cpu).map_err(|e| {
+        TrainError::Checkpoint(format!(
+            "optimizer.safetensors: not a tensor file ({})",
+            super::first_line(&e)
+        ))
+    })?;
+    let mut expected = 0;
     for (o, optimiser) in optimisers.iter_mut().enumerate() {
         let mut moments = Vec::new();
         let mut k = 0;
@@ -96,19 +145,36 @@ pub fn load_optimiser(
             tensors.get(&format!("{o}.{k}.m")),
             tensors.get(&format!("{o}.{k}.v")),
         ) {
-            let (m, v) = (m.to_vec1::<f32>()?, v.to_vec1::<f32>()?);
+            let read = |t: &Tensor| {
+                t.to_dtype(candle_core::DType::F32)
+                    .and_then(|t| t.flatten_all())
+                    .and_then(|t| t.to_vec1::<f32>())
+            };
+            let (m, v) = (read(m)?, read(v)?);
             if m.iter().chain(&v).any(|x| !x.is_finite()) {
                 return Err(TrainError::Checkpoint(format!(
                     "optimizer.safetensors: moment {o}.{k} holds a value that is not finite"
                 )));
             }
+            if let Some(negative) = v.iter().find(|x| **x < 0.0) {
+                return Err(TrainError::Checkpoint(format!(
+                    "optimizer.safetensors: the second moment {o}.{k}.v holds {negative}; a mean of squared gradients is never negative"
+                )));
+            }
             moments.push((m, v));
             k += 1;
         }
+        expected += 2 * k;
         let t = adam_steps.get(o).copied().unwrap_or(0);
         optimiser
             .set_moments(t, moments)
             .map_err(|e| TrainError::Checkpoint(format!("optimizer.safetensors: {e}")))?;
+    }
+    if tensors.len() != expected {
+        return Err(TrainError::Checkpoint(format!(
+            "optimizer.safetensors: holds {} tensors; this run's optimisers have {expected}",
+            tensors.len()
+        )));
     }
     Ok(())
 }

@@ -111,7 +111,8 @@ impl Config {
 
     /// The sampling temperature during step `step`.
     pub fn temperature_at(&self, step: usize) -> f64 {
-        self.anneal_of(self.temperature, self.temperature_end).at(step)
+        self.anneal_of(self.temperature, self.temperature_end)
+            .at(step)
     }
 
     fn anneal_of(&self, start: f64, end: Option<f64>) -> Anneal {

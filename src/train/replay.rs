@@ -144,7 +144,15 @@ mod tests {
     #[test]
     fn best_keeps_the_highest_distinct_rewards() {
         let mut replay = Replay::new(3, 1, ReplayKeep::Best);
-        for (s, r) in [(1, 1.0), (2, 5.0), (1, 1.0), (3, 2.0), (4, 0.5), (5, 3.0), (2, 5.0)] {
+        for (s, r) in [
+            (1, 1.0),
+            (2, 5.0),
+            (1, 1.0),
+            (3, 2.0),
+            (4, 0.5),
+            (5, 3.0),
+            (2, 5.0),
+        ] {
             replay.add(&[s], r);
         }
         let mut kept: Vec<(i32, f64)> = replay

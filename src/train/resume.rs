@@ -46,24 +46,32 @@ impl<'e> Trainer<'e> {
         ])
     }
 
-    /// Continue from the checkpoint files in `folder`; returns its metrics rows. Shapes that do
-    /// not fit this run, non-finite weights or moments, and a replay buffer of another size are
-    /// refused.
+    /// Continue from a checkpoint's files, read and verified against the manifest by
+    /// [`rundir`](super::rundir); returns its metrics rows. Everything is checked against this
+    /// run before the trainer's counters change: the tensors fit the network, the weights are
+    /// finite and within what training can reach and give finite probabilities at s0, Adam's
+    /// step counts are the run's, its moments finite (second moments not negative), the replay
+    /// buffer has this run's size, the stored states are terminal objects of this environment,
+    /// and the metrics rows are those the evaluation schedule wrote.
     pub fn read_checkpoint(
         &mut self,
-        folder: &std::path::Path,
+        files: &super::rundir::CheckpointFiles,
     ) -> Result<Vec<Metrics>, TrainError> {
-        let path = folder.join("state.json");
-        let text = std::fs::read_to_string(&path)
-            .map_err(|e| TrainError::Io(format!("cannot read {}: {e}", path.display())))?;
-        let state: TrainerState = serde_json::from_str(&text)
+        let state: TrainerState = serde_json::from_slice(files.get("state.json")?)
             .map_err(|e| TrainError::Checkpoint(format!("state.json is not valid ({e})")))?;
-        checkpoint::load_model(&mut self.policy, folder)?;
-        checkpoint::check_finite_model(&self.policy)?;
+        let adam_steps = self.check_adam_steps(&state)?;
+        self.check_metrics_rows(&state)?;
+        checkpoint::load_model(&mut self.policy, files.get("model.safetensors")?)?;
+        checkpoint::check_model(
+            &self.policy,
+            (i64::from(adam_steps[0]), self.config.lr),
+            (i64::from(adam_steps[1]), self.config.lr_log_z),
+        )?;
+        self.check_probabilities_at_s0()?;
         checkpoint::load_optimiser(
             &mut [&mut self.network_optimiser, &mut self.log_z_optimiser],
-            &state.adam_steps,
-            folder,
+            &adam_steps,
+            files.get("optimizer.safetensors")?,
         )?;
         let mut replay = state.replay;
         if !replay.fits(&self.replay) || !replay.reindex() {
@@ -141,6 +149,88 @@ impl<'e> Trainer<'e> {
         self.losses_since_eval = state.losses_since_eval;
         self.last_log_z = state.last_log_z;
         Ok(state.metrics)
+    }
+
+    /// Adam's step counts: one per optimiser, the network's equal to the run's step, log Z's
+    /// too when the objective learns it (else 0). Any other count changes the bias correction
+    /// of every later update (a negative or overflowing one makes it NaN).
+    fn check_adam_steps(&self, state: &TrainerState) -> Result<[i32; 2], TrainError> {
+        let step = i32::try_from(state.step).map_err(|_| {
+            TrainError::Checkpoint(format!(
+                "state.json: step {} is beyond what a run reaches",
+                state.step
+            ))
+        })?;
+        let expected = [
+            step,
+            if self.config.objective.learns_log_z() {
+                step
+            } else {
+                0
+            },
+        ];
+        if state.adam_steps != expected {
+            return Err(TrainError::Checkpoint(format!(
+                "state.json: Adam's step counts are {:?}; at step {} this run's two optimisers (network, log Z) have made {:?} updates",
+                state.adam_steps, state.step, expected
+            )));
+        }
+        Ok(expected)
+    }
+
+    /// The metrics rows are the evaluations the schedule wrote up to the step: in step order,
+    /// none past the step, each with `step × batch` trajectories (up to twice that with local
+    /// search), and one at every multiple of `--eval-every` before the step (rows at other
+    /// steps are the ends of earlier, shorter targets).
+    fn check_metrics_rows(&self, state: &TrainerState) -> Result<(), TrainError> {
+        let refuse = |why: String| TrainError::Checkpoint(format!("state.json: {why}"));
+        let mut previous = 0;
+        for row in &state.metrics {
+            if row.step <= previous || row.step > state.step {
+                return Err(refuse(format!(
+                    "a metrics row of step {} is out of order (after step {previous}, checkpoint at step {})",
+                    row.step, state.step
+                )));
+            }
+            let least = row.step.saturating_mul(self.config.batch);
+            let most = row.step.saturating_mul(self.config.trajectories_per_step());
+            if !(least..=most).contains(&row.trajectories) {
+                return Err(refuse(format!(
+                    "the metrics row of step {} counts {} trajectories, not {} × {}",
+                    row.step, row.trajectories, row.step, self.config.batch
+                )));
+            }
+            previous = row.step;
+        }
+        let every = self.config.eval_every.max(1);
+        // The checkpoint's own step may still be owed its evaluation: a run stopped inside
+        // it evaluates first when resumed.
+        let missing = (1..=state.step / every)
+            .map(|k| k * every)
+            .filter(|step| *step < state.step)
+            .find(|step| !state.metrics.iter().any(|row| row.step == *step));
+        if let Some(step) = missing {
+            return Err(refuse(format!(
+                "no metrics row for step {step}, though the run evaluates every {every} steps ({} rows up to step {}): the metrics history is incomplete",
+                state.metrics.len(),
+                state.step
+            )));
+        }
+        Ok(())
+    }
+
+    /// The loaded network's forward log-probabilities at s0 must be finite: weights that
+    /// overflow there would sample nonsense.
+    fn check_probabilities_at_s0(&mut self) -> Result<(), TrainError> {
+        let s0 = self.env.initial_state().to_vec();
+        let probabilities =
+            super::objective::forward_probabilities(self.env, &self.policy, &s0, &mut self.ws)?;
+        if probabilities.iter().any(|p| !p.is_finite()) {
+            return Err(TrainError::Checkpoint(
+                "model.safetensors: the network's forward probabilities at s0 are not finite numbers; the weights are not a trained model's".to_string(),
+            ));
+        }
+        Ok(())
     }
 }
 

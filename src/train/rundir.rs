@@ -17,6 +17,14 @@ use std::path::{Path, PathBuf};
 /// The version of the layout below; a directory of another version is refused.
 pub const FORMAT: u32 = 1;
 
+/// The most `checkpoint.json` is read to: it names one folder and three files (well under a
+/// kilobyte).
+const MANIFEST_CAP: u64 = 1 << 20;
+
+/// The most `run.json` is read to: besides the configuration it holds every param's value,
+/// and an array param may hold up to 1,048,576 values (about 25 MB as text each).
+pub const RECORD_CAP: u64 = 256 << 20;
+
 /// Files and folders a run writes; the only ones `--force` removes.
 const RUN_FILES: &[&str] = &[
     "run.json",
@@ -74,10 +82,67 @@ pub struct RunRecord {
     /// relative to it, also when the run is resumed or sampled from its copy `env.gfn`.
     #[serde(default)]
     pub folder: Option<String>,
+    /// What the environment was built from besides its source: the values of its params and
+    /// consts (hashed), which is where `--set W=@file` arrays and `load(...)` tables end up,
+    /// and the commands of its scorers. `None` in runs written before gfnc recorded them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inputs: Option<Inputs>,
+}
+
+/// What an environment was built from besides its source text (see [`RunRecord::inputs`]).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Inputs {
+    /// `param NAME` and `const NAME` → FNV-1a (64 bits) of the value as text.
+    pub values: std::collections::BTreeMap<String, String>,
+    /// The commands of the external scorers, whose answers cannot be hashed.
+    #[serde(default)]
+    pub scorers: Vec<String>,
+}
+
+impl Inputs {
+    /// The inputs of a checked model.
+    pub fn of(model: &crate::check::hir::Model) -> Inputs {
+        let params = model
+            .params
+            .iter()
+            .map(|p| (format!("param {}", p.name), p));
+        let consts = model
+            .consts
+            .iter()
+            .map(|c| (format!("const {}", c.name), c));
+        Inputs {
+            values: params
+                .chain(consts)
+                .map(|(key, c)| (key, checksum(c.value.to_string().as_bytes())))
+                .collect(),
+            scorers: model.scorers.iter().map(|s| s.command.clone()).collect(),
+        }
+    }
+
+    /// The params and consts (`param W`, `const TABLE`) whose values differ from `recorded`'s,
+    /// or that either lacks.
+    pub fn changed_since(&self, recorded: &Inputs) -> Vec<String> {
+        let mut changed: Vec<String> = self
+            .values
+            .iter()
+            .filter(|(name, hash)| recorded.values.get(*name) != Some(hash))
+            .map(|(name, _)| name.clone())
+            .chain(
+                recorded
+                    .values
+                    .keys()
+                    .filter(|name| !self.values.contains_key(*name))
+                    .cloned(),
+            )
+            .collect();
+        changed.sort();
+        changed.dedup();
+        changed
+    }
 }
 
 /// `checkpoint.json`: the one complete checkpoint of the directory.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 struct Manifest {
     format: u32,
     step: usize,
@@ -89,7 +154,7 @@ struct Manifest {
     files: Vec<FileEntry>,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 struct FileEntry {
     name: String,
     bytes: u64,
@@ -225,20 +290,20 @@ impl RunDir {
 
     /// An existing run directory, for `--resume` or `gfnc sample`.
     pub fn open(path: &Path) -> Result<RunDir, TrainError> {
-        if !path.join("run.json").is_file() {
+        // Any run.json (a link to a device too: reading it says what it is).
+        if !path.join("run.json").exists() {
             return Err(TrainError::Usage(format!(
                 "{} is not a gfnc run directory (no run.json)",
                 path.display()
             )));
         }
         refuse_linked_checkpoints(path)?;
-        let dir = RunDir {
+        // Nothing is removed here: debris is cleared once the checkpoint has been verified
+        // ([`RunDir::load`]), so that a damaged or newer manifest leaves the directory as it was.
+        Ok(RunDir {
             path: path.to_path_buf(),
             _lock: lock(path)?,
-        };
-        let manifest = dir.manifest().ok().flatten();
-        dir.remove_debris(manifest.as_ref().map(|m| m.folder.as_str()));
-        Ok(dir)
+        })
     }
 
     /// The directory's path.
@@ -349,16 +414,64 @@ impl RunDir {
         trainer: &mut Trainer,
         source_hash: &str,
     ) -> Result<Vec<Metrics>, TrainError> {
-        read_checkpoint(&self.path, trainer, source_hash)
+        let (rows, folder) = read_verified(&self.path, trainer, source_hash)?;
+        self.remove_debris(Some(&folder));
+        Ok(rows)
     }
 }
 
-/// [`RunDir::load`] without taking the directory (for `gfnc sample`, which only reads).
+/// The files of one checkpoint, read whole and verified against the manifest: what the trainer
+/// loads is exactly the bytes that were checked, whatever happens on disk afterwards.
+pub struct CheckpointFiles {
+    files: Vec<(String, Vec<u8>)>,
+}
+
+impl CheckpointFiles {
+    /// The bytes of the file `name`; a checkpoint without it is refused.
+    pub fn get(&self, name: &str) -> Result<&[u8], TrainError> {
+        self.files
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, bytes)| bytes.as_slice())
+            .ok_or_else(|| TrainError::Checkpoint(format!("checkpoint.json does not list {name}")))
+    }
+}
+
+/// How often [`read_checkpoint`] reads a checkpoint again when the manifest changed while it
+/// was reading (a run in progress replaced it).
+const ATTEMPTS: usize = 5;
+
+/// [`RunDir::load`] without taking the directory (for `gfnc sample`, which only reads while a
+/// run may be writing): when verification fails and the manifest changed meanwhile, the newer
+/// checkpoint is read instead, a few times at most.
 pub fn read_checkpoint(
     path: &Path,
     trainer: &mut Trainer,
     source_hash: &str,
 ) -> Result<Vec<Metrics>, TrainError> {
+    let mut attempt = 0;
+    loop {
+        let before = read_manifest(path).ok().flatten();
+        match read_verified(path, trainer, source_hash) {
+            Ok((rows, _)) => return Ok(rows),
+            Err(e) => {
+                attempt += 1;
+                let after = read_manifest(path).ok().flatten();
+                if attempt >= ATTEMPTS || before.is_none() || after == before {
+                    return Err(e);
+                }
+            }
+        }
+    }
+}
+
+/// Read the manifest and the folder it names, verify every file, then load the trainer from
+/// the verified bytes; returns the metrics rows and the folder.
+fn read_verified(
+    path: &Path,
+    trainer: &mut Trainer,
+    source_hash: &str,
+) -> Result<(Vec<Metrics>, String), TrainError> {
     let manifest_path = path.join("checkpoint.json");
     let manifest = read_manifest(path)?.ok_or_else(|| {
         damaged(
@@ -379,20 +492,41 @@ pub fn read_checkpoint(
         ));
     }
     let folder = path.join(&manifest.folder);
+    if !folder.is_dir() {
+        return Err(damaged(
+            &manifest_path,
+            format!(
+                "names the checkpoint folder {}, which is missing: the checkpoint is lost (start the run anew with --force)",
+                folder.display()
+            ),
+        ));
+    }
+    let mut files = Vec::new();
     for entry in &manifest.files {
         let file = folder.join(&entry.name);
-        let bytes = std::fs::read(&file).map_err(|e| io("read", &file, e))?;
+        // Read through the size the manifest records: a file that grew, or a link to a device,
+        // is refused without reading more.
+        let bytes = crate::files::read_bounded(&file, entry.bytes).map_err(|e| match e {
+            crate::files::ReadError::Io(e) => io("read", &file, e),
+            other => damaged(
+                &file,
+                format!("{other}; checkpoint.json records {} bytes", entry.bytes),
+            ),
+        })?;
         if bytes.len() as u64 != entry.bytes || checksum(&bytes) != entry.fnv64 {
             return Err(damaged(
                 &file,
                 "does not match its checksum in checkpoint.json: the checkpoint is damaged",
             ));
         }
+        files.push((entry.name.clone(), bytes));
     }
-    let rows = trainer.read_checkpoint(&folder).map_err(|e| match e {
-        TrainError::Checkpoint(why) => damaged(&folder, why),
-        other => other,
-    })?;
+    let rows = trainer
+        .read_checkpoint(&CheckpointFiles { files })
+        .map_err(|e| match e {
+            TrainError::Checkpoint(why) => damaged(&folder, why),
+            other => other,
+        })?;
     if trainer.step != manifest.step {
         return Err(damaged(
             &manifest_path,
@@ -402,18 +536,27 @@ pub fn read_checkpoint(
             ),
         ));
     }
-    Ok(rows)
+    Ok((rows, manifest.folder))
+}
+
+/// Read a file of the run directory through `cap` bytes (regular files only: a link to
+/// `/dev/zero` is refused, not read); `None` when it does not exist.
+fn read_run_file(file: &Path, cap: u64) -> Result<Option<Vec<u8>>, TrainError> {
+    match crate::files::read_bounded(file, cap) {
+        Ok(bytes) => Ok(Some(bytes)),
+        Err(crate::files::ReadError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(crate::files::ReadError::Io(e)) => Err(io("read", file, e)),
+        Err(other) => Err(damaged(file, other)),
+    }
 }
 
 fn read_manifest(path: &Path) -> Result<Option<Manifest>, TrainError> {
     let file = path.join("checkpoint.json");
-    let text = match std::fs::read_to_string(&file) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(io("read", &file, e)),
+    let Some(bytes) = read_run_file(&file, MANIFEST_CAP)? else {
+        return Ok(None);
     };
-    let manifest: Manifest =
-        serde_json::from_str(&text).map_err(|e| damaged(&file, format!("not a manifest ({e})")))?;
+    let manifest: Manifest = serde_json::from_slice(&bytes)
+        .map_err(|e| damaged(&file, format!("not a manifest ({e})")))?;
     if manifest.format != FORMAT {
         return Err(damaged(
             &file,
@@ -446,8 +589,16 @@ fn read_manifest(path: &Path) -> Result<Option<Manifest>, TrainError> {
 /// `run.json` of a directory, without taking the lock (for reading only).
 pub fn read_record(path: &Path) -> Result<RunRecord, TrainError> {
     let file = path.join("run.json");
-    let text = std::fs::read_to_string(&file).map_err(|e| io("read", &file, e))?;
-    let record: RunRecord = serde_json::from_str(&text)
+    let bytes = read_run_file(&file, RECORD_CAP)?
+        .ok_or_else(|| io("read", &file, "No such file or directory"))?;
+    if !is_gfnc_record(&bytes) {
+        return Err(TrainError::Usage(format!(
+            "{} was not written by gfnc: {} is not a gfnc run directory",
+            file.display(),
+            path.display()
+        )));
+    }
+    let record: RunRecord = serde_json::from_slice(&bytes)
         .map_err(|e| damaged(&file, format!("not a gfnc run record ({e})")))?;
     if record.format != FORMAT {
         return Err(damaged(
@@ -463,6 +614,23 @@ pub fn read_record(path: &Path) -> Result<RunRecord, TrainError> {
         .validate()
         .map_err(|why| damaged(&file, format!("invalid configuration: {why}")))?;
     Ok(record)
+}
+
+/// Whether `run.json`'s bytes are a record gfnc wrote (of any format): a JSON object naming
+/// the `gfnc_version` that wrote it. Another program's run.json is the user's own.
+fn is_gfnc_record(bytes: &[u8]) -> bool {
+    serde_json::from_slice::<serde_json::Value>(bytes)
+        .is_ok_and(|value| value.get("gfnc_version").is_some_and(|v| v.is_string()))
+}
+
+/// Whether the directory's `run.json` is a user's own file rather than gfnc's (unreadable or
+/// huge counts as the user's: gfnc never removes what it cannot recognise).
+fn holds_foreign_record(path: &Path) -> bool {
+    match read_run_file(&path.join("run.json"), RECORD_CAP) {
+        Ok(Some(bytes)) => !is_gfnc_record(&bytes),
+        Ok(None) => false,
+        Err(_) => true,
+    }
 }
 
 /// A `checkpoints` that is a symbolic link would put the run's files outside its directory.
@@ -496,10 +664,17 @@ fn refuse_if_taken(path: &Path, force: bool) -> Result<(), TrainError> {
         .map(|e| e.file_name().to_string_lossy().to_string())
         .filter(|name| name != ".lock")
         .collect();
+    let holds = |name: &str| entries.iter().any(|n| n == name);
+    if holds("run.json") && holds_foreign_record(path) {
+        // Not a run of gfnc's: --force would remove the user's own run.json.
+        return Err(TrainError::Usage(format!(
+            "{} holds a run.json that gfnc did not write: it is not a gfnc run directory; choose another --out",
+            path.display()
+        )));
+    }
     if entries.is_empty() || force {
         return Ok(());
     }
-    let holds = |name: &str| entries.iter().any(|n| n == name);
     Err(TrainError::Usage(
         if holds("run.json") && holds("checkpoint.json") {
             format!(
@@ -613,4 +788,38 @@ pub fn metrics_csv(rows: &[Metrics]) -> String {
         ));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_record_is_gfncs_when_it_names_the_version_that_wrote_it() {
+        assert!(is_gfnc_record(br#"{"gfnc_version": "9.0.0", "format": 7}"#));
+        assert!(!is_gfnc_record(br#"{"hello": 1}"#));
+        assert!(!is_gfnc_record(br#"{"gfnc_version": 1}"#));
+        assert!(!is_gfnc_record(b"[1, 2]"));
+        assert!(!is_gfnc_record(b"not json"));
+    }
+
+    #[test]
+    fn changed_inputs_are_named() {
+        let recorded = Inputs {
+            values: [("param W", "1"), ("const T", "2"), ("const Gone", "3")]
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            scorers: Vec::new(),
+        };
+        let mut now = recorded.clone();
+        assert!(now.changed_since(&recorded).is_empty());
+        now.values.insert("const T".to_string(), "9".to_string());
+        now.values.remove("const Gone");
+        now.values.insert("param New".to_string(), "4".to_string());
+        assert_eq!(
+            now.changed_since(&recorded),
+            ["const Gone", "const T", "param New"]
+        );
+    }
 }

@@ -9,6 +9,7 @@ mod examples;
 mod fuzz;
 mod hostile;
 mod hostile_data;
+mod hostile_rundir;
 mod lsp;
 mod oracle;
 mod plot;

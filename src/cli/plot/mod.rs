@@ -8,7 +8,7 @@ mod grid;
 
 use super::Failure;
 use gfnc::check::{FieldType, Model};
-use gfnc::files::{self, ReadError};
+use gfnc::files;
 use gfnc::plot::{self, Panel, Series};
 use gfnc::train::rundir::{self, RunRecord};
 use gfnc::Override;
@@ -79,13 +79,13 @@ impl Table {
     }
 }
 
-/// The largest metrics.csv read: a row per evaluation, so a million evaluations fit.
-const MAX_METRICS_BYTES: u64 = 1 << 30;
-
-/// Read `metrics.csv` (every column as numbers), naming the file and line of a bad cell.
-fn read_metrics(path: &Path) -> Result<Table, String> {
-    let text = files::read_text_bounded(path, MAX_METRICS_BYTES).map_err(|e| match e {
-        ReadError::Io(e) if e.kind() == std::io::ErrorKind::NotFound => format!(
+/// Read `metrics.csv` (every column as numbers), naming the file and line of a bad cell. It is
+/// read through a cap from the run's length: at most one row per step (and one per resumed
+/// segment's end), each well under a kilobyte.
+fn read_metrics(path: &Path, steps: usize) -> Result<Table, String> {
+    let cap = (steps as u64).saturating_add(1024).saturating_mul(1024);
+    let text = gfnc::files::read_text_bounded(path, cap).map_err(|e| match e {
+        gfnc::files::ReadError::Io(e) if e.kind() == std::io::ErrorKind::NotFound => format!(
             "{}: no such file (a run writes it at its first evaluation)",
             path.display()
         ),
@@ -135,14 +135,14 @@ fn read_run(dir: &Path) -> Result<Run, String> {
     if !dir.is_dir() {
         return Err(format!("{}: no such directory", dir.display()));
     }
-    if !dir.join("run.json").is_file() {
+    if !dir.join("run.json").exists() {
         return Err(format!(
             "{} is not a gfnc run directory (no run.json)",
             dir.display()
         ));
     }
     let record = rundir::read_record(dir).map_err(|e| e.to_string())?;
-    let metrics = read_metrics(&dir.join("metrics.csv"))?;
+    let metrics = read_metrics(&dir.join("metrics.csv"), record.config.steps)?;
     let name = dir
         .file_name()
         .map(|n| n.to_owned())
