@@ -22,6 +22,9 @@ pub struct RunOptions {
     pub config: Config,
     /// Flags that set the configuration, named as given: refused with `--resume`.
     pub config_flags: Vec<&'static str>,
+    /// Flags that set the recipe (see `Config::without_recipe`), as given: a resumed run
+    /// takes them.
+    pub recipe_flags: Vec<String>,
     /// `--steps`, when given.
     pub steps: Option<usize>,
     pub trajectories: Option<usize>,
@@ -179,6 +182,41 @@ pub fn run(
 }
 
 /// A configuration with the run's length from `--steps` or `--trajectories`, checked.
+/// The saved configuration with the recipe flags given on `--resume`.
+fn with_recipe(saved: &Config, options: &RunOptions) -> Config {
+    if options.recipe_flags.is_empty() {
+        return saved.clone();
+    }
+    let given = &options.config;
+    let has = |flag: &str| options.recipe_flags.iter().any(|f| f.starts_with(flag));
+    let mut config = saved.clone();
+    if has("--explore ") {
+        (config.explore, config.explore_end) = (given.explore, given.explore_end);
+    }
+    if has("--temperature ") {
+        (config.temperature, config.temperature_end) = (given.temperature, given.temperature_end);
+    }
+    if has("--anneal ") {
+        config.anneal = given.anneal;
+    }
+    if has("--replay ") {
+        config.replay = given.replay;
+    }
+    if has("--replay-keep ") {
+        config.replay_keep = given.replay_keep;
+    }
+    if has("--local-search ") {
+        config.local_search = given.local_search;
+    }
+    if has("--lr-schedule ") {
+        config.lr_schedule = given.lr_schedule;
+    }
+    if has("--warmup ") {
+        config.warmup = given.warmup;
+    }
+    config
+}
+
 fn with_length(mut config: Config, options: &RunOptions) -> Result<Config, Failure> {
     if let Some(steps) = options.steps {
         config.steps = steps;
@@ -255,6 +293,7 @@ fn start(
             .ok()
             .map(|f| f.display().to_string()),
         inputs: Some(Inputs::of(&checked.env.program.model)),
+        recipe_changes: Vec::new(),
     };
     dir.write_file("env.gfn", &source).map_err(failure)?;
     let mut trainer = Trainer::new(&checked.env, config, checked.dag).map_err(failure)?;
@@ -302,7 +341,7 @@ fn resume(
     }
     if !conflicting.is_empty() {
         return Err(Failure::Usage(format!(
-            "{} cannot change a run on --resume (it keeps the settings in {}); only --steps or --trajectories extend it. Start a new run to change them",
+            "{} cannot change a run on --resume (it keeps the settings in {}); --steps or --trajectories extend it, and the recipe flags (--explore, --temperature, --anneal, --replay, --replay-keep, --local-search, --lr-schedule, --warmup) change how it goes on. Start a new run to change the others",
             conflicting.join(", "),
             dir_path.join("run.json").display()
         )));
@@ -313,7 +352,7 @@ fn resume(
     let mut record = dir.read_record().map_err(directory_failure)?;
     let path = dir_path.join("env.gfn");
     let source = read_run_source(&path)?;
-    let config = with_length(record.config.clone(), options)?;
+    let config = with_length(with_recipe(&record.config, options), options)?;
     let overrides: Vec<Override> = record
         .overrides
         .iter()
@@ -386,6 +425,12 @@ fn resume(
         }
     }
     record.config = config;
+    if !options.recipe_flags.is_empty() {
+        record.recipe_changes.push(rundir::RecipeChange {
+            step: trainer.step,
+            flags: options.recipe_flags.clone(),
+        });
+    }
     record.final_metrics = None;
     // Exactness follows this exploration (its --max-states may differ from the first run's).
     record.exact = checked.partial_reason.is_none();
@@ -740,6 +785,9 @@ fn train(
         );
     } else {
         print_summary(env, &config, &final_metrics, dir.path(), options.quiet);
+    }
+    for note in gfnc::train::log_z_warnings(&rows) {
+        warn!("warning: {note}");
     }
     Ok(())
 }

@@ -190,6 +190,30 @@ impl RunArgs {
                 given.push(name);
             }
         };
+        // The recipe: flags a resumed run may change, recorded as given.
+        let mut recipe = Vec::new();
+        let mut steer = |name: &str, value: Option<String>| {
+            if let Some(value) = value {
+                recipe.push(format!("{name} {value}"));
+            }
+        };
+        let pair = |p: Option<(f64, Option<f64>)>| {
+            p.map(|(a, b)| b.map_or(format!("{a}"), |b| format!("{a}:{b}")))
+        };
+        steer("--explore", pair(self.explore));
+        steer("--temperature", pair(self.temperature));
+        steer("--anneal", self.anneal.map(|v| v.to_string()));
+        steer("--replay", self.replay.map(|v| v.to_string()));
+        steer(
+            "--replay-keep",
+            self.replay_keep.map(|k| format!("{k:?}").to_lowercase()),
+        );
+        steer("--local-search", self.local_search.map(|v| v.to_string()));
+        steer(
+            "--lr-schedule",
+            self.lr_schedule.map(|k| format!("{k:?}").to_lowercase()),
+        );
+        steer("--warmup", self.warmup.map(|v| v.to_string()));
         note("--objective", self.objective.is_some());
         note("--batch", self.batch.is_some());
         note("--hidden", self.hidden.is_some());
@@ -198,15 +222,7 @@ impl RunArgs {
         note("--lr-logz", self.lr_log_z.is_some());
         note("--pb", self.pb.is_some());
         note("--lambda", self.lambda.is_some());
-        note("--explore", self.explore.is_some());
-        note("--temperature", self.temperature.is_some());
-        note("--replay", self.replay.is_some());
-        note("--anneal", self.anneal.is_some());
-        note("--lr-schedule", self.lr_schedule.is_some());
-        note("--warmup", self.warmup.is_some());
         note("--log-z-init", self.log_z_init.is_some());
-        note("--replay-keep", self.replay_keep.is_some());
-        note("--local-search", self.local_search.is_some());
         note("--seed", self.seed.is_some());
         note("--eval-every", self.eval_every.is_some());
         note("--top-k", self.top_k.is_some());
@@ -263,6 +279,7 @@ impl RunArgs {
             overrides: self.overrides,
             config,
             config_flags: given,
+            recipe_flags: recipe,
             steps: self.steps.map(|s| s as usize),
             trajectories: self.trajectories.map(|t| t as usize),
             out: self.out,

@@ -123,6 +123,26 @@ impl Config {
         }
     }
 
+    /// This configuration with the recipe a resumed run may change set to the defaults:
+    /// exploration and temperature with their annealing, the replay buffer, local search and
+    /// the learning rates' schedule. What remains fixes the network and the loss.
+    pub fn without_recipe(&self) -> Config {
+        let defaults = Config::default();
+        Config {
+            explore: defaults.explore,
+            explore_end: defaults.explore_end,
+            temperature: defaults.temperature,
+            temperature_end: defaults.temperature_end,
+            anneal: defaults.anneal,
+            replay: defaults.replay,
+            replay_keep: defaults.replay_keep,
+            local_search: defaults.local_search,
+            lr_schedule: defaults.lr_schedule,
+            warmup: defaults.warmup,
+            ..self.clone()
+        }
+    }
+
     /// The most trajectories trained on per step: the batch, and with local search as many
     /// rebuilt (one per forward-sampled trajectory, the replayed ones aside).
     pub fn trajectories_per_step(&self) -> usize {
@@ -335,5 +355,80 @@ impl Config {
             ));
         }
         Ok(())
+    }
+}
+
+/// What the metrics history says about log Z at the end of a run: far from the exact value
+/// (when known) or still moving over the last fifth of the run. Empty when neither holds.
+pub fn log_z_warnings(rows: &[Metrics]) -> Vec<String> {
+    let mut notes = Vec::new();
+    let Some(last) = rows.last() else {
+        return notes;
+    };
+    if let Some(truth) = last.log_z_true {
+        let gap = last.log_z - truth;
+        if gap.abs() > LOG_Z_GAP {
+            notes.push(format!(
+                "the learned log Z ({:.3}) is {:.2} {} the exact one ({truth:.3}): the sampler has not converged{}",
+                last.log_z,
+                gap.abs(),
+                if gap < 0.0 { "below" } else { "above" },
+                if gap < 0.0 {
+                    " and probably misses part of the reward mass (try more steps, --replay with --replay-keep best, --local-search, or an annealed --explore)"
+                } else {
+                    " (try more steps, --log-z-init auto, or a smaller --lr)"
+                }
+            ));
+        }
+    }
+    // The row nearest to four fifths of the run.
+    let mark = last.step.saturating_mul(4) / 5;
+    if let Some(earlier) = rows
+        .iter()
+        .filter(|r| r.step <= mark && r.log_z.is_finite())
+        .next_back()
+    {
+        let moved = last.log_z - earlier.log_z;
+        if earlier.step > 0 && moved.abs() > LOG_Z_MOVING {
+            notes.push(format!(
+                "log Z moved by {moved:+.2} between step {} and step {} (from {:.3} to {:.3}): it is still moving; train longer",
+                earlier.step, last.step, earlier.log_z, last.log_z
+            ));
+        }
+    }
+    notes
+}
+
+/// How far the learned log Z may end from the exact one without a warning.
+pub const LOG_Z_GAP: f64 = 0.5;
+
+/// How far log Z may move over the last fifth of a run without a warning.
+pub const LOG_Z_MOVING: f64 = 0.25;
+
+#[cfg(test)]
+mod warnings {
+    use super::*;
+
+    fn row(step: usize, log_z: f64, truth: Option<f64>) -> Metrics {
+        Metrics {
+            step,
+            log_z,
+            log_z_true: truth,
+            ..Metrics::default()
+        }
+    }
+
+    #[test]
+    fn log_z_far_or_moving_is_told() {
+        let settled = [row(80, 2.0, Some(2.1)), row(100, 2.05, Some(2.1))];
+        assert!(log_z_warnings(&settled).is_empty());
+        let far = [row(80, 1.0, Some(2.1)), row(100, 1.05, Some(2.1))];
+        let notes = log_z_warnings(&far);
+        assert_eq!(notes.len(), 1);
+        assert!(notes[0].contains("below the exact"), "{notes:?}");
+        let moving = [row(50, 0.0, None), row(80, 1.0, None), row(100, 1.6, None)];
+        let notes = log_z_warnings(&moving);
+        assert_eq!(notes.len(), 1);
+        assert!(notes[0].contains("still moving"), "{notes:?}");
     }
 }

@@ -19,7 +19,7 @@ pub mod schedule;
 use crate::env::dag::Dag;
 use crate::env::probe::Sentinel;
 use crate::env::{EnvError, Environment, Workspace};
-pub use config::{estimated_bytes, limits, Config, LogZInit, Metrics, ReplayKeep};
+pub use config::{estimated_bytes, limits, log_z_warnings, Config, LogZInit, Metrics, ReplayKeep};
 pub use objective::Objective;
 use policy::{Policy, PolicyShape};
 use rand::rngs::StdRng;

@@ -74,7 +74,15 @@ impl<'e> Trainer<'e> {
             files.get("optimizer.safetensors")?,
         )?;
         let mut replay = state.replay;
-        if !replay.fits(&self.replay) || !replay.reindex() {
+        // A resumed run may keep another buffer (`--replay`, `--replay-keep` on resume): the
+        // stored one must be sound in its own terms, and is poured into the new one below.
+        let recipe_changed = replay.width == self.replay.width
+            && (replay.capacity != self.replay.capacity || replay.keep != self.replay.keep);
+        let sound = match recipe_changed {
+            true => replay.fits(&replay.clone()),
+            false => replay.fits(&self.replay),
+        };
+        if !sound || !replay.reindex() {
             return Err(TrainError::Checkpoint(format!(
                 "state.json holds a replay buffer of {} states of width {} (capacity {}); this run needs capacity {} and width {}",
                 replay.len(),
@@ -139,7 +147,16 @@ impl<'e> Trainer<'e> {
                 state.trajectories, state.step, self.config.batch
             )));
         }
-        self.replay = replay;
+        if recipe_changed {
+            let w = self.env.width().max(1);
+            let mut ws = Workspace::default();
+            for state in replay.states.chunks_exact(w) {
+                let log_reward = self.env.log_reward(state, &mut ws)?;
+                self.replay.add(state, log_reward);
+            }
+        } else {
+            self.replay = replay;
+        }
         self.step = state.step;
         self.trajectories = state.trajectories;
         self.seconds = state.seconds;

@@ -87,6 +87,19 @@ pub struct RunRecord {
     /// and the commands of its scorers. `None` in runs written before gfnc recorded them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inputs: Option<Inputs>,
+    /// Recipes changed on `--resume` (the flags that only steer sampling and the learning
+    /// rates' schedule), in order: `config` holds the latest.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub recipe_changes: Vec<RecipeChange>,
+}
+
+/// A change of recipe on `--resume` (see [`RunRecord::recipe_changes`]).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RecipeChange {
+    /// The step the resumed run started from.
+    pub step: usize,
+    /// The flags given, as `--explore 0.1` and so on.
+    pub flags: Vec<String>,
 }
 
 /// What an environment was built from besides its source text (see [`RunRecord::inputs`]).
@@ -172,8 +185,20 @@ pub fn checksum(bytes: &[u8]) -> String {
     format!("{h:016x}")
 }
 
-/// The identity of a training configuration, its length (`steps`) left out.
+/// The identity of a training configuration: its length (`steps`) and the recipe a resumed
+/// run may change (see [`Config::without_recipe`]) left out.
 pub fn config_hash(config: &Config) -> String {
+    let mut config = config.without_recipe();
+    config.steps = 0;
+    checksum(
+        serde_json::to_string(&config)
+            .unwrap_or_default()
+            .as_bytes(),
+    )
+}
+
+/// [`config_hash`] as checkpoints written before the recipe could change on resume have it.
+fn legacy_config_hash(config: &Config) -> String {
     let mut config = config.clone();
     config.steps = 0;
     checksum(
@@ -485,7 +510,9 @@ fn read_verified(
             "changed since the checkpoint was written (or the overrides in run.json did): restore it, or start a new run",
         ));
     }
-    if manifest.config_hash != config_hash(&trainer.config) {
+    if manifest.config_hash != config_hash(&trainer.config)
+        && manifest.config_hash != legacy_config_hash(&trainer.config)
+    {
         return Err(damaged(
             &path.join("run.json"),
             "its configuration differs from the one the checkpoint was trained with: restore it, or start a new run",

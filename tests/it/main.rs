@@ -4,6 +4,7 @@ mod cli;
 mod compare;
 mod data;
 mod diagnostics;
+mod discovery;
 mod env;
 mod examples;
 mod fuzz;

@@ -1,0 +1,131 @@
+//! Training for mode discovery (issue 16): schedules, log Z from an estimate, reward-prioritised
+//! replay, local search, and a recipe that changes on --resume.
+
+use crate::{gfnc, root, text};
+use gfnc::env::dag;
+use gfnc::env::Environment;
+use gfnc::train::{Config, LogZInit, ReplayKeep, Trainer};
+
+fn environment(name: &str) -> Environment {
+    let source = std::fs::read_to_string(root().join("examples").join(format!("{name}.gfn")))
+        .expect("example exists");
+    Environment::from_source(&source, &[]).expect("compiles")
+}
+
+#[test]
+fn log_z_starts_from_an_estimate_near_the_exact_one() {
+    let env = environment("hypergrid");
+    let dag = dag::enumerate(&env, 100_000).expect("enumerates");
+    let truth = dag.log_z;
+    let config = Config {
+        hidden: 16,
+        log_z_init: Some(LogZInit::Auto),
+        ..Config::default()
+    };
+    let trainer = Trainer::new(&env, config, Some(dag)).expect("a trainer");
+    let estimate = trainer.log_z_estimate.expect("an estimate");
+    assert!((estimate - truth).abs() < 0.3, "{estimate} against {truth}");
+    assert!((trainer.policy.log_z_value().expect("log Z") - estimate).abs() < 1e-5);
+}
+
+/// Each new training option learns a small example to a bound on the exact L1.
+#[test]
+fn schedules_best_replay_and_local_search_learn() {
+    let env = environment("hypergrid");
+    let recipes = [
+        Config {
+            explore: 0.5,
+            explore_end: Some(0.0),
+            temperature: 2.0,
+            temperature_end: Some(1.0),
+            warmup: 50,
+            lr_schedule: gfnc::train::schedule::LrSchedule::Cosine,
+            ..Config::default()
+        },
+        Config {
+            replay: 64,
+            replay_keep: ReplayKeep::Best,
+            log_z_init: Some(LogZInit::Auto),
+            ..Config::default()
+        },
+        Config {
+            local_search: 3,
+            ..Config::default()
+        },
+    ];
+    for (k, recipe) in recipes.into_iter().enumerate() {
+        let dag = dag::enumerate(&env, 100_000).expect("enumerates");
+        let config = Config {
+            steps: 600,
+            hidden: 64,
+            eval_every: 600,
+            seed: 3,
+            ..recipe
+        };
+        let mut trainer = Trainer::new(&env, config, Some(dag)).expect("a trainer");
+        let before = trainer.evaluate().expect("figures").l1.expect("exact");
+        for _ in 0..600 {
+            trainer.train_step().expect("a step");
+        }
+        let after = trainer.evaluate().expect("figures").l1.expect("exact");
+        assert!(
+            after < 0.35 && after < before / 2.0,
+            "recipe {k}: L1 {before} -> {after}"
+        );
+    }
+}
+
+#[test]
+fn a_resumed_run_may_change_its_recipe_and_records_it() {
+    let dir = std::env::temp_dir().join(format!("gfnc-recipe-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let out = dir.display().to_string();
+    let run = gfnc(&[
+        "run",
+        "examples/hypergrid.gfn",
+        "--steps",
+        "40",
+        "--hidden",
+        "16",
+        "--eval-every",
+        "20",
+        "--quiet",
+        "--out",
+        &out,
+    ]);
+    assert_eq!(run.status.code(), Some(0), "{}", text(&run.stderr));
+    let resumed = gfnc(&[
+        "run",
+        "--resume",
+        &out,
+        "--steps",
+        "80",
+        "--explore",
+        "0.5:0",
+        "--replay",
+        "32",
+        "--replay-keep",
+        "best",
+        "--local-search",
+        "2",
+        "--quiet",
+    ]);
+    assert_eq!(resumed.status.code(), Some(0), "{}", text(&resumed.stderr));
+    let record: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("run.json")).expect("run.json"))
+            .expect("JSON");
+    assert_eq!(record["config"]["explore"], 0.5);
+    assert_eq!(record["config"]["explore_end"], 0.0);
+    assert_eq!(record["config"]["replay_keep"], "best");
+    assert_eq!(record["recipe_changes"][0]["step"], 40);
+    let flags = record["recipe_changes"][0]["flags"].to_string();
+    assert!(flags.contains("--explore 0.5:0"), "{flags}");
+    // What fixes the network is still refused.
+    let refused = gfnc(&["run", "--resume", &out, "--steps", "100", "--hidden", "32"]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(text(&refused.stderr).contains("--hidden"));
+    // And the resumed run goes on from where it is.
+    let again = gfnc(&["run", "--resume", &out, "--steps", "100", "--quiet"]);
+    assert_eq!(again.status.code(), Some(0), "{}", text(&again.stderr));
+    let _ = std::fs::remove_dir_all(&dir);
+}
