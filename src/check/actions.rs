@@ -386,6 +386,25 @@ impl<'a> Checker<'a> {
         checked
     }
 
+    /// The key of `mode by KEY when COND`: an int naming the reference mode reached.
+    pub(super) fn check_mode_key(&mut self, expr: &ast::Expr) -> hir::Expr {
+        let checked = self.check_expr(expr, Context::State);
+        if !matches!(checked.ty, Type::Int | Type::Error) {
+            self.error(
+                Diagnostic::new(
+                    "gfn::check::type_mismatch",
+                    format!(
+                        "the key of `mode by KEY` must be an int, but it is {}",
+                        checked.ty
+                    ),
+                )
+                .label(checked.span, format!("this is {}", checked.ty))
+                .help("name the mode an object reaches by a number, e.g. `mode by nearest_mode when nearest <= DELTA`"),
+            );
+        }
+        checked
+    }
+
     pub(super) fn check_reward(&mut self, expr: &ast::Expr, is_log: bool) -> hir::Expr {
         self.reward_context = Some(is_log);
         let mut checked = self.check_expr(expr, Context::State);

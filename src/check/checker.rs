@@ -102,6 +102,7 @@ pub(super) struct Items {
     pub(super) stop: Option<(Option<hir::Expr>, Span)>,
     pub(super) done: Option<(hir::Expr, Span)>,
     pub(super) mode: Option<(hir::Expr, Span)>,
+    pub(super) mode_key: Option<hir::Expr>,
     pub(super) reward: Option<(hir::Reward, Span)>,
 }
 
@@ -174,6 +175,7 @@ impl<'a> Checker<'a> {
             stop,
             done,
             mode,
+            mode_key,
             reward,
         } = self.check_items();
         self.check_unused_lets();
@@ -211,6 +213,7 @@ impl<'a> Checker<'a> {
             done: done.map(|(g, _)| g),
             reward: reward?.0,
             mode: mode.map(|(g, _)| g),
+            mode_key,
             scorers: std::mem::take(&mut self.scorers),
             dir: self.dir.to_path_buf(),
         })
@@ -222,6 +225,7 @@ impl<'a> Checker<'a> {
         let mut stop: Option<(Option<hir::Expr>, Span)> = None;
         let mut done: Option<(hir::Expr, Span)> = None;
         let mut mode: Option<(hir::Expr, Span)> = None;
+        let mut mode_key: Option<hir::Expr> = None;
         let mut reward: Option<(hir::Reward, Span)> = None;
         let mut action_names: HashMap<&str, Span> = HashMap::new();
         for item in &self.program.items {
@@ -260,8 +264,11 @@ impl<'a> Checker<'a> {
                     let cond = self.check_condition(cond, "the `done` condition");
                     self.single(&mut done, cond, item, "done");
                 }
-                ItemKind::Mode(cond) => {
+                ItemKind::Mode(cond, key) => {
                     let cond = self.check_condition(cond, "the `mode` condition");
+                    if mode.is_none() {
+                        mode_key = key.as_ref().map(|key| self.check_mode_key(key));
+                    }
                     self.single(&mut mode, cond, item, "mode");
                 }
                 ItemKind::Reward(expr) | ItemKind::LogReward(expr) => {
@@ -296,6 +303,7 @@ impl<'a> Checker<'a> {
             stop,
             done,
             mode,
+            mode_key,
             reward,
         }
     }

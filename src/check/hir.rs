@@ -28,6 +28,8 @@ pub struct Model {
     pub reward: Reward,
     /// The condition of `mode when EXPR`, if the item exists.
     pub mode: Option<Expr>,
+    /// The key of `mode by KEY when EXPR`: which reference mode an object reaches.
+    pub mode_key: Option<Expr>,
     /// The external scorers the reward calls; [`ExprKind::Extern`] indexes this.
     pub scorers: Vec<Scorer>,
     /// The folder of the `.gfn` file: `load` paths are relative to it and scorers run in it.

@@ -88,11 +88,14 @@ pub fn run(
             dag.max_len,
             if env.has_stop() { " (+ stop)" } else { "" }
         );
-        say!(
-            "log Z = {:.6}  (exact)    modes: {} states",
-            dag.log_z,
-            dag.mode_count()
-        );
+        let modes = match dag.mode_keys {
+            Some(keys) => format!(
+                "{keys} keys over {} states",
+                dag.mode.iter().filter(|m| **m).count()
+            ),
+            None => format!("{} states", dag.mode_count()),
+        };
+        say!("log Z = {:.6}  (exact)    modes: {modes}", dag.log_z);
         if !top.is_empty() {
             say!("top terminal objects by reward:");
             for (state, log_reward) in &top {

@@ -148,9 +148,13 @@ pub(super) fn print_summary(
     if let (Some(l1), Some(tv), Some(kl)) = (m.l1, m.tv, m.kl) {
         say!("  exact L1   {l1:.4}   TV {tv:.4}   KL {kl:.4}");
     }
+    let objects = match env.has_mode_key() {
+        true => format!(" ({} distinct mode objects)", m.mode_objects),
+        false => String::new(),
+    };
     match m.modes_total {
-        Some(total) => say!("  modes      {} / {}", m.modes_found, total),
-        None => say!("  modes      {}", m.modes_found),
+        Some(total) => say!("  modes      {} / {}{objects}", m.modes_found, total),
+        None => say!("  modes      {}{objects}", m.modes_found),
     }
     let top = m
         .top_k_log_reward

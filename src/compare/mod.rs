@@ -105,6 +105,8 @@ pub struct Point {
 struct Tally {
     discovery: Discovery,
     modes: HashSet<Vec<i32>>,
+    /// With `mode by KEY`: the keys reached.
+    keys: HashSet<i64>,
     modes_total: Option<usize>,
     visited: usize,
     all_modes_at: Option<usize>,
@@ -115,6 +117,7 @@ impl Tally {
         Tally {
             discovery: Discovery::new(top_k),
             modes: HashSet::new(),
+            keys: HashSet::new(),
             modes_total: dag.map(Dag::mode_count),
             visited: 0,
             all_modes_at: None,
@@ -130,10 +133,17 @@ impl Tally {
     ) -> Result<(), TrainError> {
         self.visited += 1;
         self.discovery.record(object, log_reward);
-        if env.is_mode(object, ws)? && !self.modes.contains(object) {
-            self.modes.insert(object.to_vec());
+        if let Some(key) = env.mode_key(object, ws)? {
+            if !self.modes.contains(object) {
+                self.modes.insert(object.to_vec());
+            }
+            self.keys.insert(key);
         }
-        self.note_modes(self.modes.len());
+        let found = match env.has_mode_key() {
+            true => self.keys.len(),
+            false => self.modes.len(),
+        };
+        self.note_modes(found);
         Ok(())
     }
 

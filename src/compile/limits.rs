@@ -133,6 +133,9 @@ pub fn check(model: &Model) -> Result<(), Vec<Diagnostic>> {
     if let Some(mode) = &model.mode {
         top.push(("the `mode` condition", mode));
     }
+    if let Some(key) = &model.mode_key {
+        top.push(("the key of `mode by`", key));
+    }
     for action in &model.actions {
         if let Some(guard) = &action.guard {
             top.push(("a `when`", guard));

@@ -55,6 +55,7 @@ pub fn compile(model: &Model) -> Result<Program, Vec<Diagnostic>> {
     };
     let done = optional(&mut compiler, &model.done)?;
     let mode = optional(&mut compiler, &model.mode)?;
+    let mode_key = optional(&mut compiler, &model.mode_key)?;
     // `reward exp(E)` is `log_reward E`: the log is exact, and a reward like exp(-800) that a
     // 64-bit float cannot hold is no problem.
     let (reward_expr, reward_is_log) = match &model.reward.expr.kind {
@@ -132,6 +133,7 @@ pub fn compile(model: &Model) -> Result<Program, Vec<Diagnostic>> {
         reward,
         reward_is_log,
         mode,
+        mode_key,
         initial,
     })
 }

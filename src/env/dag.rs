@@ -31,6 +31,8 @@ pub struct Dag {
     pub max_len: u32,
     /// The natural log of the sum of rewards over terminal states.
     pub log_z: f64,
+    /// With `mode by KEY`: the distinct keys over the terminal states where `mode` holds.
+    pub mode_keys: Option<usize>,
 }
 
 impl Dag {
@@ -59,9 +61,11 @@ impl Dag {
         self.targets.len()
     }
 
-    /// The number of terminal states where `mode` holds.
+    /// The modes to find: the distinct keys of `mode by KEY`, else the terminal states where
+    /// `mode` holds.
     pub fn mode_count(&self) -> usize {
-        self.mode.iter().filter(|m| **m).count()
+        self.mode_keys
+            .unwrap_or_else(|| self.mode.iter().filter(|m| **m).count())
     }
 
     /// The edges leaving a state: `(action, child)`.
@@ -239,6 +243,7 @@ pub fn explore(
     let mut actions = Vec::new();
     let (mut can_stop, mut done, mut mode, mut log_reward) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut keys = std::collections::HashSet::new();
     let mut mask = vec![false; a];
     let mut state = vec![0; w];
     let mut child = vec![0; w];
@@ -316,7 +321,14 @@ pub fn explore(
         } else {
             f64::NAN
         });
-        mode.push(terminal && env.is_mode(&state, &mut ws)?);
+        let key = match terminal {
+            true => env.mode_key(&state, &mut ws)?,
+            false => None,
+        };
+        if let (Some(key), true) = (key, env.has_mode_key()) {
+            keys.insert(key);
+        }
+        mode.push(key.is_some());
         next += 1;
     }
     let mut dag = Dag {
@@ -331,6 +343,7 @@ pub fn explore(
         order: Vec::new(),
         max_len: 0,
         log_z: 0.0,
+        mode_keys: env.has_mode_key().then_some(keys.len()),
     };
     dag.finish(env, &mut ws)?;
     Ok(Explored::Complete(Box::new(dag)))

@@ -534,6 +534,27 @@ impl Environment {
         self.condition(mode, state, ws, Context::Mode)
     }
 
+    /// Whether `mode by KEY` gives modes a key (which reference mode an object reaches).
+    pub fn has_mode_key(&self) -> bool {
+        self.program.mode_key.is_some()
+    }
+
+    /// The mode an object reaches: `Some(KEY)` when `mode` holds there (`Some(0)` for every
+    /// mode object without `by KEY`), `None` when it does not.
+    pub fn mode_key(&self, state: &[i32], ws: &mut Workspace) -> Result<Option<i64>, EnvError> {
+        if !self.is_mode(state, ws)? {
+            return Ok(None);
+        }
+        let Some(key) = self.program.mode_key else {
+            return Ok(Some(0));
+        };
+        ws.scratch.start(&[]);
+        self.machine()
+            .eval_int(key, state, &mut ws.scratch)
+            .map(Some)
+            .map_err(|f| self.fault(f, state, Context::Mode))
+    }
+
     /// Features per state in [`Environment::encode`].
     pub fn encoding_width(&self) -> usize {
         let layout = &self.program.layout;

@@ -155,6 +155,8 @@ pub struct Program {
     pub reward: NodeId,
     pub reward_is_log: bool,
     pub mode: Option<NodeId>,
+    /// The key of `mode by KEY`: an int per state.
+    pub mode_key: Option<NodeId>,
     pub initial: Vec<i32>,
 }
 

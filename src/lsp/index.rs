@@ -251,7 +251,11 @@ impl Index {
             ItemKind::Done(e)
             | ItemKind::Reward(e)
             | ItemKind::LogReward(e)
-            | ItemKind::Mode(e) => self.expr(e),
+            | ItemKind::Mode(e, None) => self.expr(e),
+            ItemKind::Mode(e, Some(key)) => {
+                self.expr(key);
+                self.expr(e)
+            }
         }
     }
 

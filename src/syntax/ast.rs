@@ -55,7 +55,8 @@ pub enum ItemKind {
     Done(Expr),
     Reward(Expr),
     LogReward(Expr),
-    Mode(Expr),
+    /// `mode [by KEY] when COND`: the condition, and the key naming the mode reached.
+    Mode(Expr, Option<Expr>),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

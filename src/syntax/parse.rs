@@ -115,6 +115,7 @@ pub(super) fn is_keyword(rule: Rule) -> bool {
             | Rule::kw_let
             | Rule::kw_action
             | Rule::kw_when
+            | Rule::kw_by
             | Rule::kw_stop
             | Rule::kw_done
             | Rule::kw_reward
@@ -250,7 +251,17 @@ impl Converter {
                 None => None,
             }),
             Rule::done_item => ItemKind::Done(self.guard(next(&mut parts, span, "`when`")?)?),
-            Rule::mode_item => ItemKind::Mode(self.guard(next(&mut parts, span, "`when`")?)?),
+            Rule::mode_item => {
+                let first = next(&mut parts, span, "`when`")?;
+                match first.as_rule() {
+                    Rule::mode_key => {
+                        let key = self.guard(first)?;
+                        let cond = self.guard(next(&mut parts, span, "`when`")?)?;
+                        ItemKind::Mode(cond, Some(key))
+                    }
+                    _ => ItemKind::Mode(self.guard(first)?, None),
+                }
+            }
             Rule::reward_item => {
                 ItemKind::Reward(self.expr(next(&mut parts, span, "an expression")?)?)
             }

@@ -81,7 +81,10 @@ fn item(item: &Item) -> String {
         ItemKind::Stop(None) => "stop".to_string(),
         ItemKind::Stop(Some(guard)) => format!("stop when {}", expr(guard)),
         ItemKind::Done(cond) => format!("done when {}", expr(cond)),
-        ItemKind::Mode(cond) => format!("mode when {}", expr(cond)),
+        ItemKind::Mode(cond, None) => format!("mode when {}", expr(cond)),
+        ItemKind::Mode(cond, Some(key)) => {
+            format!("mode by {} when {}", expr(key), expr(cond))
+        }
         ItemKind::Reward(e) => format!("reward {}", expr(e)),
         ItemKind::LogReward(e) => format!("log_reward {}", expr(e)),
     }

@@ -228,8 +228,13 @@ pub struct Metrics {
     pub kl: Option<f64>,
     /// Σ|P̂ − R/Z| with P̂ the histogram of the most recent forward-sampled objects (up to 16,384).
     pub empirical_l1: Option<f64>,
-    /// Distinct terminal states where `mode` holds, among the objects sampled forward so far.
+    /// Modes found: the distinct keys of `mode by KEY` reached, else the distinct terminal
+    /// states where `mode` holds, among the objects sampled forward so far.
     pub modes_found: usize,
+    /// Distinct objects where `mode` holds, among those sampled forward so far (with
+    /// `mode by KEY`, `modes_found` counts the keys they reach).
+    #[serde(default)]
+    pub mode_objects: usize,
     /// Terminal states where `mode` holds, from the enumerated DAG.
     pub modes_total: Option<usize>,
     /// Distinct terminal objects among those sampled forward so far.

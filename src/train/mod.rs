@@ -102,6 +102,8 @@ pub struct Trainer<'e> {
     pub sentinel: Option<Sentinel>,
     replay: Replay,
     modes_found: HashSet<Vec<i32>>,
+    /// With `mode by KEY`: the keys of the mode objects found.
+    mode_keys: HashSet<i64>,
     discovery: crate::metrics::Discovery,
     /// The objects of the correlation metrics, back to back (built on first use).
     test_set: Option<Vec<i32>>,
@@ -184,6 +186,7 @@ impl<'e> Trainer<'e> {
             sentinel: dag.is_none().then(|| Sentinel::new(env)),
             dag,
             modes_found: HashSet::new(),
+            mode_keys: HashSet::new(),
             recent: VecDeque::new(),
             step: 0,
             trajectories: 0,
@@ -345,8 +348,11 @@ impl<'e> Trainer<'e> {
     }
 
     fn record_sample(&mut self, terminal: &[i32]) -> Result<(), TrainError> {
-        if self.env.is_mode(terminal, &mut self.ws)? && !self.modes_found.contains(terminal) {
-            self.modes_found.insert(terminal.to_vec());
+        if let Some(key) = self.env.mode_key(terminal, &mut self.ws)? {
+            if !self.modes_found.contains(terminal) {
+                self.modes_found.insert(terminal.to_vec());
+            }
+            self.mode_keys.insert(key);
         }
         if let Some(id) = self.dag.as_ref().and_then(|d| d.states.find(terminal)) {
             if self.recent.len() == RECENT_SAMPLES {
@@ -390,7 +396,8 @@ impl<'e> Trainer<'e> {
             seconds: self.seconds,
             loss,
             log_z: self.current_log_z()?,
-            modes_found: self.modes_found.len(),
+            modes_found: self.modes_found(),
+            mode_objects: self.modes_found.len(),
             distinct: self.discovery.distinct(),
             top_k_reward: self.discovery.top_k_reward(),
             top_k_log_reward: self.discovery.top_k_log_reward(),
@@ -421,7 +428,10 @@ impl<'e> Trainer<'e> {
 
     /// Distinct objects where `mode` holds, among those sampled so far.
     pub fn modes_found(&self) -> usize {
-        self.modes_found.len()
+        match self.env.has_mode_key() {
+            true => self.mode_keys.len(),
+            false => self.modes_found.len(),
+        }
     }
 
     /// Use these objects (back to back; terminal states of the environment) for the

@@ -161,6 +161,13 @@ impl<'e> Trainer<'e> {
         self.trajectories = state.trajectories;
         self.seconds = state.seconds;
         self.modes_found = state.modes_found.into_iter().collect();
+        let mut ws = Workspace::default();
+        self.mode_keys.clear();
+        for object in &self.modes_found {
+            if let Some(key) = self.env.mode_key(object, &mut ws)? {
+                self.mode_keys.insert(key);
+            }
+        }
         self.discovery = state.discovery;
         self.recent = state.recent.into_iter().collect();
         self.losses_since_eval = state.losses_since_eval;

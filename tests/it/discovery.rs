@@ -129,3 +129,36 @@ fn a_resumed_run_may_change_its_recipe_and_records_it() {
     assert_eq!(again.status.code(), Some(0), "{}", text(&again.stderr));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn modes_are_counted_by_their_key() {
+    // Three reference modes (the right edge, the top edge, the corner), reached by 7 states.
+    let source = "env k\nstate { x: 0..4, y: 0..4 }\naction right when x < 3 { x += 1 }\naction up when y < 3 { y += 1 }\nstop\nreward 1.0 + 4.0 * float(x == 3 or y == 3)\nmode by 2 * int(x == 3) + int(y == 3) when x == 3 or y == 3\n";
+    let env = Environment::from_source(source, &[]).expect("compiles");
+    let dag = dag::enumerate(&env, 1000).expect("enumerates");
+    assert_eq!(dag.mode_count(), 3);
+    assert_eq!(dag.mode.iter().filter(|m| **m).count(), 7);
+    let config = Config {
+        steps: 200,
+        hidden: 32,
+        ..Config::default()
+    };
+    let mut trainer = Trainer::new(&env, config, Some(dag)).expect("a trainer");
+    for _ in 0..200 {
+        trainer.train_step().expect("a step");
+    }
+    let metrics = trainer.evaluate().expect("figures");
+    assert_eq!(metrics.modes_total, Some(3));
+    assert_eq!(metrics.modes_found, 3);
+    assert_eq!(metrics.mode_objects, 7);
+    // Printed back as written.
+    let file = std::env::temp_dir().join(format!("gfnc-keys-{}.gfn", std::process::id()));
+    std::fs::write(&file, source).expect("write");
+    let out = gfnc(&["enumerate", &file.display().to_string()]);
+    assert!(
+        text(&out.stdout).contains("modes: 3 keys over 7 states"),
+        "{}",
+        text(&out.stdout)
+    );
+    let _ = std::fs::remove_file(&file);
+}
