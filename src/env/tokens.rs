@@ -436,7 +436,7 @@ mod tests {
             }
         );
         let mut state = vec![0; env.width()];
-        state[1 * 3 + 2] = 1;
+        state[3 + 2] = 1; // a[1][2]
         let mut out = vec![0.0; tokens.width()];
         env.encode_tokens(&tokens, &state, &mut out);
         assert_eq!(out[5], 1.0);

@@ -3,7 +3,7 @@
 //! ([`Metrics`]).
 
 use super::objective::Objective;
-use super::policy::PolicyShape;
+use super::policy::{PolicyChoice, PolicyShape};
 use serde::{Deserialize, Serialize};
 
 /// Everything that configures a run (saved in `run.json`).
@@ -49,6 +49,24 @@ pub struct Config {
     /// Backward trajectories per test object in the importance-sampled log P_T.
     #[serde(default = "default_test_samples")]
     pub test_samples: usize,
+    /// The network (`--policy`); a run records the architecture `auto` chose. Runs saved
+    /// before the option trained the MLP.
+    #[serde(default)]
+    pub policy: PolicyChoice,
+    /// The transformer's token width (`--d-model`).
+    #[serde(default = "default_d_model")]
+    pub d_model: usize,
+    /// The transformer's attention heads per layer (`--heads`); they divide `--d-model`.
+    #[serde(default = "default_heads")]
+    pub heads: usize,
+}
+
+fn default_d_model() -> usize {
+    64
+}
+
+fn default_heads() -> usize {
+    4
 }
 
 fn default_top_k() -> usize {
@@ -84,6 +102,9 @@ impl Default for Config {
             top_k: default_top_k(),
             test_size: default_test_size(),
             test_samples: default_test_samples(),
+            policy: PolicyChoice::Auto,
+            d_model: default_d_model(),
+            heads: default_heads(),
         }
     }
 }
@@ -151,6 +172,10 @@ pub mod limits {
     pub const MAX_HIDDEN: usize = 16_384;
     /// The most `--layers`.
     pub const MAX_LAYERS: usize = 64;
+    /// The most `--d-model`.
+    pub const MAX_D_MODEL: usize = 4096;
+    /// The most `--heads`.
+    pub const MAX_HEADS: usize = 256;
     /// The most `--replay`.
     pub const MAX_REPLAY: usize = 10_000_000;
 }
@@ -201,6 +226,14 @@ impl Config {
         within("--top-k", self.top_k, 1, MAX_BATCH)?;
         within("--test-size", self.test_size, 0, MAX_BATCH)?;
         within("--test-samples", self.test_samples, 1, 1024)?;
+        within("--d-model", self.d_model, 1, MAX_D_MODEL)?;
+        within("--heads", self.heads, 1, MAX_HEADS)?;
+        if !self.d_model.is_multiple_of(self.heads) {
+            return Err(format!(
+                "--heads {} must divide --d-model {} (each head attends over d_model / heads features)",
+                self.heads, self.d_model
+            ));
+        }
         let positive = |name: &str, value: f64| {
             if value > 0.0 && value.is_finite() {
                 Ok(())

@@ -14,6 +14,7 @@ mod replay;
 mod resume;
 pub mod rundir;
 mod sample;
+pub mod transformer;
 
 use crate::env::dag::Dag;
 use crate::env::probe::Sentinel;
@@ -137,6 +138,10 @@ impl<'e> Trainer<'e> {
         dag: Option<Dag>,
     ) -> Result<Trainer<'e>, TrainError> {
         let mut rng = StdRng::seed_from_u64(config.seed);
+        // `auto` is recorded as what it chose, so that a resumed run rebuilds the same network
+        // whatever a later gfnc's `auto` would choose.
+        let mut config = config;
+        config.policy = config.policy.resolve(env).into();
         let policy = Policy::new(PolicyShape::for_run(env, &config), &mut rng)?;
         let network_optimiser = adam::Adam::new(policy.network_vars(), config.lr)?;
         let log_z_optimiser = adam::Adam::new(vec![policy.log_z.clone()], config.lr_log_z)?;
@@ -623,7 +628,7 @@ fn trajectory_log_probabilities(
 ) -> Result<Vec<f64>, TrainError> {
     let a = env.action_count();
     let logits = policy
-        .forward(&sample::encode(env, &batch.states)?, false)?
+        .forward(&sample::encode(env, policy, &batch.states)?, false)?
         .forward
         .flatten_all()?
         .to_vec1::<f32>()?;
