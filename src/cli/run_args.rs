@@ -27,8 +27,9 @@ enum BackwardChoice {
     Separate,
 }
 
+/// `--policy` of `gfnc run` and `gfnc compare`.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
-enum PolicyArg {
+pub(super) enum PolicyArg {
     /// An MLP over the one-hot encoding of the state (--hidden, --layers).
     Mlp,
     /// A transformer over the elements of sequence and array fields, action heads tied to
@@ -36,6 +37,18 @@ enum PolicyArg {
     Transformer,
     /// Chosen from the state's type (today: mlp).
     Auto,
+}
+
+impl PolicyArg {
+    /// The library's name for it.
+    pub(super) fn choice(self) -> gfnc::train::policy::PolicyChoice {
+        use gfnc::train::policy::PolicyChoice;
+        match self {
+            PolicyArg::Mlp => PolicyChoice::Mlp,
+            PolicyArg::Transformer => PolicyChoice::Transformer,
+            PolicyArg::Auto => PolicyChoice::Auto,
+        }
+    }
 }
 
 /// `gfnc run`'s flags. Those that configure the run are options without a default here, so
@@ -201,12 +214,7 @@ impl RunArgs {
             top_k: count(self.top_k, defaults.top_k),
             test_size: count(self.test_size, defaults.test_size),
             test_samples: count(self.test_samples, defaults.test_samples),
-            policy: match self.policy {
-                None => defaults.policy,
-                Some(PolicyArg::Mlp) => gfnc::train::policy::PolicyChoice::Mlp,
-                Some(PolicyArg::Transformer) => gfnc::train::policy::PolicyChoice::Transformer,
-                Some(PolicyArg::Auto) => gfnc::train::policy::PolicyChoice::Auto,
-            },
+            policy: self.policy.map_or(defaults.policy, PolicyArg::choice),
             d_model: count(self.d_model, defaults.d_model),
             heads: count(self.heads, defaults.heads),
         };

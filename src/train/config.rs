@@ -187,6 +187,9 @@ pub const MIN_ESTIMATED_BATCH: usize = 16;
 /// Adam's two moments) and, per state of a batch of trajectories of `states` states, its
 /// features, the activations and their gradients, and the logits.
 pub fn estimated_bytes(shape: &PolicyShape, config: &Config, states: usize) -> f64 {
+    if let Some(transformer) = &shape.transformer {
+        return transformer_bytes(shape, transformer, config, states);
+    }
     let (i, h, l, a) = (
         shape.inputs as f64,
         shape.hidden as f64,
@@ -202,6 +205,36 @@ pub fn estimated_bytes(shape: &PolicyShape, config: &Config, states: usize) -> f
     let batch = config.batch.max(MIN_ESTIMATED_BATCH) as f64;
     // Measured: weights, gradients, Adam's moments, the host copies Adam works on and Candle's
     // saved activations come to about six times the parameters.
+    4.0 * (6.0 * parameters + batch * states as f64 * per_state)
+}
+
+/// [`estimated_bytes`] for the transformer: its parameters six times over (as the MLP's), and
+/// per state its inputs, per layer the activations of every token (normalised input, queries,
+/// keys, values, attention output, feed-forward's four widths, each kept for the gradient) and
+/// the attention weights (tokens² per head), and the logits.
+fn transformer_bytes(
+    shape: &PolicyShape,
+    transformer: &super::transformer::TransformerShape,
+    config: &Config,
+    states: usize,
+) -> f64 {
+    let encoders = if shape.separate_backward { 2.0 } else { 1.0 };
+    let heads = 1.0 + f64::from(u8::from(shape.learned_backward));
+    let parameters = encoders * transformer.encoder_parameters() as f64
+        + heads * transformer.head_parameters() as f64
+        + transformer.pooled_width() as f64;
+    let tokens = (transformer.tokens.tokens + 1) as f64;
+    let (d, l, h) = (
+        transformer.d_model as f64,
+        transformer.layers as f64,
+        transformer.attention_heads as f64,
+    );
+    let per_layer =
+        tokens * (10.0 * d + 2.0 * transformer.feed_forward() as f64) + 2.0 * h * tokens * tokens;
+    let per_state = shape.inputs as f64
+        + encoders * (l * per_layer + 2.0 * tokens * d)
+        + 4.0 * shape.actions as f64;
+    let batch = config.batch.max(MIN_ESTIMATED_BATCH) as f64;
     4.0 * (6.0 * parameters + batch * states as f64 * per_state)
 }
 

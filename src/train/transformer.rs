@@ -561,3 +561,261 @@ impl Transformer {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::env::Environment;
+    use crate::train::policy::{Policy, PolicyChoice, PolicyShape};
+    use crate::train::{Config, Objective};
+    use rand::SeedableRng;
+    use std::collections::HashMap;
+
+    /// Four cells of 0..3 written by `put(i, v)` (tied), and a flag raised by `close()` (pooled).
+    const CELLS: &str = "env cells\nstate { x: [0..3; 4], closed: bool }\naction put(i in 0..4, v in 1..3) when x[i] == 0 and not closed { x[i] = v }\naction close() when not closed { closed = true }\ndone when closed\nreward 1.0 + float(count(i in 0..4: x[i] == 2))\n";
+
+    fn env() -> Environment {
+        match Environment::from_source(CELLS, &[]) {
+            Ok(env) => env,
+            Err(errors) => panic!("{errors:?}"),
+        }
+    }
+
+    fn policy(env: &Environment, d_model: usize, heads: usize) -> Policy {
+        let config = Config {
+            policy: PolicyChoice::Transformer,
+            d_model,
+            heads,
+            layers: 1,
+            objective: Objective::Db,
+            learned_backward: true,
+            ..Config::default()
+        };
+        let shape = PolicyShape::for_run(env, &config);
+        Policy::new(shape, &mut StdRng::seed_from_u64(7)).expect("a policy")
+    }
+
+    /// Every weight by name, as a flat vector.
+    fn weights(policy: &Policy) -> HashMap<String, Vec<f32>> {
+        let data = policy.varmap.data().lock().expect("not poisoned");
+        data.iter()
+            .map(|(name, var)| {
+                let values = var
+                    .as_tensor()
+                    .flatten_all()
+                    .and_then(|t| t.to_vec1::<f32>());
+                (name.clone(), values.expect("f32 weights"))
+            })
+            .collect()
+    }
+
+    /// `W x + b` with `W` row-major `[outputs, inputs]`.
+    fn linear(w: &HashMap<String, Vec<f32>>, name: &str, x: &[f32]) -> Vec<f32> {
+        let (weight, bias) = (&w[&format!("{name}.weight")], &w[&format!("{name}.bias")]);
+        (0..bias.len())
+            .map(|o| {
+                bias[o]
+                    + (0..x.len())
+                        .map(|i| weight[o * x.len() + i] * x[i])
+                        .sum::<f32>()
+            })
+            .collect()
+    }
+
+    fn norm(w: &HashMap<String, Vec<f32>>, name: &str, x: &[f32]) -> Vec<f32> {
+        let n = x.len() as f32;
+        let mean = x.iter().sum::<f32>() / n;
+        let variance = x.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>() / n;
+        let (scale, shift) = (&w[&format!("{name}.weight")], &w[&format!("{name}.bias")]);
+        (0..x.len())
+            .map(|i| (x[i] - mean) / (variance + NORM_EPSILON).sqrt() * scale[i] + shift[i])
+            .collect()
+    }
+
+    /// The network by loops over numbers: (forward logits, backward logits, flow).
+    fn by_hand(env: &Environment, policy: &Policy, state: &[i32]) -> (Vec<f32>, Vec<f32>, f32) {
+        let shape = policy.shape.transformer.as_ref().expect("a transformer");
+        let w = weights(policy);
+        let (d, heads) = (shape.d_model, shape.attention_heads);
+        let mut input = vec![0.0; shape.tokens.width()];
+        env.encode_tokens(&shape.tokens, state, &mut input);
+        let t = shape.tokens.tokens;
+        let mut x: Vec<Vec<f32>> = vec![linear(&w, "encoder.context", &input[t..])];
+        for (k, id) in input[..t].iter().enumerate() {
+            let id = *id as usize;
+            x.push(
+                (0..d)
+                    .map(|j| w["encoder.values"][id * d + j] + w["encoder.positions"][k * d + j])
+                    .collect(),
+            );
+        }
+        let block = "encoder.blocks.0";
+        let y: Vec<Vec<f32>> = x
+            .iter()
+            .map(|v| norm(&w, &format!("{block}.attention_norm"), v))
+            .collect();
+        let project = |part: &str| -> Vec<Vec<f32>> {
+            y.iter()
+                .map(|v| linear(&w, &format!("{block}.{part}"), v))
+                .collect()
+        };
+        let (q, k, v) = (project("query"), project("key"), project("value"));
+        let per_head = d / heads;
+        let mut attended = vec![vec![0.0; d]; x.len()];
+        for h in 0..heads {
+            let range = h * per_head..(h + 1) * per_head;
+            for i in 0..x.len() {
+                let scores: Vec<f32> = (0..x.len())
+                    .map(|j| {
+                        range.clone().map(|c| q[i][c] * k[j][c]).sum::<f32>()
+                            / (per_head as f32).sqrt()
+                    })
+                    .collect();
+                let top = scores.iter().cloned().fold(f32::NEG_INFINITY, f32::max);
+                let total: f32 = scores.iter().map(|s| (s - top).exp()).sum();
+                for j in 0..x.len() {
+                    let p = (scores[j] - top).exp() / total;
+                    for c in range.clone() {
+                        attended[i][c] += p * v[j][c];
+                    }
+                }
+            }
+        }
+        for i in 0..x.len() {
+            let out = linear(&w, &format!("{block}.out"), &attended[i]);
+            for c in 0..d {
+                x[i][c] += out[c];
+            }
+            let y = norm(&w, &format!("{block}.feed_forward_norm"), &x[i]);
+            let up: Vec<f32> = linear(&w, &format!("{block}.up"), &y)
+                .into_iter()
+                .map(|u| u.max(0.0))
+                .collect();
+            let down = linear(&w, &format!("{block}.down"), &up);
+            for c in 0..d {
+                x[i][c] += down[c];
+            }
+        }
+        let h: Vec<Vec<f32>> = x
+            .iter()
+            .map(|v| norm(&w, "encoder.final_norm", v))
+            .collect();
+        let mut pooled = h[0].clone();
+        pooled.extend((0..d).map(|c| h[1..].iter().map(|r| r[c]).sum::<f32>() / t as f32));
+        let logits = |name: &str| -> Vec<f32> {
+            let pooled_logits = linear(&w, &format!("{name}.pooled"), &pooled);
+            shape
+                .action_heads
+                .iter()
+                .map(|head| match head {
+                    ActionHead::Pooled { column } => pooled_logits[*column],
+                    ActionHead::Tied {
+                        token,
+                        column,
+                        family,
+                    } => linear(&w, &format!("{name}.tied.{family}"), &h[1 + token])[*column],
+                })
+                .collect()
+        };
+        (
+            logits("forward"),
+            logits("backward"),
+            linear(&w, "flow", &pooled)[0],
+        )
+    }
+
+    fn close(a: &[f32], b: &[f32]) {
+        assert_eq!(a.len(), b.len());
+        for (x, y) in a.iter().zip(b) {
+            assert!((x - y).abs() < 1e-4, "{a:?}\n{b:?}");
+        }
+    }
+
+    #[test]
+    fn the_forward_pass_is_the_transformer_computed_by_hand() {
+        let env = env();
+        for (d_model, heads) in [(2, 1), (4, 2)] {
+            let policy = policy(&env, d_model, heads);
+            let states = [vec![0, 2, 0, 1, 0], vec![1, 1, 2, 0, 1]];
+            for state in &states {
+                let x = policy.inputs(&env, state).expect("inputs");
+                let (forward, backward, flow) = by_hand(&env, &policy, state);
+                for track in [false, true] {
+                    let outputs = policy.forward(&x, track).expect("a forward pass");
+                    let row = |t: &Tensor| {
+                        t.flatten_all()
+                            .and_then(|t| t.to_vec1::<f32>())
+                            .expect("f32")
+                    };
+                    close(&row(&outputs.forward), &forward);
+                    close(&row(&outputs.backward.expect("a backward head")), &backward);
+                    close(&row(&outputs.flow.expect("a flow head")), &[flow]);
+                }
+                let sampled = policy.forward_logits(&x).expect("logits");
+                close(
+                    &sampled
+                        .flatten_all()
+                        .and_then(|t| t.to_vec1::<f32>())
+                        .expect("f32"),
+                    &forward,
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn permuting_the_elements_permutes_the_tied_logits() {
+        let env = env();
+        let policy = policy(&env, 8, 2);
+        // Without position embeddings the encoder cannot tell the cells apart: what scores
+        // `put(i, v)` must then move with cell i.
+        let positions =
+            policy.varmap.data().lock().expect("not poisoned")["encoder.positions"].clone();
+        let row =
+            Tensor::new(&[0.3f32, -0.2, 0.1, 0.5, -0.4, 0.2, 0.0, 0.7], &Device::Cpu).expect("row");
+        positions
+            .set(
+                &row.unsqueeze(0)
+                    .and_then(|r| r.broadcast_as((4, 8)))
+                    .and_then(|r| r.contiguous())
+                    .expect("rows"),
+            )
+            .expect("set");
+        let state = [0, 2, 1, 0, 0];
+        let permutation = [2, 0, 3, 1]; // cell k of `state` moves to cell permutation[k]
+        let mut permuted = state;
+        for k in 0..4 {
+            permuted[permutation[k]] = state[k];
+        }
+        let logits = |s: &[i32]| {
+            let x = policy.inputs(&env, s).expect("inputs");
+            let out = policy.forward_logits(&x).expect("logits");
+            out.flatten_all()
+                .and_then(|t| t.to_vec1::<f32>())
+                .expect("f32")
+        };
+        let (a, b) = (logits(&state), logits(&permuted));
+        // put(i, v) is action 2i + (v - 1); close() is action 8; stop does not exist.
+        for i in 0..4 {
+            for v in 0..2 {
+                assert!(
+                    (a[2 * i + v] - b[2 * permutation[i] + v]).abs() < 1e-5,
+                    "{a:?}\n{b:?}"
+                );
+            }
+        }
+        assert!((a[8] - b[8]).abs() < 1e-5);
+        // And the logits do differ between cells, so the test can fail.
+        assert!((a[0] - a[2]).abs() > 1e-4);
+        // One head scores every cell: its size does not grow with the number of cells.
+        let names: Vec<String> = weights(&policy)
+            .into_keys()
+            .filter(|n| n.starts_with("forward.tied"))
+            .collect();
+        assert_eq!(names.len(), 2);
+        assert_eq!(
+            policy.varmap.data().lock().expect("not poisoned")["forward.tied.0.weight"].dims(),
+            &[2, 8]
+        );
+    }
+}
