@@ -12,6 +12,7 @@ mod hostile_data;
 mod lsp;
 mod oracle;
 mod plot;
+mod policy;
 mod speed;
 mod third_round;
 mod train;
