@@ -188,3 +188,37 @@ fn run_json_without_a_policy_reads_back_as_the_mlp() {
     assert_eq!(config.policy, PolicyChoice::Mlp);
     assert_eq!((config.d_model, config.heads), (64, 4));
 }
+
+#[test]
+fn transformer_sizes_are_checked_before_a_run() {
+    let heads = gfnc(&[
+        "run",
+        "examples/bitseq.gfn",
+        "--policy",
+        "transformer",
+        "--heads",
+        "3",
+        "--steps",
+        "1",
+    ]);
+    assert_eq!(heads.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&heads.stderr).contains("--heads 3 must divide --d-model 64"));
+    let memory = gfnc(&[
+        "run",
+        "examples/bitseq.gfn",
+        "--policy",
+        "transformer",
+        "--d-model",
+        "4096",
+        "--max-memory",
+        "100",
+        "--steps",
+        "1",
+    ]);
+    assert_eq!(memory.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&memory.stderr);
+    assert!(
+        stderr.contains("a transformer over 9 tokens × --d-model 4096"),
+        "{stderr}"
+    );
+}
