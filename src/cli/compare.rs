@@ -42,6 +42,9 @@ pub struct CompareArgs {
     /// Learning rate of the policies.
     #[arg(long, default_value_t = 1e-3)]
     lr: f64,
+    /// The network of the policy methods, as `gfnc run --policy`.
+    #[arg(long, value_enum, default_value_t = super::run_args::PolicyArg::Auto)]
+    policy: super::run_args::PolicyArg,
     /// Parallel Metropolis–Hastings chains.
     #[arg(long, default_value_t = 16, value_parser = super::count(1, 65_536))]
     chains: usize,
@@ -112,6 +115,7 @@ pub fn run(output: &Output, args: CompareArgs) -> Result<(), Failure> {
             batch: args.batch,
             hidden: args.hidden,
             lr: args.lr,
+            policy: args.policy.choice(),
             ..Config::default()
         },
         chains: args.chains,

@@ -142,6 +142,21 @@ pub(super) fn check_memory(
 ) -> Result<(), Failure> {
     let shape = PolicyShape::for_run(&checked.env, config);
     let estimate = gfnc::train::estimated_bytes(&shape, config, checked.longest + 1);
+    if estimate > max_bytes as f64 {
+        if let Some(transformer) = &shape.transformer {
+            return Err(Failure::Usage(format!(
+                "this run would need about {} (a transformer over {} tokens × --d-model {} × --layers {} with --heads {}, --batch {} trajectories of up to {} states); the limit is {}: lower --d-model, --layers or --batch, use --policy mlp, or raise --max-memory",
+                bytes_text(estimate),
+                transformer.tokens.tokens + 1,
+                config.d_model,
+                config.layers,
+                config.heads,
+                config.batch,
+                checked.longest + 1,
+                bytes_text(max_bytes as f64)
+            )));
+        }
+    }
     if estimate > max_bytes as f64 && shape.inputs > 100_000 {
         return Err(Failure::Usage(format!(
             "this run would need about {}: the state's one-hot encoding has {} features (an integer field is encoded one feature per value of its range); narrow the ranges of the state's fields",

@@ -62,6 +62,30 @@ fn log_z_init(text: &str) -> Result<gfnc::train::LogZInit, String> {
     }
 }
 
+/// `--policy` of `gfnc run` and `gfnc compare`.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub(super) enum PolicyArg {
+    /// An MLP over the one-hot encoding of the state (--hidden, --layers).
+    Mlp,
+    /// A transformer over the elements of sequence and array fields, action heads tied to
+    /// the element they write (--d-model, --heads, --layers).
+    Transformer,
+    /// Chosen from the state's type (today: mlp).
+    Auto,
+}
+
+impl PolicyArg {
+    /// The library's name for it.
+    pub(super) fn choice(self) -> gfnc::train::policy::PolicyChoice {
+        use gfnc::train::policy::PolicyChoice;
+        match self {
+            PolicyArg::Mlp => PolicyChoice::Mlp,
+            PolicyArg::Transformer => PolicyChoice::Transformer,
+            PolicyArg::Auto => PolicyChoice::Auto,
+        }
+    }
+}
+
 /// `gfnc run`'s flags. Those that configure the run are options without a default here, so
 /// that `--resume` can tell a flag given from a default and refuse it rather than ignore it;
 /// the defaults are [`gfnc::train::Config::default`]'s.
@@ -87,9 +111,21 @@ pub(super) struct RunArgs {
     /// Units per hidden layer [default: 256; at most 16384].
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..=16_384))]
     hidden: Option<u64>,
-    /// Hidden layers [default: 2; at most 64].
+    /// Hidden layers of the MLP, or encoder layers of the transformer [default: 2; at most
+    /// 64].
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..=64))]
     layers: Option<u64>,
+    /// The network: an MLP over the one-hot state, a transformer over the state's elements,
+    /// or chosen from the state's type [default: auto].
+    #[arg(long, value_enum)]
+    policy: Option<PolicyArg>,
+    /// The transformer's token width [default: 64; at most 4096].
+    #[arg(long = "d-model", value_parser = clap::value_parser!(u64).range(1..=4096))]
+    d_model: Option<u64>,
+    /// The transformer's attention heads per layer, dividing --d-model [default: 4; at most
+    /// 256].
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=256))]
+    heads: Option<u64>,
     /// Adam's learning rate [default: 0.001].
     #[arg(long)]
     lr: Option<f64>,
@@ -218,6 +254,9 @@ impl RunArgs {
         note("--batch", self.batch.is_some());
         note("--hidden", self.hidden.is_some());
         note("--layers", self.layers.is_some());
+        note("--policy", self.policy.is_some());
+        note("--d-model", self.d_model.is_some());
+        note("--heads", self.heads.is_some());
         note("--lr", self.lr.is_some());
         note("--lr-logz", self.lr_log_z.is_some());
         note("--pb", self.pb.is_some());
@@ -273,6 +312,9 @@ impl RunArgs {
             top_k: count(self.top_k, defaults.top_k),
             test_size: count(self.test_size, defaults.test_size),
             test_samples: count(self.test_samples, defaults.test_samples),
+            policy: self.policy.map_or(defaults.policy, PolicyArg::choice),
+            d_model: count(self.d_model, defaults.d_model),
+            heads: count(self.heads, defaults.heads),
         };
         Ok(run::RunOptions {
             file: self.file,

@@ -11,6 +11,7 @@ pub mod probe;
 mod render;
 mod scorer;
 pub mod table;
+pub mod tokens;
 
 use crate::check::Model;
 use crate::compile;

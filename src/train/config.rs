@@ -3,7 +3,7 @@
 //! ([`Metrics`]).
 
 use super::objective::Objective;
-use super::policy::PolicyShape;
+use super::policy::{PolicyChoice, PolicyShape};
 use super::schedule::{lr_factor, Anneal, LrSchedule};
 use serde::{Deserialize, Serialize};
 
@@ -75,6 +75,16 @@ pub struct Config {
     /// P_B and forward again by P_F, kept when its reward is not lower (0: off).
     #[serde(default, skip_serializing_if = "is_default")]
     pub local_search: usize,
+    /// The network (`--policy`); a run records the architecture `auto` chose. Runs saved
+    /// before the option trained the MLP.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub policy: PolicyChoice,
+    /// The transformer's token width (`--d-model`).
+    #[serde(default = "default_d_model", skip_serializing_if = "is_default_d_model")]
+    pub d_model: usize,
+    /// The transformer's attention heads per layer (`--heads`); they divide `--d-model`.
+    #[serde(default = "default_heads", skip_serializing_if = "is_default_heads")]
+    pub heads: usize,
 }
 
 fn is_default<T: Default + PartialEq>(value: &T) -> bool {
@@ -158,6 +168,24 @@ impl Config {
     }
 }
 
+fn default_d_model() -> usize {
+    64
+}
+
+// Written only when not the default, so that the configuration of a run saved before these
+// options hashes as it did (see `rundir::config_hash`).
+fn is_default_d_model(value: &usize) -> bool {
+    *value == default_d_model()
+}
+
+fn is_default_heads(value: &usize) -> bool {
+    *value == default_heads()
+}
+
+fn default_heads() -> usize {
+    4
+}
+
 fn default_top_k() -> usize {
     100
 }
@@ -199,6 +227,9 @@ impl Default for Config {
             log_z_init: None,
             replay_keep: ReplayKeep::Recent,
             local_search: 0,
+            policy: PolicyChoice::Auto,
+            d_model: default_d_model(),
+            heads: default_heads(),
         }
     }
 }
@@ -271,6 +302,10 @@ pub mod limits {
     pub const MAX_HIDDEN: usize = 16_384;
     /// The most `--layers`.
     pub const MAX_LAYERS: usize = 64;
+    /// The most `--d-model`.
+    pub const MAX_D_MODEL: usize = 4096;
+    /// The most `--heads`.
+    pub const MAX_HEADS: usize = 256;
     /// The most `--replay`.
     pub const MAX_REPLAY: usize = 10_000_000;
 }
@@ -282,6 +317,9 @@ pub const MIN_ESTIMATED_BATCH: usize = 16;
 /// Adam's two moments) and, per state of a batch of trajectories of `states` states, its
 /// features, the activations and their gradients, and the logits.
 pub fn estimated_bytes(shape: &PolicyShape, config: &Config, states: usize) -> f64 {
+    if let Some(transformer) = &shape.transformer {
+        return transformer_bytes(shape, transformer, config, states);
+    }
     let (i, h, l, a) = (
         shape.inputs as f64,
         shape.hidden as f64,
@@ -297,6 +335,36 @@ pub fn estimated_bytes(shape: &PolicyShape, config: &Config, states: usize) -> f
     let batch = config.trajectories_per_step().max(MIN_ESTIMATED_BATCH) as f64;
     // Measured: weights, gradients, Adam's moments, the host copies Adam works on and Candle's
     // saved activations come to about six times the parameters.
+    4.0 * (6.0 * parameters + batch * states as f64 * per_state)
+}
+
+/// [`estimated_bytes`] for the transformer: its parameters six times over (as the MLP's), and
+/// per state its inputs, per layer the activations of every token (normalised input, queries,
+/// keys, values, attention output, feed-forward's four widths, each kept for the gradient) and
+/// the attention weights (tokens² per head), and the logits.
+fn transformer_bytes(
+    shape: &PolicyShape,
+    transformer: &super::transformer::TransformerShape,
+    config: &Config,
+    states: usize,
+) -> f64 {
+    let encoders = if shape.separate_backward { 2.0 } else { 1.0 };
+    let heads = 1.0 + f64::from(u8::from(shape.learned_backward));
+    let parameters = encoders * transformer.encoder_parameters() as f64
+        + heads * transformer.head_parameters() as f64
+        + transformer.pooled_width() as f64;
+    let tokens = (transformer.tokens.tokens + 1) as f64;
+    let (d, l, h) = (
+        transformer.d_model as f64,
+        transformer.layers as f64,
+        transformer.attention_heads as f64,
+    );
+    let per_layer =
+        tokens * (10.0 * d + 2.0 * transformer.feed_forward() as f64) + 2.0 * h * tokens * tokens;
+    let per_state = shape.inputs as f64
+        + encoders * (l * per_layer + 2.0 * tokens * d)
+        + 4.0 * shape.actions as f64;
+    let batch = config.batch.max(MIN_ESTIMATED_BATCH) as f64;
     4.0 * (6.0 * parameters + batch * states as f64 * per_state)
 }
 
@@ -321,6 +389,14 @@ impl Config {
         within("--top-k", self.top_k, 1, MAX_BATCH)?;
         within("--test-size", self.test_size, 0, MAX_BATCH)?;
         within("--test-samples", self.test_samples, 1, 1024)?;
+        within("--d-model", self.d_model, 1, MAX_D_MODEL)?;
+        within("--heads", self.heads, 1, MAX_HEADS)?;
+        if !self.d_model.is_multiple_of(self.heads) {
+            return Err(format!(
+                "--heads {} must divide --d-model {} (each head attends over d_model / heads features)",
+                self.heads, self.d_model
+            ));
+        }
         let positive = |name: &str, value: f64| {
             if value > 0.0 && value.is_finite() {
                 Ok(())

@@ -15,6 +15,7 @@ mod resume;
 pub mod rundir;
 mod sample;
 pub mod schedule;
+pub mod transformer;
 
 use crate::env::dag::Dag;
 use crate::env::probe::Sentinel;
@@ -145,6 +146,10 @@ impl<'e> Trainer<'e> {
         dag: Option<Dag>,
     ) -> Result<Trainer<'e>, TrainError> {
         let mut rng = StdRng::seed_from_u64(config.seed);
+        // `auto` is recorded as what it chose, so that a resumed run rebuilds the same network
+        // whatever a later gfnc's `auto` would choose.
+        let mut config = config;
+        config.policy = config.policy.resolve(env).into();
         let policy = Policy::new(PolicyShape::for_run(env, &config), &mut rng)?;
         let mut ws = Workspace::new();
         let log_z_estimate = match config.log_z_init {
@@ -673,7 +678,7 @@ fn trajectory_log_probabilities(
 ) -> Result<Vec<f64>, TrainError> {
     let a = env.action_count();
     let logits = policy
-        .forward(&sample::encode(env, &batch.states)?, false)?
+        .forward(&sample::encode(env, policy, &batch.states)?, false)?
         .forward
         .flatten_all()?
         .to_vec1::<f32>()?;

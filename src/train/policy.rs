@@ -1,17 +1,70 @@
-//! The sampler's network: an MLP trunk over the environment's one-hot encoding, with heads for
-//! forward logits over the flat action space, backward logits (when P_B is learned), state
-//! log-flows (for DB and SubTB), and a learned log Z (for TB). Weights are initialised from the
-//! run's own seeded RNG, like PyTorch's `nn.Linear` (uniform in ±1/√fan_in).
+//! The sampler's network: an MLP trunk over the environment's one-hot encoding, or a
+//! transformer over the state's elements ([`super::transformer`]), with heads for forward
+//! logits over the flat action space, backward logits (when P_B is learned), state log-flows
+//! (for DB and SubTB), and a learned log Z (for TB). Weights are initialised from the run's own
+//! seeded RNG, like PyTorch's `nn.Linear` (uniform in ±1/√fan_in).
 
-use candle_core::{DType, Device, Result, Tensor, Var};
+use candle_core::{Device, Result, Tensor, Var};
 use candle_nn::VarMap;
 use rand::rngs::StdRng;
 use rand::Rng;
+use serde::{Deserialize, Serialize};
+
+use super::transformer::{Transformer, TransformerShape};
+
+/// The policy a run asks for (`--policy`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PolicyChoice {
+    /// An MLP over the one-hot encoding (what runs saved before `--policy` used).
+    #[default]
+    Mlp,
+    /// A transformer over the elements of sequence and array fields, with tied action heads.
+    Transformer,
+    /// Chosen from the state's type by [`auto_choice`].
+    Auto,
+}
+
+impl PolicyChoice {
+    /// The architecture this choice trains on `env`.
+    pub fn resolve(self, env: &crate::env::Environment) -> Architecture {
+        match self {
+            PolicyChoice::Mlp => Architecture::Mlp,
+            PolicyChoice::Transformer => Architecture::Transformer,
+            PolicyChoice::Auto => auto_choice(env),
+        }
+    }
+}
+
+/// A network architecture.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Architecture {
+    /// An MLP over the one-hot encoding.
+    Mlp,
+    /// A transformer over the state's elements.
+    Transformer,
+}
+
+impl From<Architecture> for PolicyChoice {
+    fn from(architecture: Architecture) -> PolicyChoice {
+        match architecture {
+            Architecture::Mlp => PolicyChoice::Mlp,
+            Architecture::Transformer => PolicyChoice::Transformer,
+        }
+    }
+}
+
+/// What `--policy auto` trains on `env`: the MLP for now (the fastest on small flat states; the
+/// transformer's gains are still to be measured per shape of state).
+pub fn auto_choice(_env: &crate::env::Environment) -> Architecture {
+    Architecture::Mlp
+}
 
 /// The shape of the network.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PolicyShape {
-    /// Input features: the width of the environment's one-hot encoding.
+    /// Input features: the width of the environment's one-hot encoding (for the transformer:
+    /// token ids and scalar features).
     pub inputs: usize,
     /// Units per hidden layer.
     pub hidden: usize,
@@ -26,32 +79,71 @@ pub struct PolicyShape {
     pub separate_backward: bool,
     /// Whether there is a state-flow head (DB and SubTB).
     pub flows: bool,
+    /// The transformer's shape; `None` for the MLP.
+    pub transformer: Option<TransformerShape>,
 }
 
 impl PolicyShape {
     /// The network a run of `config` trains on `env`.
     pub fn for_run(env: &crate::env::Environment, config: &super::Config) -> PolicyShape {
+        let transformer = match config.policy.resolve(env) {
+            Architecture::Mlp => None,
+            Architecture::Transformer => Some(TransformerShape::new(
+                env,
+                config.d_model,
+                config.heads,
+                config.layers,
+            )),
+        };
         PolicyShape {
-            inputs: env.encoding_width(),
+            inputs: match &transformer {
+                Some(t) => t.tokens.width(),
+                None => env.encoding_width(),
+            },
             hidden: config.hidden,
             layers: config.layers,
             actions: env.action_count(),
             learned_backward: config.learned_backward,
             separate_backward: config.learned_backward && config.separate_backward,
             flows: config.objective.needs_flows(),
+            transformer,
+        }
+    }
+
+    /// Its architecture.
+    pub fn architecture(&self) -> Architecture {
+        match self.transformer {
+            Some(_) => Architecture::Transformer,
+            None => Architecture::Mlp,
         }
     }
 }
 
+/// A new variable of `shape` holding `values`, registered in `varmap` under `name`.
+pub(super) fn variable(
+    varmap: &VarMap,
+    name: &str,
+    values: Vec<f32>,
+    shape: impl Into<candle_core::Shape>,
+) -> Result<Var> {
+    let var = Var::from_vec(values, shape, &Device::Cpu)?;
+    varmap
+        .data()
+        .lock()
+        .map_err(|_| candle_core::Error::Msg("the variable map is poisoned".into()))?
+        .insert(name.to_string(), var.clone());
+    Ok(var)
+}
+
 /// A linear layer `y = x Wᵀ + b` over two variables.
 #[derive(Clone)]
-struct Layer {
+pub(super) struct Layer {
     weight: Var,
     bias: Var,
 }
 
 impl Layer {
-    fn new(
+    pub(super) fn new(
         varmap: &VarMap,
         name: &str,
         inputs: usize,
@@ -76,7 +168,7 @@ impl Layer {
         Ok(Layer { weight, bias })
     }
 
-    fn forward(&self, x: &Tensor, track: bool) -> Result<Tensor> {
+    pub(super) fn forward(&self, x: &Tensor, track: bool) -> Result<Tensor> {
         let (w, b) = if track {
             (
                 self.weight.as_tensor().clone(),
@@ -89,6 +181,12 @@ impl Layer {
             )
         };
         x.matmul(&w.t()?)?.broadcast_add(&b)
+    }
+
+    /// Its weight and bias, in that order.
+    pub(super) fn vars(&self, out: &mut Vec<Var>) {
+        out.push(self.weight.clone());
+        out.push(self.bias.clone());
     }
 }
 
@@ -108,26 +206,113 @@ pub struct Policy {
     pub shape: PolicyShape,
     /// Every variable by name (`trunk.0.weight`, `forward.bias`, `log_z`, ...), as checkpoints store them.
     pub varmap: VarMap,
+    network: Network,
+    /// The learned log partition function (TB).
+    pub log_z: Var,
+}
+
+/// The network proper, by architecture.
+enum Network {
+    Mlp(Mlp),
+    Transformer(Box<Transformer>),
+}
+
+/// The MLP: a trunk of ReLU layers and linear heads.
+struct Mlp {
     trunk: Vec<Layer>,
     /// Empty unless the backward policy has its own trunk.
     backward_trunk: Vec<Layer>,
     forward_head: Layer,
     backward_head: Option<Layer>,
     flow_head: Option<Layer>,
-    /// The learned log partition function (TB).
-    pub log_z: Var,
 }
 
 impl Policy {
     /// A fresh network of `shape`, weights drawn from `rng` like PyTorch's `nn.Linear`; log Z starts at 0.
     pub fn new(shape: PolicyShape, rng: &mut StdRng) -> Result<Policy> {
         let varmap = VarMap::new();
+        let network = match &shape.transformer {
+            Some(transformer) => Network::Transformer(Box::new(Transformer::new(
+                &varmap,
+                &shape,
+                transformer,
+                rng,
+            )?)),
+            None => Network::Mlp(Mlp::new(&varmap, &shape, rng)?),
+        };
+        let log_z = variable(&varmap, "log_z", vec![0.0], 1)?;
+        Ok(Policy {
+            shape,
+            varmap,
+            network,
+            log_z,
+        })
+    }
+
+    /// The network's inputs for states back to back: `[n, inputs]` (the one-hot encoding for
+    /// the MLP, token ids and scalar features for the transformer).
+    pub fn inputs(&self, env: &crate::env::Environment, states: &[i32]) -> Result<Tensor> {
+        let n = states.len() / env.width().max(1);
+        let e = self.shape.inputs;
+        let mut features = vec![0.0f32; n * e];
+        match &self.shape.transformer {
+            Some(transformer) => {
+                env.encode_tokens_batch(&transformer.tokens, states, &mut features)
+            }
+            None => env.encode_batch(states, &mut features),
+        }
+        Tensor::from_vec(features, (n, e), &Device::Cpu)
+    }
+
+    /// Run the network on `[n, inputs]` features. With `track` false no autograd graph is
+    /// built (sampling); with it true the outputs can be differentiated (the loss).
+    pub fn forward(&self, x: &Tensor, track: bool) -> Result<Outputs> {
+        match &self.network {
+            Network::Mlp(mlp) => mlp.forward(x, track),
+            Network::Transformer(transformer) => transformer.forward(x, track),
+        }
+    }
+
+    /// Forward logits only: what sampling needs.
+    pub fn forward_logits(&self, x: &Tensor) -> Result<Tensor> {
+        match &self.network {
+            Network::Mlp(mlp) => mlp.forward_logits(x),
+            Network::Transformer(transformer) => transformer.forward_logits(x),
+        }
+    }
+
+    /// Backward logits only (backward sampling), when P_B is learned.
+    pub fn backward_logits(&self, x: &Tensor) -> Result<Option<Tensor>> {
+        match &self.network {
+            Network::Mlp(mlp) => mlp.backward_logits(x),
+            Network::Transformer(transformer) => transformer.backward_logits(x),
+        }
+    }
+
+    /// The learned log Z as a number.
+    pub fn log_z_value(&self) -> Result<f64> {
+        Ok(f64::from(self.log_z.as_tensor().to_vec1::<f32>()?[0]))
+    }
+
+    /// Every trainable variable except log Z, in a fixed order (for the optimiser).
+    pub fn network_vars(&self) -> Vec<Var> {
+        let mut vars = Vec::new();
+        match &self.network {
+            Network::Mlp(mlp) => mlp.vars(&mut vars),
+            Network::Transformer(transformer) => transformer.vars(&mut vars),
+        }
+        vars
+    }
+}
+
+impl Mlp {
+    fn new(varmap: &VarMap, shape: &PolicyShape, rng: &mut StdRng) -> Result<Mlp> {
         let mlp = |name: &str, rng: &mut StdRng| -> Result<Vec<Layer>> {
             let mut layers = Vec::new();
             let mut width = shape.inputs;
             for k in 0..shape.layers {
                 layers.push(Layer::new(
-                    &varmap,
+                    varmap,
                     &format!("{name}.{k}"),
                     width,
                     shape.hidden,
@@ -147,36 +332,25 @@ impl Policy {
         } else {
             shape.hidden
         };
-        let forward_head = Layer::new(&varmap, "forward", width, shape.actions, rng)?;
+        let forward_head = Layer::new(varmap, "forward", width, shape.actions, rng)?;
         let backward_head = match shape.learned_backward {
-            true => Some(Layer::new(&varmap, "backward", width, shape.actions, rng)?),
+            true => Some(Layer::new(varmap, "backward", width, shape.actions, rng)?),
             false => None,
         };
         let flow_head = match shape.flows {
-            true => Some(Layer::new(&varmap, "flow", width, 1, rng)?),
+            true => Some(Layer::new(varmap, "flow", width, 1, rng)?),
             false => None,
         };
-        let log_z = Var::zeros(1, DType::F32, &Device::Cpu)?;
-        varmap
-            .data()
-            .lock()
-            .map_err(|_| candle_core::Error::Msg("the variable map is poisoned".into()))?
-            .insert("log_z".to_string(), log_z.clone());
-        Ok(Policy {
-            shape,
-            varmap,
+        Ok(Mlp {
             trunk,
             backward_trunk,
             forward_head,
             backward_head,
             flow_head,
-            log_z,
         })
     }
 
-    /// Run the network on `[n, inputs]` features. With `track` false no autograd graph is
-    /// built (sampling); with it true the outputs can be differentiated (the loss).
-    pub fn forward(&self, x: &Tensor, track: bool) -> Result<Outputs> {
+    fn forward(&self, x: &Tensor, track: bool) -> Result<Outputs> {
         let h = run(&self.trunk, x, track)?;
         let forward = self.forward_head.forward(&h, track)?;
         let backward = self.backward_from(x, &h, track)?;
@@ -191,14 +365,12 @@ impl Policy {
         })
     }
 
-    /// Forward logits only: what sampling needs.
-    pub fn forward_logits(&self, x: &Tensor) -> Result<Tensor> {
+    fn forward_logits(&self, x: &Tensor) -> Result<Tensor> {
         self.forward_head
             .forward(&run(&self.trunk, x, false)?, false)
     }
 
-    /// Backward logits only (backward sampling), when P_B is learned.
-    pub fn backward_logits(&self, x: &Tensor) -> Result<Option<Tensor>> {
+    fn backward_logits(&self, x: &Tensor) -> Result<Option<Tensor>> {
         let h = match self.backward_trunk.is_empty() {
             true => run(&self.trunk, x, false)?,
             false => x.clone(),
@@ -218,14 +390,7 @@ impl Policy {
         Ok(Some(head.forward(&h, track)?))
     }
 
-    /// The learned log Z as a number.
-    pub fn log_z_value(&self) -> Result<f64> {
-        Ok(f64::from(self.log_z.as_tensor().to_vec1::<f32>()?[0]))
-    }
-
-    /// Every trainable variable except log Z, in a fixed order (for the optimiser).
-    pub fn network_vars(&self) -> Vec<Var> {
-        let mut vars = Vec::new();
+    fn vars(&self, vars: &mut Vec<Var>) {
         let layers = self
             .trunk
             .iter()
@@ -234,10 +399,8 @@ impl Policy {
             .chain(&self.backward_head)
             .chain(&self.flow_head);
         for layer in layers {
-            vars.push(layer.weight.clone());
-            vars.push(layer.bias.clone());
+            layer.vars(vars);
         }
-        vars
     }
 }
 

@@ -5,7 +5,7 @@
 use super::policy::Policy;
 use super::TrainError;
 use crate::env::{Environment, Workspace};
-use candle_core::{Device, Tensor};
+use candle_core::Tensor;
 use rand::rngs::StdRng;
 use rand::Rng;
 
@@ -174,13 +174,9 @@ pub fn choose(
     last
 }
 
-/// Features of states back to back, as a `[n, encoding]` tensor.
-pub fn encode(env: &Environment, states: &[i32]) -> Result<Tensor, TrainError> {
-    let n = states.len() / env.width().max(1);
-    let e = env.encoding_width();
-    let mut features = vec![0.0f32; n * e];
-    env.encode_batch(states, &mut features);
-    Ok(Tensor::from_vec(features, (n, e), &Device::Cpu)?)
+/// The policy's inputs for states back to back, as a `[n, inputs]` tensor.
+pub fn encode(env: &Environment, policy: &Policy, states: &[i32]) -> Result<Tensor, TrainError> {
+    Ok(policy.inputs(env, states)?)
 }
 
 /// Sample `count` trajectories forward from s0.
@@ -262,7 +258,7 @@ pub fn forward_from(
         // One row per distinct state: early in a batch most trajectories stand on the same ones.
         let (distinct, rows) = super::objective::distinct_states(env, &current);
         let distinct_logits = policy
-            .forward_logits(&encode(env, &distinct)?)?
+            .forward_logits(&encode(env, policy, &distinct)?)?
             .flatten_all()?
             .to_vec1::<f32>()?;
         let logits: Vec<f32> = rows
@@ -379,7 +375,7 @@ pub fn backward(
         let logits = match policy.shape.learned_backward {
             true => Some(
                 policy
-                    .backward_logits(&encode(env, &current)?)?
+                    .backward_logits(&encode(env, policy, &current)?)?
                     .ok_or_else(|| TrainError::Internal("no backward head".to_string()))?
                     .flatten_all()?
                     .to_vec1::<f32>()?,

@@ -14,6 +14,7 @@ mod hostile_rundir;
 mod lsp;
 mod oracle;
 mod plot;
+mod policy;
 mod speed;
 mod third_round;
 mod train;

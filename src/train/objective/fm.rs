@@ -40,7 +40,7 @@ pub(super) fn flow_matching(
         groups.children,
     );
     let all = [states.as_slice(), parents.as_slice()].concat();
-    let logits = policy.forward(&encode(env, &all)?, true)?.forward;
+    let logits = policy.forward(&encode(env, policy, &all)?, true)?.forward;
     let own = logits.narrow(0, 0, n)?;
     let of_parents = logits.narrow(0, n, parents.len() / w)?.flatten_all()?;
     let edge_index: Vec<u32> = parent_actions

@@ -183,7 +183,7 @@ pub fn forward_probabilities(
         let rows = chunk.len() / w;
         let masks = &mut masks[..rows * a];
         env.forward_masks(chunk, masks, ws)?;
-        let logits = policy.forward(&encode(env, chunk)?, false)?.forward;
+        let logits = policy.forward(&encode(env, policy, chunk)?, false)?.forward;
         let log_p = masked_log_softmax(&logits, masks, a)?
             .flatten_all()?
             .to_vec1::<f32>()?;

@@ -62,7 +62,7 @@ fn per_visit(
             ws,
         )?;
     }
-    let outputs = policy.forward(&encode(env, &distinct)?, true)?;
+    let outputs = policy.forward(&encode(env, policy, &distinct)?, true)?;
     let rows_tensor = indices(&rows)?;
     let gather = |t: &Tensor| t.index_select(&rows_tensor, 0);
     let log_pf =
