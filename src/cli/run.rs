@@ -532,7 +532,13 @@ impl<'r> SavedRun<'r> {
     /// The checker's diagnostics reworded for a saved run: its overrides are run.json's (not
     /// `--set` flags), its tables and scorers are looked up in the recorded folder.
     fn adjust(&self, d: &mut gfnc::Diagnostic) {
-        if d.code.starts_with("gfn::check::set_") {
+        let from_overrides = matches!(
+            d.code,
+            "gfn::check::set_unknown_param"
+                | "gfn::check::set_not_a_param"
+                | "gfn::check::set_wrong_type"
+        );
+        if from_overrides {
             let run_json = self.run_json.display();
             d.message = match d.message.strip_prefix("--set ") {
                 Some(rest) => format!("{run_json} records the override {rest}"),

@@ -69,13 +69,25 @@ fn variables(policy: &Policy) -> Result<Vec<(String, candle_core::Var)>, TrainEr
     Ok(names)
 }
 
+/// The values of every variable of `policy` by name: a fresh network's, drawn from the run's
+/// seed, are where training started.
+pub fn values_by_name(policy: &Policy) -> Result<HashMap<String, Vec<f32>>, TrainError> {
+    let mut out = HashMap::new();
+    for (name, var) in variables(policy)? {
+        out.insert(name, var.as_tensor().flatten_all()?.to_vec1::<f32>()?);
+    }
+    Ok(out)
+}
+
 /// Refuse a model with a weight that is NaN or infinite (it samples nonsense), or beyond what
-/// training can reach: a weight starts within ±1 (±1/√fan_in; log Z at 0) and one Adam step
-/// moves it by at most lr·(1−β1)/√(1−β2)·(1−β1²/β2)^(−1/2) < 7.3·lr (Cauchy–Schwarz on the moments'
-/// sums), so after `steps` updates at `lr` it lies within 1 + 10·steps·lr (`log_z_steps` at
-/// `lr_log_z` for log Z). A larger weight was not written by training.
+/// training can reach: a weight starts at its value in `initial` (the run's seeded
+/// initialisation, whatever the architecture) and one Adam step moves it by at most
+/// lr·(1−β1)/√(1−β2)·(1−β1²/β2)^(−1/2) < 7.3·lr (Cauchy–Schwarz on the moments' sums; schedules
+/// only lower the rate), so after `steps` updates at `lr` it lies within 10·steps·lr of it
+/// (`log_z_steps` at `lr_log_z` for log Z). A weight further away was not written by training.
 pub fn check_model(
     policy: &Policy,
+    initial: &HashMap<String, Vec<f32>>,
     (steps, lr): (i64, f64),
     (log_z_steps, lr_log_z): (i64, f64),
 ) -> Result<(), TrainError> {
@@ -90,10 +102,17 @@ pub fn check_model(
             "log_z" => (log_z_steps, lr_log_z),
             _ => (steps, lr),
         };
-        let bound = 1.0 + 10.0 * t as f64 * lr;
-        if let Some(big) = values.iter().find(|v| f64::from(v.abs()) > bound) {
+        let bound = 1e-3 + 10.0 * t as f64 * lr;
+        let start = initial.get(&name).filter(|s| s.len() == values.len());
+        let far = values.iter().enumerate().find(|(k, v)| {
+            let from = start.map_or(0.0, |s| s[*k]);
+            f64::from((**v - from).abs()) > bound
+        });
+        if let Some((k, big)) = far {
+            let from = start.map_or(0.0, |s| s[k]);
             return Err(TrainError::Checkpoint(format!(
-                "model.safetensors: the weight `{name}` holds {big:e}, beyond ±{bound:.3}, the most {t} Adam steps at learning rate {lr} can move a weight from its initial value: the model was not written by this run's training"
+                "model.safetensors: the weight `{name}` holds {big:e}, {:.3} from its initial value {from:e}, beyond {bound:.3}, the most {t} Adam steps at learning rate {lr} can move it: the model was not written by this run's training",
+                (big - from).abs()
             )));
         }
     }

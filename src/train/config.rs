@@ -80,7 +80,10 @@ pub struct Config {
     #[serde(default, skip_serializing_if = "is_default")]
     pub policy: PolicyChoice,
     /// The transformer's token width (`--d-model`).
-    #[serde(default = "default_d_model", skip_serializing_if = "is_default_d_model")]
+    #[serde(
+        default = "default_d_model",
+        skip_serializing_if = "is_default_d_model"
+    )]
     pub d_model: usize,
     /// The transformer's attention heads per layer (`--heads`); they divide `--d-model`.
     #[serde(default = "default_heads", skip_serializing_if = "is_default_heads")]
@@ -464,11 +467,7 @@ pub fn log_z_warnings(rows: &[Metrics]) -> Vec<String> {
     }
     // The row nearest to four fifths of the run.
     let mark = last.step.saturating_mul(4) / 5;
-    if let Some(earlier) = rows
-        .iter()
-        .filter(|r| r.step <= mark && r.log_z.is_finite())
-        .next_back()
-    {
+    if let Some(earlier) = rows.iter().rfind(|r| r.step <= mark && r.log_z.is_finite()) {
         let moved = last.log_z - earlier.log_z;
         if earlier.step > 0 && moved.abs() > LOG_Z_MOVING {
             notes.push(format!(

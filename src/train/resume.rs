@@ -61,9 +61,11 @@ impl<'e> Trainer<'e> {
             .map_err(|e| TrainError::Checkpoint(format!("state.json is not valid ({e})")))?;
         let adam_steps = self.check_adam_steps(&state)?;
         self.check_metrics_rows(&state)?;
+        let initial = checkpoint::values_by_name(&self.policy)?;
         checkpoint::load_model(&mut self.policy, files.get("model.safetensors")?)?;
         checkpoint::check_model(
             &self.policy,
+            &initial,
             (i64::from(adam_steps[0]), self.config.lr),
             (i64::from(adam_steps[1]), self.config.lr_log_z),
         )?;
