@@ -90,7 +90,8 @@ pub fn run(
         );
         let modes = match dag.mode_keys {
             Some(keys) => format!(
-                "{keys} keys over {} states",
+                "{keys} key{} over {} states",
+                if keys == 1 { "" } else { "s" },
                 dag.mode.iter().filter(|m| **m).count()
             ),
             None => format!("{} states", dag.mode_count()),
