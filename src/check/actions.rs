@@ -208,7 +208,7 @@ impl<'a> Checker<'a> {
             "insert" | "remove" => "set",
             "push" | "pop" => "seq",
             _ => {
-                let help = match names::closest(&method.name, ["insert", "remove", "push", "pop"]) {
+                let help = match names::closest(&method.name, super::builtins::effects()) {
                     Some(close) => format!("did you mean `{close}`?"),
                     None => "effects on sets are `insert(e)` and `remove(e)`; on sequences `push(e)` and `pop()`".to_string(),
                 };

@@ -1,5 +1,6 @@
 //! Calls: built-in functions, aggregates called as functions, and methods.
 
+use super::builtins;
 use super::checker::*;
 use super::error::*;
 use super::hir::{self, Aggregate, Builtin, ExprKind};
@@ -57,30 +58,27 @@ impl<'a> Checker<'a> {
                 return self.aggregate_over(aggregate, &function.name, collection.clone(), span);
             }
         }
-        let Some(builtin) = Builtin::from_name(&function.name) else {
+        let Some((entry, builtin)) =
+            builtins::called(&function.name).and_then(|entry| Some((entry, entry.builtin()?)))
+        else {
             self.unknown_function(function, span);
             return error_expr(span);
         };
-        let arity = match builtin {
-            Builtin::Min | Builtin::Max => 2,
-            Builtin::Reachable => 3,
-            _ => 1,
-        };
-        if checked.len() != arity {
+        if !entry.arity.accepts(checked.len()) {
             self.error(
                 Diagnostic::new(
                     "gfn::check::wrong_arity",
                     format!(
                         "`{}` takes {} but is given {}",
                         function.name,
-                        arity_text(arity),
+                        entry.arity.describe(),
                         checked.len()
                     ),
                 )
                 .label(span, "called here")
                 .help(if builtin == Builtin::Reachable {
                     "write `reachable(ADJ, FROM, TO)` with ADJ a [[bool; N]; N] matrix".to_string()
-                } else if arity == 2 {
+                } else if entry.aggregate().is_some() {
                     format!(
                         "write `{}(a, b)` or `{}(i in DOMAIN: EXPR)`",
                         function.name, function.name
@@ -119,7 +117,7 @@ impl<'a> Checker<'a> {
                 )),
             );
         } else {
-            let mut candidates: Vec<&str> = names::RESERVED.to_vec();
+            let mut candidates: Vec<&str> = builtins::reserved().collect();
             candidates.extend(self.lets.iter().map(|l| l.name.name.as_str()));
             let mut d = Diagnostic::new(
                 "gfn::check::unknown_name",
@@ -330,7 +328,7 @@ impl<'a> Checker<'a> {
                 error_expr(span)
             }
             _ => {
-                let help = match names::closest(&method.name, ["len", "size", "contains"]) {
+                let help = match names::closest(&method.name, builtins::methods()) {
                     Some(close) => format!("did you mean `{close}`?"),
                     None => "the methods are `.len()`, `.size()` and `.contains(e)`".to_string(),
                 };

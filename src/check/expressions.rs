@@ -567,14 +567,12 @@ impl<'a> Checker<'a> {
         context: Context,
     ) -> hir::Expr {
         let Some(aggregate) = Aggregate::from_name(&function.name) else {
-            let help = match names::closest(
-                &function.name,
-                ["sum", "prod", "min", "max", "all", "any", "count"],
-            ) {
+            let help = match names::closest(&function.name, super::builtins::aggregates()) {
                 Some(close) => format!("did you mean `{close}`?"),
-                None => {
-                    "use one of the aggregates: sum, prod, min, max, all, any, count".to_string()
-                }
+                None => format!(
+                    "use one of the aggregates: {}",
+                    super::builtins::aggregates().collect::<Vec<_>>().join(", ")
+                ),
             };
             self.error(
                 Diagnostic::new(

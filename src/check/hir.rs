@@ -249,26 +249,7 @@ pub enum Builtin {
 impl Builtin {
     /// The built-in called `name` in a `.gfn` file (`size` is `len`), if any.
     pub fn from_name(name: &str) -> Option<Builtin> {
-        Some(match name {
-            "abs" => Builtin::Abs,
-            "exp" => Builtin::Exp,
-            "log" => Builtin::Log,
-            "sqrt" => Builtin::Sqrt,
-            "sin" => Builtin::Sin,
-            "cos" => Builtin::Cos,
-            "tanh" => Builtin::Tanh,
-            "floor" => Builtin::Floor,
-            "ceil" => Builtin::Ceil,
-            "round" => Builtin::Round,
-            "float" => Builtin::Float,
-            "int" => Builtin::Int,
-            "len" | "size" => Builtin::Len,
-            "min" => Builtin::Min,
-            "max" => Builtin::Max,
-            "reachable" => Builtin::Reachable,
-            "acyclic" => Builtin::Acyclic,
-            _ => return None,
-        })
+        super::builtins::called(name)?.builtin()
     }
 }
 
@@ -294,16 +275,7 @@ pub enum Aggregate {
 impl Aggregate {
     /// The aggregate called `name` in a `.gfn` file, if any.
     pub fn from_name(name: &str) -> Option<Aggregate> {
-        Some(match name {
-            "sum" => Aggregate::Sum,
-            "prod" => Aggregate::Prod,
-            "min" => Aggregate::Min,
-            "max" => Aggregate::Max,
-            "all" => Aggregate::All,
-            "any" => Aggregate::Any,
-            "count" => Aggregate::Count,
-            _ => return None,
-        })
+        super::builtins::called(name)?.aggregate()
     }
 }
 

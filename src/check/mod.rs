@@ -2,6 +2,7 @@
 //! resolved [`Model`] with params and consts folded, or a list of diagnostics.
 
 mod actions;
+pub mod builtins;
 mod calls;
 mod checker;
 mod constants;

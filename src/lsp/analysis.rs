@@ -154,8 +154,8 @@ pub fn hover(
 ) -> Option<(Span, String)> {
     let occurrence = index.at(offset)?;
     let text = match index.resolve(occurrence)? {
-        Target::Builtin(name) => builtins::function(name)?.to_string(),
-        Target::Method(name) => builtins::method(name)?.to_string(),
+        Target::Builtin(name) => builtins::function(name)?,
+        Target::Method(name) => builtins::method(name)?,
         Target::Definition(definition) => describe(source, definition, model),
     };
     Some((occurrence.span, text))
