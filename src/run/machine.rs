@@ -565,20 +565,14 @@ impl<'a> Machine<'a> {
         match function {
             Builtin::Len => Ok(Val::Int(self.length(first, state, id)?)),
             Builtin::Min | Builtin::Max => {
-                let Some(&second_id) = ids.get(1) else {
-                    return self.internal(id, "min/max without a second argument");
-                };
-                let second = self.eval(second_id, state, scratch)?;
-                let op = if function == Builtin::Min {
-                    CompareOp::Le
-                } else {
-                    CompareOp::Ge
-                };
-                let pick = if self.compare(op, first, second, state, scratch, id)? {
-                    first
-                } else {
-                    second
-                };
+                let mut pick = first;
+                for &next in &ids[1..] {
+                    let next = self.eval(next, state, scratch)?;
+                    match ops::extremum(function, pick, next) {
+                        Some(v) => pick = v,
+                        None => return self.internal(id, "min/max of a non-number"),
+                    }
+                }
                 Ok(match pick {
                     Val::Int(i) if float => Val::Num(Number::from(i)),
                     v => v,
