@@ -206,7 +206,8 @@ impl Expr {
     }
 }
 
-/// A built-in function of one argument, or two for `min(a, b)` and `max(a, b)`.
+/// A built-in function; its name, arity, signature and meaning are its entry in
+/// [`super::builtins::TABLE`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Builtin {
     /// `abs(x)`: keeps the argument's type.
@@ -235,9 +236,9 @@ pub enum Builtin {
     Int,
     /// `len(c)`, `size(c)`, `c.len()` or `c.size()` of an array, set or sequence.
     Len,
-    /// Two-argument `min(a, b)`.
+    /// `min(a, b)`: the least of its arguments.
     Min,
-    /// Two-argument `max(a, b)`.
+    /// `max(a, b)`: the greatest of its arguments.
     Max,
     /// `reachable(adj, i, j)`: a directed path of one edge or more from `i` to `j` in the
     /// square `[[bool; N]; N]` adjacency matrix `adj` (`adj[a][b]`: an edge a → b).
