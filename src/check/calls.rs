@@ -219,9 +219,14 @@ impl<'a> Checker<'a> {
                 }
             },
             Builtin::Min | Builtin::Max => {
-                let second = args.get(1)?;
-                let ok = self.expect_number(first, &what) & self.expect_number(second, &what);
-                ok.then(|| first.ty.unify(&second.ty).unwrap_or(Type::Float))
+                // Every argument is checked, so each wrong one is reported.
+                let ok = args
+                    .iter()
+                    .fold(true, |ok, arg| self.expect_number(arg, &what) & ok);
+                let unified = args[1..].iter().fold(first.ty.clone(), |ty, arg| {
+                    ty.unify(&arg.ty).unwrap_or(Type::Float)
+                });
+                ok.then_some(unified)
             }
             Builtin::Reachable | Builtin::Acyclic => {
                 let square = self.expect_adjacency(first, name);
