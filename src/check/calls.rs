@@ -6,6 +6,7 @@ use super::error::*;
 use super::hir::{self, Aggregate, Builtin, ExprKind};
 use super::names;
 use super::types::Type;
+use crate::diagnostic::codes;
 use crate::diagnostic::Diagnostic;
 use crate::span::Span;
 use crate::syntax::ast::{self, CompareOp};
@@ -34,7 +35,7 @@ impl<'a> Checker<'a> {
             Some((global, def)) => {
                 self.error(
                     Diagnostic::new(
-                        "gfn::check::not_callable",
+                        codes::check::NOT_CALLABLE,
                         format!(
                             "`{}` is {}, not a function",
                             function.name,
@@ -67,7 +68,7 @@ impl<'a> Checker<'a> {
         if !entry.arity.accepts(checked.len()) {
             self.error(
                 Diagnostic::new(
-                    "gfn::check::wrong_arity",
+                    codes::check::WRONG_ARITY,
                     format!(
                         "`{}` takes {} but is given {}",
                         function.name,
@@ -104,7 +105,7 @@ impl<'a> Checker<'a> {
         if Aggregate::from_name(&function.name).is_some() {
             self.error(
                 Diagnostic::new(
-                    "gfn::check::wrong_arity",
+                    codes::check::WRONG_ARITY,
                     format!(
                         "`{}` takes a collection or `VAR in DOMAIN: EXPR`",
                         function.name
@@ -120,7 +121,7 @@ impl<'a> Checker<'a> {
             let mut candidates: Vec<&str> = builtins::reserved().collect();
             candidates.extend(self.lets.iter().map(|l| l.name.name.as_str()));
             let mut d = Diagnostic::new(
-                "gfn::check::unknown_name",
+                codes::check::UNKNOWN_NAME,
                 format!("unknown function `{}`", function.name),
             )
             .label(function.span, "no function has this name");
@@ -194,7 +195,7 @@ impl<'a> Checker<'a> {
                     let other = other.clone();
                     self.error(
                         Diagnostic::new(
-                            "gfn::check::type_mismatch",
+                            codes::check::TYPE_MISMATCH,
                             format!("`{name}` converts a bool or a number, not {other}"),
                         )
                         .label(first.span, format!("this is {other}"))
@@ -209,7 +210,7 @@ impl<'a> Checker<'a> {
                     let other = other.clone();
                     self.error(
                         Diagnostic::new(
-                            "gfn::check::type_mismatch",
+                            codes::check::TYPE_MISMATCH,
                             format!("`{name}` needs an array, set or sequence, not {other}"),
                         )
                         .label(first.span, format!("this is {other}"))
@@ -235,7 +236,7 @@ impl<'a> Checker<'a> {
                     if !matches!(node.ty, Type::Int | Type::Error) {
                         self.error(
                             Diagnostic::new(
-                                "gfn::check::type_mismatch",
+                                codes::check::TYPE_MISMATCH,
                                 format!("the nodes of `{name}` are ints, not {}", node.ty),
                             )
                             .label(node.span, format!("this is {}", node.ty))
@@ -267,7 +268,7 @@ impl<'a> Checker<'a> {
                     ),
                 };
                 self.error(
-                    Diagnostic::new("gfn::check::type_mismatch", why)
+                    Diagnostic::new(codes::check::TYPE_MISMATCH, why)
                         .label(adj.span, format!("this is {other}"))
                         .help("adj[a][b] is true when there is an edge a -> b; build one from an edge list with `adjacency(N, EDGES)`"),
                 );
@@ -305,7 +306,7 @@ impl<'a> Checker<'a> {
             ("insert" | "remove" | "push" | "pop", _) => {
                 self.error(
                     Diagnostic::new(
-                        "gfn::check::effect_in_expression",
+                        codes::check::EFFECT_IN_EXPRESSION,
                         format!(
                             "`.{}(...)` changes the state and cannot be used in an expression",
                             method.name
@@ -320,7 +321,7 @@ impl<'a> Checker<'a> {
                 let n = usize::from(method.name == "contains");
                 self.error(
                     Diagnostic::new(
-                        "gfn::check::wrong_arity",
+                        codes::check::WRONG_ARITY,
                         format!("`.{}` takes {}", method.name, arity_text(n)),
                     )
                     .label(span, "called here")
@@ -339,7 +340,7 @@ impl<'a> Checker<'a> {
                 };
                 self.error(
                     Diagnostic::new(
-                        "gfn::check::unknown_method",
+                        codes::check::UNKNOWN_METHOD,
                         format!("there is no method `.{}`", method.name),
                     )
                     .label(method.span, "unknown method")

@@ -7,6 +7,7 @@
 use super::Compiler;
 use crate::check::hir::{self, CompareOp, ExprKind, Model};
 use crate::check::types::{Type, Value};
+use crate::diagnostic::codes;
 use crate::diagnostic::Diagnostic;
 use crate::ir::code::NodeId;
 use crate::ir::layout::{Layout, Shape, ShapeId};
@@ -316,7 +317,7 @@ pub fn plan(
         if let Some(index) = place.indices.iter().find(|i| reads_any(i, model, &written)) {
             errors.push(
                 Diagnostic::new(
-                    "gfn::compile::parents",
+                    codes::compile::PARENTS,
                     format!("cannot derive the parents of action `{}`: this index reads a field the action writes", action.name),
                 )
                 .label(index.span, "reads a field this action changes")
@@ -422,7 +423,7 @@ fn candidate_limit(action: &str, unknown: &[(crate::span::Span, f64)]) -> Option
         format!("the old values of {} places are not known", unknown.len())
     };
     let mut diagnostic = Diagnostic::new(
-        "gfn::compile::parents",
+        codes::compile::PARENTS,
         format!(
             "deriving the parents of action `{}` would try {} candidate states per state (at most {} are allowed): {places}",
             action,
@@ -453,7 +454,7 @@ fn node(compiler: &mut Compiler, e: &hir::Expr, errors: &mut Vec<Diagnostic>) ->
         Ok(id) => id,
         Err(error) => {
             errors.push(
-                Diagnostic::new("gfn::compile::unsupported", error.message)
+                Diagnostic::new(codes::compile::UNSUPPORTED, error.message)
                     .label(error.span, "here")
                     .help("rewrite this part"),
             );
@@ -464,6 +465,7 @@ fn node(compiler: &mut Compiler, e: &hir::Expr, errors: &mut Vec<Diagnostic>) ->
 
 #[cfg(test)]
 mod tests {
+    use crate::diagnostic::codes;
     use crate::env::Environment;
     use crate::ir::OldValues;
 
@@ -555,7 +557,7 @@ mod tests {
             let plan = first_plan(wide, action);
             assert_eq!(
                 plan.map(|_| ()),
-                Err("gfn::compile::parents".to_string()),
+                Err(codes::compile::PARENTS.to_string()),
                 "{action}"
             );
         }

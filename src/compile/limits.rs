@@ -4,6 +4,7 @@
 //! lets), and refused with a diagnostic before anything is lowered or evaluated.
 
 use crate::check::hir::{Expr, ExprKind, Model};
+use crate::diagnostic::codes;
 use crate::diagnostic::Diagnostic;
 
 /// The most operations one expression may stand for once its lets are substituted.
@@ -103,7 +104,7 @@ fn too_large(what: &str, expr: &Expr, m: Measure) -> Diagnostic {
             "too large once expanded",
         )
     };
-    Diagnostic::new("gfn::compile::too_large", problem)
+    Diagnostic::new(codes::compile::TOO_LARGE, problem)
         .label(expr.span, label)
         .help("a let is substituted wherever it is used: a let used twice by the next one doubles at each step, and each let in a chain adds a level; compute the value in fewer steps, or keep it in a state field")
 }

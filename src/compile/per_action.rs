@@ -353,6 +353,7 @@ fn argument_keys(action: &hir::Action) -> Vec<Option<ArgKey>> {
 
 #[cfg(test)]
 mod tests {
+    use crate::diagnostic::codes;
     use crate::env::{Environment, Workspace};
     use crate::ir::code::{Code, Node, NodeId};
 
@@ -457,7 +458,7 @@ mod tests {
         assert_eq!(
             mask(&env, source, "x=1"),
             Err((
-                "gfn::env::division_by_zero".to_string(),
+                codes::env::DIVISION_BY_ZERO.to_string(),
                 "6 // A[i]".to_string()
             ))
         );
@@ -469,7 +470,7 @@ mod tests {
         );
         assert_eq!(
             mask(&env, source, "x=1"),
-            Err(("gfn::env::index_out_of_range".to_string(), "i".to_string()))
+            Err((codes::env::INDEX_OUT_OF_RANGE.to_string(), "i".to_string()))
         );
     }
 

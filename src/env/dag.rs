@@ -4,6 +4,7 @@
 
 use super::table::StateTable;
 use super::{EnvError, Environment, Workspace};
+use crate::diagnostic::codes;
 
 /// The whole reachable DAG.
 #[derive(Clone, Debug)]
@@ -427,7 +428,7 @@ pub fn enumerate(env: &Environment, limit: usize) -> Result<Dag, EnvError> {
 /// The error for a reachable graph beyond the budget, where a whole DAG is required.
 pub fn too_large(overflow: &Overflow) -> EnvError {
     EnvError {
-        code: "gfn::env::too_many_states",
+        code: codes::env::TOO_MANY_STATES,
         message: format!(
             "exploration stopped: {} ({} states met); the whole reachable graph is needed here",
             overflow.reason, overflow.states
@@ -448,7 +449,7 @@ pub(crate) fn dead_end(env: &Environment, state: &[i32]) -> EnvError {
         .map(|node| program.code.span(node))
         .or_else(|| program.families.first().map(|f| f.span));
     EnvError {
-        code: "gfn::env::dead_end",
+        code: codes::env::DEAD_END,
         message: format!(
             "state {} is a dead end: no action is allowed, `stop` is not, and it is not `done`",
             env.render(state)
@@ -606,7 +607,7 @@ pub fn check_parents(env: &Environment, dag: &Dag) -> Result<(), EnvError> {
 
 fn orphan(env: &Environment, parent: &[i32], child: &[i32], action: usize) -> EnvError {
     EnvError {
-        code: "gfn::env::orphan_parent",
+        code: codes::env::ORPHAN_PARENT,
         message: format!(
             "state {} is a parent of reachable state {} by action `{}`, but it is not reachable from the initial state",
             env.render(parent),

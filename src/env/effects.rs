@@ -3,6 +3,7 @@
 //! [`Environment::parents`]); and how values are written into a state's slots.
 
 use super::{Context, EnvError, Environment, Workspace};
+use crate::diagnostic::codes;
 use crate::ir::code::NodeId;
 use crate::ir::layout::{Shape, ShapeId};
 use crate::ir::{EffectCode, EffectOp, OldValues, Val};
@@ -80,7 +81,7 @@ impl Environment {
                 if len <= 0 {
                     let field = &self.program.model.fields[effect.place.field].name;
                     return Err(EnvError {
-                        code: "gfn::env::out_of_range",
+                        code: codes::env::OUT_OF_RANGE,
                         message: format!(
                             "action `{}` would pop from `{field}`, which is empty, in state {}",
                             self.action_name(action),

@@ -18,8 +18,7 @@ use crate::diagnostic::Diagnostic;
 use crate::ir::code::NodeId;
 use crate::ir::layout::Shape;
 use crate::ir::{FlatAction, PlaceCode, Program};
-use crate::number::ArithError;
-use crate::run::{Fault, FaultKind, Machine, Scratch};
+use crate::run::{Fault, FaultKind, FaultStage, Machine, Scratch};
 use crate::span::Span;
 
 /// A run-time error of the model: what failed, in which state, for which action, where.
@@ -83,6 +82,7 @@ pub struct Environment {
     scorers: scorer::Scorers,
 }
 
+use crate::diagnostic::codes;
 pub use scorer::{DEFAULT_SCORER_TIMEOUT, SCORER_CHUNK};
 
 /// What was being evaluated when a fault happened, for the message.
@@ -160,15 +160,7 @@ impl Environment {
     }
 
     fn fault(&self, fault: Fault, state: &[i32], context: Context) -> EnvError {
-        let code = match &fault.kind {
-            FaultKind::Arith(ArithError::DivisionByZero) => "gfn::env::division_by_zero",
-            FaultKind::Arith(ArithError::Overflow) => "gfn::env::overflow",
-            FaultKind::Arith(_) => "gfn::env::domain_error",
-            FaultKind::IndexOutOfRange { .. } => "gfn::env::index_out_of_range",
-            FaultKind::EmptyAggregate => "gfn::env::empty_aggregate",
-            FaultKind::TooManyElements | FaultKind::TooMuchWork => "gfn::env::too_large",
-            FaultKind::Internal(_) => "gfn::env::internal",
-        };
+        let code = fault.kind.code(FaultStage::Running);
         let place = match context {
             Context::Guard(family) => format!(
                 "the `when` of action `{}`",
@@ -286,7 +278,7 @@ impl Environment {
     /// The environment has a cycle, last closed by `action`; `path` shows it.
     pub(crate) fn cycle_error(&self, action: usize, path: String) -> EnvError {
         EnvError {
-            code: "gfn::env::cycle",
+            code: codes::env::CYCLE,
             message: format!("the environment has a cycle: {path}"),
             span: Some(self.guard_span(action)),
             label: "allows an action that leads back to an earlier state".to_string(),
@@ -331,7 +323,7 @@ impl Environment {
     ) -> Result<(), EnvError> {
         let Some(flat) = self.program.actions.get(action) else {
             return Err(EnvError {
-                code: "gfn::env::bad_action",
+                code: codes::env::BAD_ACTION,
                 message: format!(
                     "action {action} does not exist (there are {})",
                     self.program.actions.len()
@@ -369,7 +361,7 @@ impl Environment {
                 .any(|(start, end)| slot < *end && *start < slot + size)
             {
                 return Err(EnvError {
-                    code: "gfn::env::place_written_twice",
+                    code: codes::env::PLACE_WRITTEN_TWICE,
                     message: format!(
                         "action `{}` writes the same place twice in state {}",
                         self.action_name(action),
@@ -387,7 +379,7 @@ impl Environment {
 
     fn internal(&self, what: &str) -> EnvError {
         EnvError {
-            code: "gfn::env::internal",
+            code: codes::env::INTERNAL,
             message: format!("internal error: {what}"),
             span: None,
             label: String::new(),
@@ -415,7 +407,7 @@ impl Environment {
             _ => format!("not a value of type {}", field.ty),
         };
         EnvError {
-            code: "gfn::env::out_of_range",
+            code: codes::env::OUT_OF_RANGE,
             message: format!(
                 "action `{}` would set {target} to {value}, {bound}, in state {}",
                 self.action_name(action),
@@ -514,7 +506,7 @@ impl Environment {
             "rewards are unnormalised probabilities: add a small positive floor, e.g. `reward 0.01 + ...`"
         };
         Err(EnvError {
-            code: "gfn::env::bad_reward",
+            code: codes::env::BAD_REWARD,
             message: format!(
                 "the {word} of state {} is {}; it must be {must}",
                 self.render(state),

@@ -2,6 +2,7 @@
 //! states where the action is allowed and steps back to the child.
 
 use super::{Context, EnvError, Environment, Workspace};
+use crate::diagnostic::codes;
 use crate::ir::layout::{Shape, ShapeId};
 use crate::ir::Val;
 
@@ -160,7 +161,7 @@ impl Environment {
         action: usize,
     ) -> EnvError {
         EnvError {
-            code: "gfn::env::underived_parent",
+            code: codes::env::UNDERIVED_PARENT,
             message: format!(
                 "the parent {} of state {} by action `{}` could not be derived",
                 self.render(parent),
@@ -182,7 +183,7 @@ impl Environment {
             .collect();
         let family = &self.program.families[self.program.actions[action].family];
         EnvError {
-            code: "gfn::env::non_injective",
+            code: codes::env::NON_INJECTIVE,
             message: format!(
                 "action `{}` leads to state {} from two different states, {} and {}",
                 self.action_name(action),

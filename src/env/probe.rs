@@ -6,6 +6,7 @@
 
 use super::table::StateTable;
 use super::{EnvError, Environment, Workspace};
+use crate::diagnostic::codes;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
@@ -256,7 +257,7 @@ impl Environment {
             .map(|a| self.guard_span(*a))
             .or_else(|| self.program.families.first().map(|f| f.span));
         super::EnvError {
-            code: "gfn::env::orphan_parent",
+            code: codes::env::ORPHAN_PARENT,
             message: format!(
                 "a derived parent is not reachable from the initial state: a backward walk by uniform P_B from reachable state {} {why}; the walk: {shown}",
                 self.render(states[0])

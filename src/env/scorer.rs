@@ -6,6 +6,7 @@
 use super::{EnvError, Environment};
 use crate::check::hir;
 use crate::check::Value;
+use crate::diagnostic::codes;
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Child, Command, Stdio};
@@ -209,7 +210,7 @@ impl Environment {
 
     fn scorer_error(&self, scorer: &Scorer, message: String, help: &str) -> EnvError {
         EnvError {
-            code: "gfn::env::scorer",
+            code: codes::env::SCORER,
             message: format!("the scorer `{}` {message}", scorer.spec.command),
             span: Some(scorer.spec.span),
             label: "the scorer is called here".to_string(),

@@ -5,6 +5,7 @@ use super::builtins;
 use super::index::{DefKind, Definition, Index, Target};
 use super::text::Lines;
 use crate::check::hir::Constant;
+use crate::diagnostic::codes;
 use crate::span::Span;
 use crate::{Checks, Diagnostic, Model};
 use lsp_types::{DiagnosticRelatedInformation, DiagnosticSeverity, Location, NumberOrString, Uri};
@@ -91,7 +92,7 @@ pub fn index(source: &str) -> Option<Index> {
 
 fn internal_error(what: &str) -> Diagnostic {
     Diagnostic::new(
-        "gfn::internal::panic",
+        codes::internal::PANIC,
         format!("internal error in gfnc while {what}"),
     )
     .label(Span::default(), "")
@@ -370,7 +371,7 @@ reward float(twice(n)) + sum(j in 0..N: float(j))
         let d = &converted[0];
         assert_eq!(
             d.code,
-            Some(NumberOrString::String("gfn::check::unknown_name".into()))
+            Some(NumberOrString::String(codes::check::UNKNOWN_NAME.into()))
         );
         assert_eq!((d.range.start.line, d.range.start.character), (2, 16));
         assert_eq!((d.range.end.line, d.range.end.character), (2, 19));

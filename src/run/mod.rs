@@ -7,5 +7,5 @@ mod fault;
 mod graphs;
 mod machine;
 
-pub use fault::{Fault, FaultKind, MAX_AGGREGATE_ELEMENTS, MAX_CONSTANT_WORK};
+pub use fault::{Fault, FaultKind, FaultStage, MAX_AGGREGATE_ELEMENTS, MAX_CONSTANT_WORK};
 pub use machine::{Machine, Scratch};
