@@ -393,8 +393,9 @@ mod tests {
                 .collect()),
             Err(e) => Err((
                 e.code.to_string(),
-                e.span
-                    .map(|s| s.text(source).to_string())
+                e.labels
+                    .first()
+                    .map(|l| l.span.text(source).to_string())
                     .unwrap_or_default(),
             )),
         }

@@ -160,18 +160,20 @@ impl Environment {
         child: &[i32],
         action: usize,
     ) -> EnvError {
-        EnvError {
-            code: codes::env::UNDERIVED_PARENT,
-            message: format!(
+        EnvError::new(
+            codes::env::UNDERIVED_PARENT,
+            format!(
                 "the parent {} of state {} by action `{}` could not be derived",
                 self.render(parent),
                 self.render(child),
                 self.action_name(action)
             ),
-            span: Some(self.program.families[self.program.actions[action].family].span),
-            label: "its effects could not be inverted".to_string(),
-            help: "pin overwritten values in the `when` (e.g. `when x == 0 { x = v }`)".to_string(),
-        }
+        )
+        .at(
+            self.program.families[self.program.actions[action].family].span,
+            "its effects could not be inverted",
+        )
+        .help("pin overwritten values in the `when` (e.g. `when x == 0 { x = v }`)")
     }
 
     pub(super) fn non_injective(&self, child: &[i32], action: usize, parents: &[i32]) -> EnvError {
@@ -182,19 +184,17 @@ impl Environment {
             .map(|p| self.render(p))
             .collect();
         let family = &self.program.families[self.program.actions[action].family];
-        EnvError {
-            code: codes::env::NON_INJECTIVE,
-            message: format!(
+        EnvError::new(codes::env::NON_INJECTIVE, format!(
                 "action `{}` leads to state {} from two different states, {} and {}",
                 self.action_name(action),
                 self.render(child),
                 shown.first().map(String::as_str).unwrap_or("?"),
                 shown.get(1).map(String::as_str).unwrap_or("?"),
-            ),
-            span: Some(family.span),
-            label: "this action is not injective".to_string(),
-            help: "a backward policy identifies each edge by its action; pin the overwritten value in the `when` (e.g. `when x == 0`) or split the action".to_string(),
-        }
+            ))
+                .at(family.span, "this action is not injective")
+                .help(
+                    "a backward policy identifies each edge by its action; pin the overwritten value in the `when` (e.g. `when x == 0`) or split the action",
+                )
     }
 
     /// The backward mask over the flat action space: action `a` is allowed at `state` when some

@@ -209,13 +209,12 @@ impl Environment {
     }
 
     fn scorer_error(&self, scorer: &Scorer, message: String, help: &str) -> EnvError {
-        EnvError {
-            code: codes::env::SCORER,
-            message: format!("the scorer `{}` {message}", scorer.spec.command),
-            span: Some(scorer.spec.span),
-            label: "the scorer is called here".to_string(),
-            help: help.to_string(),
-        }
+        EnvError::new(
+            codes::env::SCORER,
+            format!("the scorer `{}` {message}", scorer.spec.command),
+        )
+        .at(scorer.spec.span, "the scorer is called here")
+        .help(help.to_string())
     }
 
     /// Send one request and read one answer, starting the process if needed.
