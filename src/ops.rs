@@ -2,7 +2,7 @@
 //! comparisons, and the built-in functions of one argument. The machine ([`crate::run`]) calls
 //! these while running a program and while folding its constants.
 
-use crate::check::hir::{BinaryOp, Builtin, CompareOp};
+use crate::hir::{BinaryOp, Builtin, CompareOp};
 use crate::ir::Val;
 use crate::number::{int, ArithError, Number};
 use std::cmp::Ordering;

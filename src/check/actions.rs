@@ -2,11 +2,11 @@
 
 use super::checker::*;
 use super::error::*;
-use super::hir::{self, ExprKind};
 use super::names;
-use super::types::{FieldType, Type, Value};
 use crate::diagnostic::codes;
 use crate::diagnostic::Diagnostic;
+use crate::hir::types::{FieldType, Type, Value};
+use crate::hir::{self, ExprKind};
 use crate::span::Span;
 use crate::syntax::ast;
 
@@ -209,7 +209,7 @@ impl<'a> Checker<'a> {
             "insert" | "remove" => "set",
             "push" | "pop" => "seq",
             _ => {
-                let help = match names::closest(&method.name, super::builtins::effects()) {
+                let help = match names::closest(&method.name, crate::hir::builtins::effects()) {
                     Some(close) => format!("did you mean `{close}`?"),
                     None => "effects on sets are `insert(e)` and `remove(e)`; on sequences `push(e)` and `pop()`".to_string(),
                 };

@@ -1,13 +1,13 @@
 //! Calls: built-in functions, aggregates called as functions, and methods.
 
-use super::builtins;
 use super::checker::*;
 use super::error::*;
-use super::hir::{self, Aggregate, Builtin, ExprKind};
 use super::names;
-use super::types::Type;
 use crate::diagnostic::codes;
 use crate::diagnostic::Diagnostic;
+use crate::hir::builtins;
+use crate::hir::types::Type;
+use crate::hir::{self, Aggregate, Builtin, ExprKind};
 use crate::span::Span;
 use crate::syntax::ast::{self, CompareOp};
 

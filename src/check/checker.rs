@@ -1,11 +1,11 @@
 //! AST → [`Model`]: resolves names, types every expression, folds params and consts, resolves
 //! state types, and collects every static error in one pass.
 
-use super::hir::{self, Model};
-use super::types::{Type, Value};
 use super::Override;
 use crate::diagnostic::codes;
 use crate::diagnostic::{sort_and_dedup, Diagnostic};
+use crate::hir::types::{Type, Value};
+use crate::hir::{self, Model};
 use crate::span::Span;
 use crate::syntax::ast::{self, ItemKind};
 use std::collections::HashMap;

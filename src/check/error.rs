@@ -1,9 +1,9 @@
 //! Diagnostics the checker builds in several places, and small helpers shared by its parts.
 
-use super::hir::{self, ExprKind};
-use super::types::{FieldType, Type, Value};
 use crate::diagnostic::codes;
 use crate::diagnostic::Diagnostic;
+use crate::hir::types::{FieldType, Type, Value};
+use crate::hir::{self, ExprKind};
 use crate::number::Number;
 use crate::run::{Fault, FaultStage};
 use crate::span::Span;

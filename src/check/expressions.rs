@@ -2,11 +2,11 @@
 
 use super::checker::*;
 use super::error::*;
-use super::hir::{self, Aggregate, ExprKind};
 use super::names;
-use super::types::{Type, Value};
 use crate::diagnostic::codes;
 use crate::diagnostic::Diagnostic;
+use crate::hir::types::{Type, Value};
+use crate::hir::{self, Aggregate, ExprKind};
 use crate::span::Span;
 use crate::syntax::ast::{self, BinaryOp, CompareOp, UnaryOp};
 
@@ -568,11 +568,13 @@ impl<'a> Checker<'a> {
         context: Context,
     ) -> hir::Expr {
         let Some(aggregate) = Aggregate::from_name(&function.name) else {
-            let help = match names::closest(&function.name, super::builtins::aggregates()) {
+            let help = match names::closest(&function.name, crate::hir::builtins::aggregates()) {
                 Some(close) => format!("did you mean `{close}`?"),
                 None => format!(
                     "use one of the aggregates: {}",
-                    super::builtins::aggregates().collect::<Vec<_>>().join(", ")
+                    crate::hir::builtins::aggregates()
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             };
             self.error(

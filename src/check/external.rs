@@ -4,11 +4,11 @@
 use super::checker::*;
 use super::data::{self, LoadError};
 use super::error::*;
-use super::hir::{self, ExprKind};
-use super::types::{Type, Value};
 use super::Override;
 use crate::diagnostic::codes;
 use crate::diagnostic::Diagnostic;
+use crate::hir::types::{Type, Value};
+use crate::hir::{self, ExprKind};
 use crate::span::Span;
 use crate::syntax::ast;
 

@@ -3,10 +3,10 @@
 use super::checker::*;
 use super::error::*;
 use super::names;
-use super::types::{Type, Value};
 use super::Override;
 use crate::diagnostic::codes;
 use crate::diagnostic::Diagnostic;
+use crate::hir::types::{Type, Value};
 use crate::span::Span;
 use crate::syntax::ast::{self, ItemKind};
 

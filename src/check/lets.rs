@@ -2,10 +2,10 @@
 
 use super::checker::*;
 use super::error::*;
-use super::hir::{self, ExprKind};
-use super::types::Type;
 use crate::diagnostic::codes;
 use crate::diagnostic::Diagnostic;
+use crate::hir::types::Type;
+use crate::hir::{self, ExprKind};
 use crate::span::Span;
 use crate::syntax::ast;
 

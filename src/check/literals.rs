@@ -2,10 +2,10 @@
 
 use super::checker::*;
 use super::error::*;
-use super::hir::{self, ExprKind};
-use super::types::{Type, Value};
 use crate::diagnostic::codes;
 use crate::diagnostic::Diagnostic;
+use crate::hir::types::{Type, Value};
+use crate::hir::{self, ExprKind};
 use crate::number::Number;
 use crate::syntax::ast::{self};
 

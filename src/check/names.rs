@@ -2,7 +2,7 @@
 
 /// Whether `name` is a reserved built-in or type word: defining it is an error.
 pub fn is_reserved(name: &str) -> bool {
-    super::builtins::reserved().any(|r| r == name)
+    crate::hir::builtins::reserved().any(|r| r == name)
 }
 
 /// Levenshtein distance, counting a swap of neighbours as one edit.

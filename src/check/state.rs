@@ -2,10 +2,10 @@
 
 use super::checker::*;
 use super::error::*;
-use super::hir;
-use super::types::{FieldType, Type, Value};
 use crate::diagnostic::codes;
 use crate::diagnostic::Diagnostic;
+use crate::hir;
+use crate::hir::types::{FieldType, Type, Value};
 use crate::span::Span;
 use crate::syntax::ast::{self, ItemKind};
 

@@ -4,8 +4,8 @@
 //! time, from the values the machine computes for its parts.
 
 use super::{CompileError, Compiler};
-use crate::check::hir::{Expr, ExprKind};
-use crate::check::types::{Type, Value};
+use crate::hir::types::{Type, Value};
+use crate::hir::{Expr, ExprKind};
 use crate::ir::code::Code;
 use crate::ir::layout::Layout;
 use crate::ir::Val;
@@ -138,8 +138,8 @@ fn to_value(machine: &Machine, val: Val, ty: &Type, scratch: &Scratch) -> Value 
 
 #[cfg(test)]
 mod tests {
-    use crate::check::types::Value;
     use crate::diagnostic::codes;
+    use crate::hir::types::Value;
     use crate::number::Number;
 
     /// The value of `const C = ...` as the checker folds it (lowered, run on the machine).

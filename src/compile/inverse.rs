@@ -5,10 +5,10 @@
 //! Candidates are verified at run time by re-stepping (see `env::parents`).
 
 use super::Compiler;
-use crate::check::hir::{self, CompareOp, ExprKind, Model};
-use crate::check::types::{Type, Value};
 use crate::diagnostic::codes;
 use crate::diagnostic::Diagnostic;
+use crate::hir::types::{Type, Value};
+use crate::hir::{self, CompareOp, ExprKind, Model};
 use crate::ir::code::NodeId;
 use crate::ir::layout::{Layout, Shape, ShapeId};
 use crate::ir::{EffectCode, EffectOp, OldValues, ParentPlan};
@@ -125,8 +125,8 @@ fn pinned_value(
     let mut parts = Vec::new();
     conjuncts(guard?, &mut parts);
     let constant = |value: bool, span| hir::Expr {
-        kind: ExprKind::Const(crate::check::types::Value::Bool(value)),
-        ty: crate::check::types::Type::Bool,
+        kind: ExprKind::Const(crate::hir::types::Value::Bool(value)),
+        ty: crate::hir::types::Type::Bool,
         span,
     };
     parts.into_iter().find_map(|part| match &part.kind {
@@ -143,7 +143,7 @@ fn pinned_value(
         ExprKind::Unary(hir::UnaryOp::Not, inner) if is_place(inner, place) => {
             Some(constant(false, part.span))
         }
-        _ if part.ty == crate::check::types::Type::Bool && is_place(part, place) => {
+        _ if part.ty == crate::hir::types::Type::Bool && is_place(part, place) => {
             Some(constant(true, part.span))
         }
         _ => None,

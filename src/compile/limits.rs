@@ -3,9 +3,9 @@
 //! thousand deep. Both are measured here, let by let in dependency order (no recursion through
 //! lets), and refused with a diagnostic before anything is lowered or evaluated.
 
-use crate::check::hir::{Expr, ExprKind, Model};
 use crate::diagnostic::codes;
 use crate::diagnostic::Diagnostic;
+use crate::hir::{Expr, ExprKind, Model};
 
 /// The most operations one expression may stand for once its lets are substituted.
 pub const MAX_EXPANDED_SIZE: f64 = 1e6;
@@ -139,7 +139,7 @@ pub fn check(model: &Model) -> Result<(), Vec<Diagnostic>> {
             top.push(("a `when`", guard));
         }
         for effect in &action.effects {
-            use crate::check::hir::EffectKind;
+            use crate::hir::EffectKind;
             let (place, value) = match &effect.kind {
                 EffectKind::Assign { place, value, .. }
                 | EffectKind::Insert(place, value)

@@ -11,9 +11,9 @@ mod per_action;
 pub use limits::MAX_EXPANDED_DEPTH;
 pub use lower::{CompileError, Compiler};
 
-use crate::check::hir::{self, Model};
 use crate::diagnostic::codes;
 use crate::diagnostic::Diagnostic;
+use crate::hir::{self, Model};
 use crate::ir::code::{self, NodeId};
 use crate::ir::layout::{Layout, Shape};
 use crate::ir::{
@@ -197,9 +197,7 @@ fn check_action_space(model: &Model) -> Result<(), Vec<Diagnostic>> {
 }
 
 /// Every combination of argument values, the last argument varying fastest.
-fn argument_combinations(
-    args: &[(String, Vec<crate::check::Value>)],
-) -> Vec<Vec<crate::check::Value>> {
+fn argument_combinations(args: &[(String, Vec<crate::hir::Value>)]) -> Vec<Vec<crate::hir::Value>> {
     let mut combinations = vec![Vec::new()];
     for (_, domain) in args {
         let mut next = Vec::with_capacity(combinations.len() * domain.len());

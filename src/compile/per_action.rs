@@ -6,8 +6,8 @@
 //! its error in the table, raised only when evaluation reaches the node, as the expression
 //! itself would have raised it.
 
-use crate::check::hir;
-use crate::check::Value;
+use crate::hir;
+use crate::hir::Value;
 use crate::ir::code::{ActionTable, Code, Node, NodeId, TableKey};
 use crate::ir::layout::Layout;
 use crate::ir::Val;

@@ -12,9 +12,9 @@ mod render;
 mod scorer;
 pub mod table;
 
-use crate::check::Model;
 use crate::compile;
 use crate::diagnostic::Diagnostic;
+use crate::hir::Model;
 use crate::ir::code::NodeId;
 use crate::ir::layout::Shape;
 use crate::ir::{FlatAction, PlaceCode, Program};
@@ -128,9 +128,9 @@ impl Environment {
     /// Parse, check and compile source text.
     pub fn from_source(
         source: &str,
-        overrides: &[crate::Override],
+        overrides: &[crate::check::Override],
     ) -> Result<Environment, Vec<Diagnostic>> {
-        let model = crate::load(source, overrides)?;
+        let model = crate::check::load(source, overrides)?;
         Environment::new(&model)
     }
 

@@ -4,9 +4,9 @@
 //! answer a JSON array of as many numbers. Answers are memoised per state.
 
 use super::{EnvError, Environment};
-use crate::check::hir;
-use crate::check::Value;
 use crate::diagnostic::codes;
+use crate::hir;
+use crate::hir::Value;
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Child, Command, Stdio};
@@ -82,7 +82,7 @@ pub(crate) struct Scorers {
 }
 
 impl Scorers {
-    pub(crate) fn new(model: &crate::check::Model) -> Scorers {
+    pub(crate) fn new(model: &crate::hir::Model) -> Scorers {
         Scorers {
             list: model
                 .scorers

@@ -4,8 +4,8 @@
 use super::builtins;
 use super::index::{DefKind, Definition, Index, Target};
 use super::text::Lines;
-use crate::check::hir::Constant;
 use crate::diagnostic::codes;
+use crate::hir::Constant;
 use crate::span::Span;
 use crate::{Checks, Diagnostic, Model};
 use lsp_types::{DiagnosticRelatedInformation, DiagnosticSeverity, Location, NumberOrString, Uri};
@@ -48,7 +48,7 @@ pub fn check(source: &str, dir: &Path) -> Result<Model, Vec<Diagnostic>> {
     // A file whose reward calls `extern(...)` is checked up to compilation only: opening a
     // file in an editor must not run the command it names (it may be untrusted, or slow).
     let run = || -> Result<crate::Validated, Vec<Diagnostic>> {
-        match crate::load_in(source, &[], dir) {
+        match crate::check::load_in(source, &[], dir) {
             Ok(model) if !model.scorers.is_empty() => {
                 let env = crate::env::Environment::new(&model)?;
                 Ok(crate::Validated {
@@ -71,7 +71,7 @@ pub fn check(source: &str, dir: &Path) -> Result<Model, Vec<Diagnostic>> {
 /// consts, when the last full check is not of this text.
 pub fn load(source: &str, dir: &Path) -> Option<Model> {
     let source = &*parseable(source);
-    catch_unwind(AssertUnwindSafe(|| crate::load_in(source, &[], dir)))
+    catch_unwind(AssertUnwindSafe(|| crate::check::load_in(source, &[], dir)))
         .ok()?
         .ok()
 }
@@ -355,8 +355,8 @@ reward float(twice(n)) + sum(j in 0..N: float(j))
 
     #[test]
     fn values_are_cut_without_being_printed_whole() {
-        let long: Vec<crate::check::Value> = (0..100_000).map(crate::check::Value::Int).collect();
-        let shown = bounded(&crate::check::Value::Array(long));
+        let long: Vec<crate::hir::Value> = (0..100_000).map(crate::hir::Value::Int).collect();
+        let shown = bounded(&crate::hir::Value::Array(long));
         assert!(shown.ends_with("...") && shown.chars().count() == SHOWN_CHARS + 3);
         assert_eq!(shorten("short"), "short");
     }

@@ -1,8 +1,8 @@
 //! One line about each built-in function, aggregate and method, shown on hover: read from the
-//! checker's table of built-ins ([`crate::check::builtins::TABLE`]), whose tests pin that the
+//! checker's table of built-ins ([`crate::hir::builtins::TABLE`]), whose tests pin that the
 //! reference and the editor grammar cover every entry.
 
-use crate::check::builtins;
+use crate::hir::builtins;
 
 /// The signature and meaning of a built-in called as a function (or aggregate), if any.
 pub fn function(name: &str) -> Option<String> {
@@ -18,7 +18,7 @@ pub fn method(name: &str) -> Option<String> {
 mod tests {
     #[test]
     fn every_built_in_has_a_description() {
-        for entry in crate::check::builtins::TABLE {
+        for entry in crate::hir::builtins::TABLE {
             let line = if entry.is_called() {
                 super::function(entry.name)
             } else {

@@ -2,9 +2,9 @@
 //! collections (a region of the state, a pooled constant, or array-literal elements on a scratch
 //! stack), so evaluation allocates nothing once the scratch buffers have grown.
 
-use super::fault::{Fault, FaultKind};
-use crate::check::hir::{Aggregate, Builtin, CompareOp};
+use crate::hir::{Aggregate, Builtin, CompareOp};
 use crate::ir::code::{Code, Node, NodeId};
+use crate::ir::fault::{Fault, FaultKind};
 use crate::ir::layout::Layout;
 use crate::ir::Val;
 use crate::number::{int, ArithError, Number};

@@ -9,6 +9,7 @@ mod examples;
 mod fuzz;
 mod hostile;
 mod hostile_data;
+mod layers;
 mod lsp;
 mod oracle;
 mod plot;

@@ -1,9 +1,14 @@
 //! The checked program: every name resolved to a slot, every expression typed, params and
-//! consts folded to values. This is what lowering and the interpreter consume.
+//! consts folded to values. This is what lowering and the interpreter consume: the vocabulary
+//! (types, values, operators, built-ins) shared by the checker, the compiler and the machine,
+//! below all three.
 
-use super::types::{FieldType, Type, Value};
+pub mod builtins;
+pub mod types;
+
 use crate::span::Span;
 pub use crate::syntax::ast::{AssignOp, BinaryOp, CompareOp, UnaryOp};
+pub use types::{FieldType, Type, Value};
 
 /// A checked environment.
 #[derive(Clone, Debug)]
@@ -207,7 +212,7 @@ impl Expr {
 }
 
 /// A built-in function; its name, arity, signature and meaning are its entry in
-/// [`super::builtins::TABLE`].
+/// [`builtins::TABLE`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Builtin {
     /// `abs(x)`: keeps the argument's type.
@@ -250,7 +255,7 @@ pub enum Builtin {
 impl Builtin {
     /// The built-in called `name` in a `.gfn` file (`size` is `len`), if any.
     pub fn from_name(name: &str) -> Option<Builtin> {
-        super::builtins::called(name)?.builtin()
+        builtins::called(name)?.builtin()
     }
 }
 
@@ -276,7 +281,7 @@ pub enum Aggregate {
 impl Aggregate {
     /// The aggregate called `name` in a `.gfn` file, if any.
     pub fn from_name(name: &str) -> Option<Aggregate> {
-        super::builtins::called(name)?.aggregate()
+        builtins::called(name)?.aggregate()
     }
 }
 

@@ -5,7 +5,7 @@
 //! "did you mean" suggestions and the language server's hover all read [`TABLE`]; the tests
 //! below pin that `docs/reference.md` and the VS Code grammar mention every entry.
 
-use super::hir::{Aggregate, Builtin};
+use super::{Aggregate, Builtin};
 
 /// How a built-in is used.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
