@@ -360,7 +360,6 @@ impl Environment {
             child.copy_from_slice(state);
         }
         ws.written.clear();
-        let _machine = self.machine();
         for effect in &family.effects {
             ws.scratch.start(&flat.args);
             let fault = |f: Fault| self.fault(f, state, Context::Effect(action));

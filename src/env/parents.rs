@@ -28,7 +28,6 @@ impl Environment {
             return Ok(0);
         }
         let family = &self.program.families[flat.family];
-        let _machine = self.machine();
         if !self.may_have_parent(flat, state, ws) {
             return Ok(0);
         }
