@@ -1,5 +1,5 @@
 //! One line about each built-in function, aggregate and method, shown on hover: read from the
-//! checker's table of built-ins ([`crate::hir::builtins::TABLE`]), whose tests pin that the
+//! table of built-ins ([`crate::hir::builtins::TABLE`]), whose tests pin that the
 //! reference and the editor grammar cover every entry.
 
 use crate::hir::builtins;
