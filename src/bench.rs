@@ -299,7 +299,7 @@ pub struct BenchProgramError {
     /// The program's source text, which the diagnostics' spans point into.
     pub source: &'static str,
     /// What went wrong.
-    pub diagnostics: Vec<crate::Diagnostic>,
+    pub diagnostics: Vec<crate::diagnostic::Diagnostic>,
 }
 
 /// What [`constant_data_costs`] measured: nanoseconds per call of the forward mask, a step and

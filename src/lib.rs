@@ -44,6 +44,7 @@ mod compile;
 pub mod diagnostic;
 pub mod env;
 pub mod files;
+pub mod hir;
 mod ir;
 pub mod lsp;
 mod metrics;
@@ -178,7 +179,7 @@ pub fn validate_in(
 /// Parse and check a program with `--set` overrides; all problems come back sorted by position.
 /// `load(...)` paths and scorers are relative to the current folder; see [`load_in`].
 pub fn load(source: &str, overrides: &[Override]) -> Result<Model, Vec<Diagnostic>> {
-    load_in(source, overrides, std::path::Path::new("."))
+    check::load(source, overrides)
 }
 
 /// [`load`] for a file in folder `dir`: `load("PATH")` reads `dir/PATH` and scorers run in
@@ -188,8 +189,5 @@ pub fn load_in(
     overrides: &[Override],
     dir: &std::path::Path,
 ) -> Result<Model, Vec<Diagnostic>> {
-    stack::with_large_stack(|| {
-        let program = syntax::parse::parse_here(source).map_err(|d| vec![d])?;
-        check::check(&program, overrides, dir)
-    })
+    check::load_in(source, overrides, dir)
 }

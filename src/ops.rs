@@ -2,7 +2,7 @@
 //! comparisons, and the built-in functions of one argument. The machine ([`crate::run`]) calls
 //! these while running a program and while folding its constants.
 
-use crate::check::hir::{BinaryOp, Builtin, CompareOp};
+use crate::hir::{BinaryOp, Builtin, CompareOp};
 use crate::ir::Val;
 use crate::number::{int, ArithError, Number};
 use std::cmp::Ordering;
@@ -56,6 +56,22 @@ pub fn int_compare(op: CompareOp, x: i64, y: i64) -> Option<bool> {
         CompareOp::Ge => x >= y,
         CompareOp::In | CompareOp::NotIn => return None,
     })
+}
+
+/// `min(x, y)` or `max(x, y)` of two numbers: the first on a tie (and when either is NaN, the
+/// second); `None` for another built-in. `min(a, b, c)` folds this from the left.
+#[inline]
+pub fn extremum(function: Builtin, x: Val, y: Val) -> Option<Val> {
+    let ordering = match (x, y) {
+        (Val::Int(a), Val::Int(b)) => Some(a.cmp(&b)),
+        _ => number(x).compare(number(y)),
+    };
+    let keep_first = match function {
+        Builtin::Min => matches!(ordering, Some(Ordering::Less | Ordering::Equal)),
+        Builtin::Max => matches!(ordering, Some(Ordering::Greater | Ordering::Equal)),
+        _ => return None,
+    };
+    Some(if keep_first { x } else { y })
 }
 
 /// A built-in function of one scalar argument; `None` for `len`, `min`, `max` (the machine's).

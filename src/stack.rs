@@ -1,5 +1,6 @@
 //! Running recursive front-end work on a thread with a known, large stack.
 
+use crate::diagnostic::codes;
 use crate::diagnostic::Diagnostic;
 
 /// Unoptimised pest code needs tens of kilobytes of stack per nesting level, more than a test
@@ -20,7 +21,7 @@ pub fn with_large_stack<T: Send>(
             Ok(Ok(result)) => result,
             Ok(Err(panic)) => std::panic::resume_unwind(panic),
             Err(error) => Err(vec![Diagnostic::new(
-                "gfn::internal::thread",
+                codes::internal::THREAD,
                 format!("could not start the front end: {error}"),
             )
             .help("the machine may be out of memory or threads")]),

@@ -2,10 +2,11 @@
 
 use super::checker::*;
 use super::error::*;
-use super::hir::{self, ExprKind};
 use super::names;
-use super::types::{FieldType, Type, Value};
+use crate::diagnostic::codes;
 use crate::diagnostic::Diagnostic;
+use crate::hir::types::{FieldType, Type, Value};
+use crate::hir::{self, ExprKind};
 use crate::span::Span;
 use crate::syntax::ast;
 
@@ -47,7 +48,7 @@ impl<'a> Checker<'a> {
         self.locals.clear();
         if effects.is_empty() {
             self.error(
-                Diagnostic::new("gfn::check::no_effect", format!("action `{}` changes nothing", name.name))
+                Diagnostic::new(codes::check::NO_EFFECT, format!("action `{}` changes nothing", name.name))
                     .label(name.span, "this action has no effects")
                     .help("an action that leaves the state as it is would be a cycle; give it an effect or remove it"),
             );
@@ -84,7 +85,7 @@ impl<'a> Checker<'a> {
         if values.is_empty() {
             self.error(
                 Diagnostic::new(
-                    "gfn::check::empty_range",
+                    codes::check::EMPTY_RANGE,
                     format!(
                         "`{}` in action `{}` has no values to take",
                         arg.name.name, action.name
@@ -100,7 +101,7 @@ impl<'a> Checker<'a> {
         if values.len() > MAX_VALUES {
             self.error(
                 Diagnostic::new(
-                    "gfn::check::too_large",
+                    codes::check::TOO_LARGE,
                     format!(
                         "`{}` takes {} values; at most {MAX_VALUES} are accepted",
                         arg.name.name,
@@ -134,7 +135,7 @@ impl<'a> Checker<'a> {
                         if want != Type::Int {
                             self.error(
                                 Diagnostic::new(
-                                    "gfn::check::type_mismatch",
+                                    codes::check::TYPE_MISMATCH,
                                     format!(
                                         "`{}` only works on int places; this place is {}",
                                         if *op == ast::AssignOp::Add {
@@ -188,7 +189,7 @@ impl<'a> Checker<'a> {
         };
         self.error(
             Diagnostic::new(
-                "gfn::check::type_mismatch",
+                codes::check::TYPE_MISMATCH,
                 format!("cannot store {} in a place of type {}", value.ty, place.ty),
             )
             .label(value.span, format!("this is {}", value.ty))
@@ -208,13 +209,13 @@ impl<'a> Checker<'a> {
             "insert" | "remove" => "set",
             "push" | "pop" => "seq",
             _ => {
-                let help = match names::closest(&method.name, ["insert", "remove", "push", "pop"]) {
+                let help = match names::closest(&method.name, crate::hir::builtins::effects()) {
                     Some(close) => format!("did you mean `{close}`?"),
                     None => "effects on sets are `insert(e)` and `remove(e)`; on sequences `push(e)` and `pop()`".to_string(),
                 };
                 self.error(
                     Diagnostic::new(
-                        "gfn::check::unknown_method",
+                        codes::check::UNKNOWN_METHOD,
                         format!("there is no effect `.{}(...)`", method.name),
                     )
                     .label(method.span, "unknown effect")
@@ -230,7 +231,7 @@ impl<'a> Checker<'a> {
         if !place_ok {
             self.error(
                 Diagnostic::new(
-                    "gfn::check::type_mismatch",
+                    codes::check::TYPE_MISMATCH,
                     format!(
                         "`.{}(...)` needs a {expected_place} field; this place is {}",
                         method.name, place.ty
@@ -248,7 +249,7 @@ impl<'a> Checker<'a> {
             (None, true) | (Some(_), false) => {
                 self.error(
                     Diagnostic::new(
-                        "gfn::check::wrong_arity",
+                        codes::check::WRONG_ARITY,
                         format!(
                             "`.{}` takes {}",
                             method.name,
@@ -274,7 +275,7 @@ impl<'a> Checker<'a> {
             if !arg.ty.fits(&element) || (element == Type::Int && arg.ty == Type::Float) {
                 self.error(
                     Diagnostic::new(
-                        "gfn::check::type_mismatch",
+                        codes::check::TYPE_MISMATCH,
                         format!("`.{}` needs {element}, found {}", method.name, arg.ty),
                     )
                     .label(arg.span, format!("this is {}", arg.ty))
@@ -321,7 +322,7 @@ impl<'a> Checker<'a> {
                 other => {
                     self.error(
                         Diagnostic::new(
-                            "gfn::check::not_indexable",
+                            codes::check::NOT_INDEXABLE,
                             format!("a place of type {other} cannot be indexed"),
                         )
                         .label(index.span, "this index")
@@ -354,7 +355,7 @@ impl<'a> Checker<'a> {
         for (j, later) in places.iter().enumerate() {
             if let Some(earlier) = places[..j].iter().find(|p| may_be_same_place(p, later)) {
                 self.error(
-                    Diagnostic::new("gfn::check::place_written_twice", "this action writes the same place twice")
+                    Diagnostic::new(codes::check::PLACE_WRITTEN_TWICE, "this action writes the same place twice")
                         .label(later.span, "written again here")
                         .label(earlier.span, "first written here")
                         .help("all right-hand sides read the state before the action; combine the two effects into one"),
@@ -376,7 +377,7 @@ impl<'a> Checker<'a> {
             };
             self.error(
                 Diagnostic::new(
-                    "gfn::check::guard_not_bool",
+                    codes::check::GUARD_NOT_BOOL,
                     format!("{what} must be a bool, but it is {}", checked.ty),
                 )
                 .label(checked.span, format!("this is {}", checked.ty))
@@ -418,7 +419,7 @@ impl<'a> Checker<'a> {
             Type::Float | Type::Error => {}
             Type::Bool => self.error(
                 Diagnostic::new(
-                    "gfn::check::bool_as_number",
+                    codes::check::BOOL_AS_NUMBER,
                     format!("the {word} is a bool, not a number"),
                 )
                 .label(checked.span, "this is a bool")
@@ -428,7 +429,7 @@ impl<'a> Checker<'a> {
                 let other = other.clone();
                 self.error(
                     Diagnostic::new(
-                        "gfn::check::type_mismatch",
+                        codes::check::TYPE_MISMATCH,
                         format!("the {word} must be a number, not {other}"),
                     )
                     .label(checked.span, format!("this is {other}"))

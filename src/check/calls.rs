@@ -2,10 +2,12 @@
 
 use super::checker::*;
 use super::error::*;
-use super::hir::{self, Aggregate, Builtin, ExprKind};
 use super::names;
-use super::types::Type;
+use crate::diagnostic::codes;
 use crate::diagnostic::Diagnostic;
+use crate::hir::builtins;
+use crate::hir::types::Type;
+use crate::hir::{self, Aggregate, Builtin, ExprKind};
 use crate::span::Span;
 use crate::syntax::ast::{self, CompareOp};
 
@@ -33,7 +35,7 @@ impl<'a> Checker<'a> {
             Some((global, def)) => {
                 self.error(
                     Diagnostic::new(
-                        "gfn::check::not_callable",
+                        codes::check::NOT_CALLABLE,
                         format!(
                             "`{}` is {}, not a function",
                             function.name,
@@ -57,30 +59,27 @@ impl<'a> Checker<'a> {
                 return self.aggregate_over(aggregate, &function.name, collection.clone(), span);
             }
         }
-        let Some(builtin) = Builtin::from_name(&function.name) else {
+        let Some((entry, builtin)) =
+            builtins::called(&function.name).and_then(|entry| Some((entry, entry.builtin()?)))
+        else {
             self.unknown_function(function, span);
             return error_expr(span);
         };
-        let arity = match builtin {
-            Builtin::Min | Builtin::Max => 2,
-            Builtin::Reachable => 3,
-            _ => 1,
-        };
-        if checked.len() != arity {
+        if !entry.arity.accepts(checked.len()) {
             self.error(
                 Diagnostic::new(
-                    "gfn::check::wrong_arity",
+                    codes::check::WRONG_ARITY,
                     format!(
                         "`{}` takes {} but is given {}",
                         function.name,
-                        arity_text(arity),
+                        entry.arity.describe(),
                         checked.len()
                     ),
                 )
                 .label(span, "called here")
                 .help(if builtin == Builtin::Reachable {
                     "write `reachable(ADJ, FROM, TO)` with ADJ a [[bool; N]; N] matrix".to_string()
-                } else if arity == 2 {
+                } else if entry.aggregate().is_some() {
                     format!(
                         "write `{}(a, b)` or `{}(i in DOMAIN: EXPR)`",
                         function.name, function.name
@@ -106,7 +105,7 @@ impl<'a> Checker<'a> {
         if Aggregate::from_name(&function.name).is_some() {
             self.error(
                 Diagnostic::new(
-                    "gfn::check::wrong_arity",
+                    codes::check::WRONG_ARITY,
                     format!(
                         "`{}` takes a collection or `VAR in DOMAIN: EXPR`",
                         function.name
@@ -119,10 +118,10 @@ impl<'a> Checker<'a> {
                 )),
             );
         } else {
-            let mut candidates: Vec<&str> = names::RESERVED.to_vec();
+            let mut candidates: Vec<&str> = builtins::reserved().collect();
             candidates.extend(self.lets.iter().map(|l| l.name.name.as_str()));
             let mut d = Diagnostic::new(
-                "gfn::check::unknown_name",
+                codes::check::UNKNOWN_NAME,
                 format!("unknown function `{}`", function.name),
             )
             .label(function.span, "no function has this name");
@@ -196,7 +195,7 @@ impl<'a> Checker<'a> {
                     let other = other.clone();
                     self.error(
                         Diagnostic::new(
-                            "gfn::check::type_mismatch",
+                            codes::check::TYPE_MISMATCH,
                             format!("`{name}` converts a bool or a number, not {other}"),
                         )
                         .label(first.span, format!("this is {other}"))
@@ -211,7 +210,7 @@ impl<'a> Checker<'a> {
                     let other = other.clone();
                     self.error(
                         Diagnostic::new(
-                            "gfn::check::type_mismatch",
+                            codes::check::TYPE_MISMATCH,
                             format!("`{name}` needs an array, set or sequence, not {other}"),
                         )
                         .label(first.span, format!("this is {other}"))
@@ -221,9 +220,14 @@ impl<'a> Checker<'a> {
                 }
             },
             Builtin::Min | Builtin::Max => {
-                let second = args.get(1)?;
-                let ok = self.expect_number(first, &what) & self.expect_number(second, &what);
-                ok.then(|| first.ty.unify(&second.ty).unwrap_or(Type::Float))
+                // Every argument is checked, so each wrong one is reported.
+                let ok = args
+                    .iter()
+                    .fold(true, |ok, arg| self.expect_number(arg, &what) & ok);
+                let unified = args[1..].iter().fold(first.ty.clone(), |ty, arg| {
+                    ty.unify(&arg.ty).unwrap_or(Type::Float)
+                });
+                ok.then_some(unified)
             }
             Builtin::Reachable | Builtin::Acyclic => {
                 let square = self.expect_adjacency(first, name);
@@ -232,7 +236,7 @@ impl<'a> Checker<'a> {
                     if !matches!(node.ty, Type::Int | Type::Error) {
                         self.error(
                             Diagnostic::new(
-                                "gfn::check::type_mismatch",
+                                codes::check::TYPE_MISMATCH,
                                 format!("the nodes of `{name}` are ints, not {}", node.ty),
                             )
                             .label(node.span, format!("this is {}", node.ty))
@@ -264,7 +268,7 @@ impl<'a> Checker<'a> {
                     ),
                 };
                 self.error(
-                    Diagnostic::new("gfn::check::type_mismatch", why)
+                    Diagnostic::new(codes::check::TYPE_MISMATCH, why)
                         .label(adj.span, format!("this is {other}"))
                         .help("adj[a][b] is true when there is an edge a -> b; build one from an edge list with `adjacency(N, EDGES)`"),
                 );
@@ -302,7 +306,7 @@ impl<'a> Checker<'a> {
             ("insert" | "remove" | "push" | "pop", _) => {
                 self.error(
                     Diagnostic::new(
-                        "gfn::check::effect_in_expression",
+                        codes::check::EFFECT_IN_EXPRESSION,
                         format!(
                             "`.{}(...)` changes the state and cannot be used in an expression",
                             method.name
@@ -317,7 +321,7 @@ impl<'a> Checker<'a> {
                 let n = usize::from(method.name == "contains");
                 self.error(
                     Diagnostic::new(
-                        "gfn::check::wrong_arity",
+                        codes::check::WRONG_ARITY,
                         format!("`.{}` takes {}", method.name, arity_text(n)),
                     )
                     .label(span, "called here")
@@ -330,13 +334,13 @@ impl<'a> Checker<'a> {
                 error_expr(span)
             }
             _ => {
-                let help = match names::closest(&method.name, ["len", "size", "contains"]) {
+                let help = match names::closest(&method.name, builtins::methods()) {
                     Some(close) => format!("did you mean `{close}`?"),
                     None => "the methods are `.len()`, `.size()` and `.contains(e)`".to_string(),
                 };
                 self.error(
                     Diagnostic::new(
-                        "gfn::check::unknown_method",
+                        codes::check::UNKNOWN_METHOD,
                         format!("there is no method `.{}`", method.name),
                     )
                     .label(method.span, "unknown method")

@@ -1,10 +1,11 @@
 //! AST → [`Model`]: resolves names, types every expression, folds params and consts, resolves
 //! state types, and collects every static error in one pass.
 
-use super::hir::{self, Model};
-use super::types::{Type, Value};
 use super::Override;
+use crate::diagnostic::codes;
 use crate::diagnostic::{sort_and_dedup, Diagnostic};
+use crate::hir::types::{Type, Value};
+use crate::hir::{self, Model};
 use crate::span::Span;
 use crate::syntax::ast::{self, ItemKind};
 use std::collections::HashMap;
@@ -28,7 +29,7 @@ pub fn check(
             return Ok(model);
         }
         diagnostics.push(Diagnostic::new(
-            "gfn::check::internal",
+            codes::check::INTERNAL,
             "internal error: no model and no diagnostic",
         ));
     }
@@ -240,7 +241,7 @@ impl<'a> Checker<'a> {
                     if let Some(first) = action_names.insert(&name.name, name.span) {
                         self.error(
                             Diagnostic::new(
-                                "gfn::check::duplicate_definition",
+                                codes::check::DUPLICATE_DEFINITION,
                                 format!("two actions are named `{}`", name.name),
                             )
                             .label(name.span, "second action of this name")
@@ -278,7 +279,7 @@ impl<'a> Checker<'a> {
                         let first = *first;
                         self.error(
                             Diagnostic::new(
-                                "gfn::check::duplicate_reward",
+                                codes::check::DUPLICATE_REWARD,
                                 "the reward is defined more than once",
                             )
                             .label(item.keyword, "second definition")
@@ -327,7 +328,7 @@ impl<'a> Checker<'a> {
             .unwrap_or(first);
         if !has_exit {
             self.error(
-                Diagnostic::new("gfn::check::missing_exit", "the environment has neither `stop` nor `done`")
+                Diagnostic::new(codes::check::MISSING_EXIT, "the environment has neither `stop` nor `done`")
                     .label(env_name, "no trajectory of this environment could ever end")
                     .help("add `stop` (any state may end the trajectory), `stop when COND`, or `done when COND`"),
             );
@@ -335,7 +336,7 @@ impl<'a> Checker<'a> {
         if !has_reward {
             self.error(
                 Diagnostic::new(
-                    "gfn::check::missing_reward",
+                    codes::check::MISSING_REWARD,
                     "the environment has no reward",
                 )
                 .label(
@@ -360,7 +361,7 @@ impl<'a> Checker<'a> {
                 let first = *first;
                 self.error(
                     Diagnostic::new(
-                        "gfn::check::duplicate_item",
+                        codes::check::DUPLICATE_ITEM,
                         format!("`{word}` appears more than once"),
                     )
                     .label(item.keyword, "second one")

@@ -2,9 +2,10 @@
 
 use super::checker::*;
 use super::error::*;
-use super::hir;
-use super::types::{Type, Value};
+use crate::diagnostic::codes;
 use crate::diagnostic::Diagnostic;
+use crate::hir;
+use crate::hir::types::{Type, Value};
 use crate::span::Span;
 use crate::syntax::ast;
 
@@ -21,7 +22,7 @@ impl<'a> Checker<'a> {
             Resolution::InProgress => {
                 let name = self.constants[index].name;
                 let mut d = Diagnostic::new(
-                    "gfn::check::recursive_definition",
+                    codes::check::RECURSIVE_DEFINITION,
                     format!("`{}` is defined in terms of itself", name.name),
                 );
                 if let Some(use_span) = use_span {
@@ -54,7 +55,7 @@ impl<'a> Checker<'a> {
             if !checked.ty.fits(&want) {
                 self.error(
                     Diagnostic::new(
-                        "gfn::check::type_mismatch",
+                        codes::check::TYPE_MISMATCH,
                         format!(
                             "the param is declared {want} but its value is {}",
                             checked.ty

@@ -3,8 +3,8 @@
 
 use super::checker::MAX_VALUES;
 use super::error::parse_float_text;
-use super::types::{Type, Value};
 use crate::files::{self, quote, ReadError};
+use crate::hir::types::{Type, Value};
 use crate::number::Number;
 use std::path::Path;
 

@@ -1,10 +1,11 @@
 //! Diagnostics the checker builds in several places, and small helpers shared by its parts.
 
-use super::hir::{self, ExprKind};
-use super::types::{FieldType, Type, Value};
+use crate::diagnostic::codes;
 use crate::diagnostic::Diagnostic;
-use crate::number::{ArithError, Number};
-use crate::run::{Fault, FaultKind};
+use crate::hir::types::{FieldType, Type, Value};
+use crate::hir::{self, ExprKind};
+use crate::number::Number;
+use crate::run::{Fault, FaultStage};
 use crate::span::Span;
 use crate::syntax::ast;
 
@@ -67,7 +68,7 @@ pub(super) fn same_index(x: &hir::Expr, y: &hir::Expr) -> bool {
 
 pub(super) fn reserved(name: &ast::Ident) -> Diagnostic {
     Diagnostic::new(
-        "gfn::check::reserved_name",
+        codes::check::RESERVED_NAME,
         format!("`{}` is a built-in name and cannot be redefined", name.name),
     )
     .label(name.span, "reserved")
@@ -79,7 +80,7 @@ pub(super) fn reserved(name: &ast::Ident) -> Diagnostic {
 
 pub(super) fn non_state_place(name: &ast::Ident, what: &str) -> Diagnostic {
     Diagnostic::new(
-        "gfn::check::effect_on_non_state",
+        codes::check::EFFECT_ON_NON_STATE,
         format!(
             "`{}` is {what}; effects can only change state fields",
             name.name
@@ -90,14 +91,14 @@ pub(super) fn non_state_place(name: &ast::Ident, what: &str) -> Diagnostic {
 }
 
 pub(super) fn not_constant(name: &ast::Ident, what: &str) -> Diagnostic {
-    Diagnostic::new("gfn::check::not_constant", format!("`{}` is {what}, but a constant is needed here", name.name))
+    Diagnostic::new(codes::check::NOT_CONSTANT, format!("`{}` is {what}, but a constant is needed here", name.name))
         .label(name.span, "not a constant")
         .help("use only literals, params and consts in bounds, lengths, domains, initial values, params and consts; compute state-dependent values in a `let`")
 }
 
 pub(super) fn bool_as_number(expr: &hir::Expr, what: &str) -> Diagnostic {
     Diagnostic::new(
-        "gfn::check::bool_as_number",
+        codes::check::BOOL_AS_NUMBER,
         format!("{what} must be a number, but this is a bool"),
     )
     .label(expr.span, "this is a bool")
@@ -105,15 +106,7 @@ pub(super) fn bool_as_number(expr: &hir::Expr, what: &str) -> Diagnostic {
 }
 
 pub(super) fn eval_error(error: &Fault) -> Diagnostic {
-    let code = match error.kind {
-        FaultKind::Arith(ArithError::DivisionByZero) => "gfn::check::division_by_zero",
-        FaultKind::Arith(ArithError::Overflow) => "gfn::check::overflow",
-        FaultKind::Arith(_) => "gfn::check::domain_error",
-        FaultKind::IndexOutOfRange { .. } => "gfn::check::index_out_of_range",
-        FaultKind::EmptyAggregate => "gfn::check::empty_aggregate",
-        FaultKind::TooManyElements | FaultKind::TooMuchWork => "gfn::check::too_large",
-        FaultKind::Internal(_) => "gfn::check::internal",
-    };
+    let code = error.kind.code(FaultStage::Checking);
     Diagnostic::new(
         code,
         format!("this constant cannot be computed: {}", error.kind),

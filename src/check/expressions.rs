@@ -2,10 +2,11 @@
 
 use super::checker::*;
 use super::error::*;
-use super::hir::{self, Aggregate, ExprKind};
 use super::names;
-use super::types::{Type, Value};
+use crate::diagnostic::codes;
 use crate::diagnostic::Diagnostic;
+use crate::hir::types::{Type, Value};
+use crate::hir::{self, Aggregate, ExprKind};
 use crate::span::Span;
 use crate::syntax::ast::{self, BinaryOp, CompareOp, UnaryOp};
 
@@ -19,7 +20,7 @@ impl<'a> Checker<'a> {
         } else if let Some((global, span)) = self.globals.get(name.name.as_str()).copied() {
             self.error(
                 Diagnostic::new(
-                    "gfn::check::shadowed_name",
+                    codes::check::SHADOWED_NAME,
                     format!("`{}` is already {}", name.name, global.describe()),
                 )
                 .label(name.span, "this name hides it")
@@ -29,7 +30,7 @@ impl<'a> Checker<'a> {
         } else if self.locals.iter().any(|l| l.name == name.name) {
             self.error(
                 Diagnostic::new(
-                    "gfn::check::shadowed_name",
+                    codes::check::SHADOWED_NAME,
                     format!("`{}` is already a variable here", name.name),
                 )
                 .label(name.span, "this name hides it")
@@ -47,7 +48,7 @@ impl<'a> Checker<'a> {
         candidates.extend(self.locals.iter().map(|l| l.name.as_str()));
         candidates.sort_unstable();
         let mut d = Diagnostic::new(
-            "gfn::check::unknown_name",
+            codes::check::UNKNOWN_NAME,
             format!("unknown name `{}`", name.name),
         )
         .label(name.span, "not defined anywhere in this file");
@@ -83,7 +84,7 @@ impl<'a> Checker<'a> {
                 let other = other.clone();
                 self.error(
                     Diagnostic::new(
-                        "gfn::check::type_mismatch",
+                        codes::check::TYPE_MISMATCH,
                         format!("{what} must be an int, not {other}"),
                     )
                     .label(expr.span, format!("this is {other}"))
@@ -108,7 +109,7 @@ impl<'a> Checker<'a> {
                 let other = other.clone();
                 self.error(
                     Diagnostic::new(
-                        "gfn::check::type_mismatch",
+                        codes::check::TYPE_MISMATCH,
                         format!("{what} must be a number, not {other}"),
                     )
                     .label(expr.span, format!("this is {other}"))
@@ -126,7 +127,7 @@ impl<'a> Checker<'a> {
                 let other = other.clone();
                 self.error(
                     Diagnostic::new(
-                        "gfn::check::type_mismatch",
+                        codes::check::TYPE_MISMATCH,
                         format!("{what} must be a bool, not {other}"),
                     )
                     .label(expr.span, format!("this is {other}"))
@@ -152,7 +153,7 @@ impl<'a> Checker<'a> {
             ast::ExprKind::Str(_) => {
                 self.error(
                     Diagnostic::new(
-                        "gfn::check::misplaced_string",
+                        codes::check::MISPLACED_STRING,
                         "a string can only be the path of `load` or the command of `extern`",
                     )
                     .label(span, "a string here")
@@ -168,7 +169,7 @@ impl<'a> Checker<'a> {
             ast::ExprKind::Compare(first, rest) => self.check_compare(first, rest, span, context),
             ast::ExprKind::Range { .. } => {
                 self.error(
-                    Diagnostic::new("gfn::check::range_outside_domain", "a range is not a value")
+                    Diagnostic::new(codes::check::RANGE_OUTSIDE_DOMAIN, "a range is not a value")
                         .label(span, "this range")
                         .help("ranges appear in state types, action arguments (`i in 0..N`), aggregates (`sum(i in 0..N: ...)`) and after `in`"),
                 );
@@ -204,7 +205,7 @@ impl<'a> Checker<'a> {
                             if i < 0 || i as u64 >= *n as u64 {
                                 self.error(
                                     Diagnostic::new(
-                                        "gfn::check::index_out_of_range",
+                                        codes::check::INDEX_OUT_OF_RANGE,
                                         format!(
                                             "index {i} is out of range for an array of length {n}"
                                         ),
@@ -223,7 +224,7 @@ impl<'a> Checker<'a> {
                         let other = other.clone();
                         self.error(
                             Diagnostic::new(
-                                "gfn::check::not_indexable",
+                                codes::check::NOT_INDEXABLE,
                                 format!("a value of type {other} cannot be indexed"),
                             )
                             .label(base.span, format!("this is {other}"))
@@ -259,7 +260,7 @@ impl<'a> Checker<'a> {
                     None => {
                         self.error(
                             Diagnostic::new(
-                                "gfn::check::type_mismatch",
+                                codes::check::TYPE_MISMATCH,
                                 format!(
                                     "the branches of `if` have different types: {} and {}",
                                     a.ty, b.ty
@@ -344,7 +345,7 @@ impl<'a> Checker<'a> {
                 if names::is_reserved(&name.name) {
                     self.error(
                         Diagnostic::new(
-                            "gfn::check::not_a_value",
+                            codes::check::NOT_A_VALUE,
                             format!("`{}` is a function, not a value", name.name),
                         )
                         .label(span, "used as a value")
@@ -393,7 +394,7 @@ impl<'a> Checker<'a> {
                             let float_side = if a.ty == Type::Float { &a } else { &b };
                             self.error(
                                 Diagnostic::new(
-                                    "gfn::check::integer_only",
+                                    codes::check::INTEGER_ONLY,
                                     format!("`{symbol}` works on integers only"),
                                 )
                                 .label(float_side.span, "this is a float")
@@ -441,7 +442,7 @@ impl<'a> Checker<'a> {
                     if !left_ty.fits(&element) && !element.fits(&left_ty) {
                         self.error(
                             Diagnostic::new(
-                                "gfn::check::type_mismatch",
+                                codes::check::TYPE_MISMATCH,
                                 format!(
                                     "`{}` tests a {left_ty} against elements of type {element}",
                                     op.symbol()
@@ -469,12 +470,12 @@ impl<'a> Checker<'a> {
                         let (code, help) =
                             if ordered && (left_ty == Type::Bool || right.ty == Type::Bool) {
                                 (
-                                "gfn::check::bool_as_number",
+                                codes::check::BOOL_AS_NUMBER,
                                 "bools have no order; convert with int(...) to compare as numbers",
                             )
                             } else {
                                 (
-                                    "gfn::check::type_mismatch",
+                                    codes::check::TYPE_MISMATCH,
                                     "compare values of the same type",
                                 )
                             };
@@ -541,7 +542,7 @@ impl<'a> Checker<'a> {
                 let other = other.clone();
                 self.error(
                     Diagnostic::new(
-                        "gfn::check::not_a_domain",
+                        codes::check::NOT_A_DOMAIN,
                         format!("a value of type {other} has no elements to range over"),
                     )
                     .label(domain.span, format!("this is {other}"))
@@ -567,18 +568,18 @@ impl<'a> Checker<'a> {
         context: Context,
     ) -> hir::Expr {
         let Some(aggregate) = Aggregate::from_name(&function.name) else {
-            let help = match names::closest(
-                &function.name,
-                ["sum", "prod", "min", "max", "all", "any", "count"],
-            ) {
+            let help = match names::closest(&function.name, crate::hir::builtins::aggregates()) {
                 Some(close) => format!("did you mean `{close}`?"),
-                None => {
-                    "use one of the aggregates: sum, prod, min, max, all, any, count".to_string()
-                }
+                None => format!(
+                    "use one of the aggregates: {}",
+                    crate::hir::builtins::aggregates()
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
             };
             self.error(
                 Diagnostic::new(
-                    "gfn::check::unknown_aggregate",
+                    codes::check::UNKNOWN_AGGREGATE,
                     format!("`{}` is not an aggregate", function.name),
                 )
                 .label(function.span, "not an aggregate")
@@ -615,7 +616,7 @@ impl<'a> Checker<'a> {
                 if body.ty == Type::Bool && aggregate == Aggregate::Sum {
                     self.error(
                         Diagnostic::new(
-                            "gfn::check::bool_as_number",
+                            codes::check::BOOL_AS_NUMBER,
                             format!("`{name}` adds numbers, but this is a bool"),
                         )
                         .label(body.span, "this is a bool")

@@ -4,10 +4,11 @@
 use super::checker::*;
 use super::data::{self, LoadError};
 use super::error::*;
-use super::hir::{self, ExprKind};
-use super::types::{Type, Value};
 use super::Override;
+use crate::diagnostic::codes;
 use crate::diagnostic::Diagnostic;
+use crate::hir::types::{Type, Value};
+use crate::hir::{self, ExprKind};
 use crate::span::Span;
 use crate::syntax::ast;
 
@@ -35,7 +36,7 @@ impl<'a> Checker<'a> {
                 };
                 self.error(
                     Diagnostic::new(
-                        "gfn::check::wrong_arity",
+                        codes::check::WRONG_ARITY,
                         format!("`{function}` takes one string in double quotes"),
                     )
                     .label(span, "called here")
@@ -59,7 +60,7 @@ impl<'a> Checker<'a> {
         if !matches!(context, Context::Constant) || !self.let_stack.is_empty() {
             self.error(
                 Diagnostic::new(
-                    "gfn::check::load_not_constant",
+                    codes::check::LOAD_NOT_CONSTANT,
                     "`load` reads a table once, as the value of a const",
                 )
                 .label(span, "used here")
@@ -77,7 +78,7 @@ impl<'a> Checker<'a> {
             },
             Err(LoadError { message, help }) => {
                 self.error(
-                    Diagnostic::new("gfn::check::load", message)
+                    Diagnostic::new(codes::check::LOAD, message)
                         .label(span, "loaded here")
                         .help(help),
                 );
@@ -94,7 +95,7 @@ impl<'a> Checker<'a> {
         if self.reward_context.is_none() || !self.let_stack.is_empty() {
             self.error(
                 Diagnostic::new(
-                    "gfn::check::extern_outside_reward",
+                    codes::check::EXTERN_OUTSIDE_REWARD,
                     "`extern` scores terminal objects: it may appear only in `reward` or `log_reward`",
                 )
                 .label(span, "used here")
@@ -105,7 +106,7 @@ impl<'a> Checker<'a> {
         if command.trim().is_empty() {
             self.error(
                 Diagnostic::new(
-                    "gfn::check::extern_command",
+                    codes::check::EXTERN_COMMAND,
                     "the scorer's command is empty",
                 )
                 .label(span, "here")
@@ -137,7 +138,7 @@ impl<'a> Checker<'a> {
         let [n, edges] = args else {
             self.error(
                 Diagnostic::new(
-                    "gfn::check::wrong_arity",
+                    codes::check::WRONG_ARITY,
                     format!("`adjacency` takes 2 arguments but is given {}", args.len()),
                 )
                 .label(span, "called here")
@@ -161,7 +162,7 @@ impl<'a> Checker<'a> {
         if !pairs {
             self.error(
                 Diagnostic::new(
-                    "gfn::check::type_mismatch",
+                    codes::check::TYPE_MISMATCH,
                     format!(
                         "the edges of `adjacency` are [from, to] pairs of ints, not {}",
                         checked.ty
@@ -193,7 +194,7 @@ impl<'a> Checker<'a> {
                 _ => {
                     self.error(
                         Diagnostic::new(
-                            "gfn::check::adjacency_node",
+                            codes::check::ADJACENCY_NODE,
                             format!("edge {k} is {ends:?}: nodes of `adjacency` are 0..{nodes}"),
                         )
                         .label(checked.span, "the edges")
@@ -240,7 +241,7 @@ impl<'a> Checker<'a> {
             Ok(table) => table,
             Err(LoadError { message, help }) => {
                 self.error(
-                    Diagnostic::new("gfn::check::set_wrong_type", message)
+                    Diagnostic::new(codes::check::SET_WRONG_TYPE, message)
                         .label(ty_span, format!("`{}` is declared {declared} here", o.name))
                         .help(format!(
                             "{help}; give the array as --set {}=[1, 2, 3] or --set {}=@FILE.csv",
@@ -262,7 +263,7 @@ impl<'a> Checker<'a> {
                 ),
             };
             self.error(
-                Diagnostic::new("gfn::check::set_wrong_type", what)
+                Diagnostic::new(codes::check::SET_WRONG_TYPE, what)
                     .label(ty_span, format!("`{}` is declared {declared} here", o.name))
                     .help("give an array of the declared length and element type"),
             );

@@ -3,9 +3,10 @@
 use super::checker::*;
 use super::error::*;
 use super::names;
-use super::types::{Type, Value};
 use super::Override;
+use crate::diagnostic::codes;
 use crate::diagnostic::Diagnostic;
+use crate::hir::types::{Type, Value};
 use crate::span::Span;
 use crate::syntax::ast::{self, ItemKind};
 
@@ -26,7 +27,7 @@ impl<'a> Checker<'a> {
                 .unwrap_or_default();
             self.error(
                 Diagnostic::new(
-                    "gfn::check::missing_env",
+                    codes::check::MISSING_ENV,
                     "the file does not start with `env NAME`",
                 )
                 .label(first, "expected `env NAME` before this")
@@ -37,7 +38,7 @@ impl<'a> Checker<'a> {
         if let Some(first) = self.program.items.first() {
             if !matches!(first.kind, ItemKind::Env(_)) {
                 self.error(
-                    Diagnostic::new("gfn::check::env_not_first", "`env` must be the first item")
+                    Diagnostic::new(codes::check::ENV_NOT_FIRST, "`env` must be the first item")
                         .label(env.keyword, "`env` is here")
                         .label(first.keyword, "but this comes first")
                         .help("move the `env NAME` line to the top of the file"),
@@ -46,7 +47,7 @@ impl<'a> Checker<'a> {
         }
         for extra in envs.iter().skip(1) {
             self.error(
-                Diagnostic::new("gfn::check::duplicate_item", "`env` appears more than once")
+                Diagnostic::new(codes::check::DUPLICATE_ITEM, "`env` appears more than once")
                     .label(extra.keyword, "second one")
                     .label(env.keyword, "first one here")
                     .help("a file describes exactly one environment"),
@@ -98,7 +99,7 @@ impl<'a> Checker<'a> {
                     if let Some(first) = state_seen {
                         self.error(
                             Diagnostic::new(
-                                "gfn::check::duplicate_item",
+                                codes::check::DUPLICATE_ITEM,
                                 "`state` appears more than once",
                             )
                             .label(item.keyword, "second one")
@@ -132,7 +133,7 @@ impl<'a> Checker<'a> {
             let first = program.items.first().map(|i| i.keyword).unwrap_or_default();
             self.error(
                 Diagnostic::new(
-                    "gfn::check::missing_state",
+                    codes::check::MISSING_STATE,
                     "the environment has no `state` block",
                 )
                 .label(first, "expected `state { ... }` in this file")
@@ -150,7 +151,7 @@ impl<'a> Checker<'a> {
             let (previous, first) = (*previous, *first);
             self.error(
                 Diagnostic::new(
-                    "gfn::check::duplicate_definition",
+                    codes::check::DUPLICATE_DEFINITION,
                     format!("`{}` is defined more than once", name.name),
                 )
                 .label(name.span, format!("`{}` defined again here", name.name))
@@ -177,7 +178,7 @@ impl<'a> Checker<'a> {
                 Some((Global::Param(index), _)) => self.apply_override(index, o),
                 Some((global, span)) => self.error(
                     Diagnostic::new(
-                        "gfn::check::set_not_a_param",
+                        codes::check::SET_NOT_A_PARAM,
                         format!("--set {}: `{}` is {}, not a param", o.name, o.name, global.describe()),
                     )
                     .label(span, "defined here")
@@ -196,7 +197,7 @@ impl<'a> Checker<'a> {
                         None => format!("set one of the params: {}", params.join(", ")),
                     };
                     self.error(
-                        Diagnostic::new("gfn::check::set_unknown_param", format!("--set {}: there is no param `{}`", o.name, o.name))
+                        Diagnostic::new(codes::check::SET_UNKNOWN_PARAM, format!("--set {}: there is no param `{}`", o.name, o.name))
                             .help(help),
                     );
                 }
@@ -234,7 +235,7 @@ impl<'a> Checker<'a> {
             }
             None => self.error(
                 Diagnostic::new(
-                    "gfn::check::set_wrong_type",
+                    codes::check::SET_WRONG_TYPE,
                     format!(
                         "--set {}={}: `{}` is not a valid {type_name}",
                         o.name, o.value, o.value

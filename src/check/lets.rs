@@ -2,9 +2,10 @@
 
 use super::checker::*;
 use super::error::*;
-use super::hir::{self, ExprKind};
-use super::types::Type;
+use crate::diagnostic::codes;
 use crate::diagnostic::Diagnostic;
+use crate::hir::types::Type;
+use crate::hir::{self, ExprKind};
 use crate::span::Span;
 use crate::syntax::ast;
 
@@ -45,7 +46,7 @@ impl<'a> Checker<'a> {
         // The recursion test comes first: an instance being checked is registered but empty.
         if self.let_stack.contains(&index) {
             self.error(
-                Diagnostic::new("gfn::check::recursive_definition", format!("`{}` is defined in terms of itself", def_name.name))
+                Diagnostic::new(codes::check::RECURSIVE_DEFINITION, format!("`{}` is defined in terms of itself", def_name.name))
                     .label(use_span, "used here inside its own definition")
                     .label(def_name.span, "defined here")
                     .help("lets cannot be recursive; write the computation with an aggregate such as sum(...) instead"),
@@ -60,7 +61,7 @@ impl<'a> Checker<'a> {
         if self.let_stack.len() >= crate::compile::MAX_EXPANDED_DEPTH {
             self.error(
                 Diagnostic::new(
-                    "gfn::check::too_deep",
+                    codes::check::TOO_DEEP,
                     format!(
                         "lets nest more than {} deep here: `{}` uses a let that uses a let, and so on",
                         crate::compile::MAX_EXPANDED_DEPTH,
@@ -127,7 +128,7 @@ impl<'a> Checker<'a> {
                 (None, None) => (String::new(), String::new()),
             };
             self.error(
-                Diagnostic::new("gfn::check::wrong_arity", message)
+                Diagnostic::new(codes::check::WRONG_ARITY, message)
                     .label(span, "used here")
                     .label(def_span, "defined here")
                     .help(help),

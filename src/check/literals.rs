@@ -2,9 +2,10 @@
 
 use super::checker::*;
 use super::error::*;
-use super::hir::{self, ExprKind};
-use super::types::{Type, Value};
+use crate::diagnostic::codes;
 use crate::diagnostic::Diagnostic;
+use crate::hir::types::{Type, Value};
+use crate::hir::{self, ExprKind};
 use crate::number::Number;
 use crate::syntax::ast::{self};
 
@@ -49,7 +50,7 @@ impl<'a> Checker<'a> {
                         None => {
                             self.error(
                                 Diagnostic::new(
-                                    "gfn::check::type_mismatch",
+                                    codes::check::TYPE_MISMATCH,
                                     format!(
                                         "array elements must have one type; found {element} and {}",
                                         item.ty
@@ -84,7 +85,7 @@ impl<'a> Checker<'a> {
                     None => {
                         self.error(
                             Diagnostic::new(
-                                "gfn::check::literal_out_of_range",
+                                codes::check::LITERAL_OUT_OF_RANGE,
                                 "this number is too large for a 64-bit float",
                             )
                             .label(span, "too large")
@@ -105,7 +106,7 @@ impl<'a> Checker<'a> {
             ast::ExprKind::Int(None) => {
                 self.error(
                     Diagnostic::new(
-                        "gfn::check::literal_out_of_range",
+                        codes::check::LITERAL_OUT_OF_RANGE,
                         "this integer does not fit in 64 bits",
                     )
                     .label(span, "too large")

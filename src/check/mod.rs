@@ -9,17 +9,37 @@ mod data;
 mod error;
 mod expressions;
 mod external;
-pub mod hir;
 mod items;
 mod lets;
 mod literals;
 mod names;
 mod state;
-pub mod types;
 
+pub use crate::hir::{self, builtins, types};
 pub use checker::check;
 pub use hir::Model;
 pub use types::{FieldType, Type, Value};
+
+use crate::diagnostic::Diagnostic;
+
+/// Parse and check a program with `--set` overrides, paths relative to the current folder
+/// (the crate root's [`crate::load`]).
+pub fn load(source: &str, overrides: &[Override]) -> Result<Model, Vec<Diagnostic>> {
+    load_in(source, overrides, std::path::Path::new("."))
+}
+
+/// [`load`] for a file in folder `dir`: `load("PATH")` reads `dir/PATH` and scorers run in
+/// `dir`.
+pub fn load_in(
+    source: &str,
+    overrides: &[Override],
+    dir: &std::path::Path,
+) -> Result<Model, Vec<Diagnostic>> {
+    crate::stack::with_large_stack(|| {
+        let program = crate::syntax::parse::parse_here(source).map_err(|d| vec![d])?;
+        check(&program, overrides, dir)
+    })
+}
 
 /// `--set NAME=VALUE` from the command line.
 #[derive(Clone, Debug, PartialEq, Eq)]

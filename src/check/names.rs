@@ -1,13 +1,8 @@
 //! Names that cannot be defined, and "did you mean" suggestions by edit distance.
 
-/// Functions, aggregates and type words: defining any of these as a name is an error.
-pub const RESERVED: &[&str] = &[
-    "abs", "exp", "log", "sqrt", "sin", "cos", "tanh", "floor", "ceil", "round", "float", "int",
-    "len", "size", "min", "max", "sum", "prod", "all", "any", "count", "bool", "set", "seq",
-];
-
+/// Whether `name` is a reserved built-in or type word: defining it is an error.
 pub fn is_reserved(name: &str) -> bool {
-    RESERVED.contains(&name)
+    crate::hir::builtins::reserved().any(|r| r == name)
 }
 
 /// Levenshtein distance, counting a swap of neighbours as one edit.

@@ -2,9 +2,10 @@
 
 use super::checker::*;
 use super::error::*;
-use super::hir;
-use super::types::{FieldType, Type, Value};
+use crate::diagnostic::codes;
 use crate::diagnostic::Diagnostic;
+use crate::hir;
+use crate::hir::types::{FieldType, Type, Value};
 use crate::span::Span;
 use crate::syntax::ast::{self, ItemKind};
 
@@ -34,7 +35,7 @@ impl<'a> Checker<'a> {
                 if slots > MAX_STATE_SLOTS {
                     self.error(
                         Diagnostic::new(
-                            "gfn::check::too_large",
+                            codes::check::TOO_LARGE,
                             format!("the state holds more than {MAX_STATE_SLOTS} values"),
                         )
                         .label(
@@ -66,7 +67,7 @@ impl<'a> Checker<'a> {
             }
             if all_typed && slots == 0.0 {
                 self.error(
-                    Diagnostic::new("gfn::check::empty_state", "the state holds no values")
+                    Diagnostic::new(codes::check::EMPTY_STATE, "the state holds no values")
                         .label(item.keyword, "every state would be the same")
                         .help(self.range_help("declare at least one field with at least one element, e.g. `state { x: 0..N }`")),
                 );
@@ -87,7 +88,7 @@ impl<'a> Checker<'a> {
         if !checked.ty.fits(&want) && !set_from_array {
             self.error(
                 Diagnostic::new(
-                    "gfn::check::type_mismatch",
+                    codes::check::TYPE_MISMATCH,
                     format!("the initial value of `{}` is {}, but the field is {}", field.name.name, checked.ty, ty),
                 )
                 .label(checked.span, format!("this is {}", checked.ty))
@@ -110,7 +111,7 @@ impl<'a> Checker<'a> {
         if let Err(reason) = ty.admits(&value) {
             self.error(
                 Diagnostic::new(
-                    "gfn::check::initial_out_of_range",
+                    codes::check::INITIAL_OUT_OF_RANGE,
                     format!(
                         "the initial value of `{}` is not in its type: {reason}",
                         field.name.name
@@ -141,7 +142,7 @@ impl<'a> Checker<'a> {
                     let op = if *inclusive { "..=" } else { ".." };
                     self.error(
                         Diagnostic::new(
-                            "gfn::check::empty_range",
+                            codes::check::EMPTY_RANGE,
                             format!("the range {lo_value}{op}{hi_value} has no values"),
                         )
                         .label(st.span, format!("this is {lo_value}{op}{hi_value}"))
@@ -197,7 +198,7 @@ impl<'a> Checker<'a> {
             Type::Error => return None,
             Type::Float => {
                 self.error(
-                    Diagnostic::new("gfn::check::float_in_state", format!("{what} must be an integer, not a float"))
+                    Diagnostic::new(codes::check::FLOAT_IN_STATE, format!("{what} must be an integer, not a float"))
                         .label(checked.span, "this is a float")
                         .help("states hold integers and bools only, so that every state space is finite; scale the range to integers"),
                 );
@@ -206,7 +207,7 @@ impl<'a> Checker<'a> {
             other => {
                 self.error(
                     Diagnostic::new(
-                        "gfn::check::type_mismatch",
+                        codes::check::TYPE_MISMATCH,
                         format!("{what} must be an integer, not {other}"),
                     )
                     .label(checked.span, format!("this is {other}"))
@@ -233,7 +234,7 @@ impl<'a> Checker<'a> {
         }
         self.error(
             Diagnostic::new(
-                "gfn::check::too_large",
+                codes::check::TOO_LARGE,
                 format!(
                     "this array holds {count:.3e} values in all; at most {MAX_VALUES} are accepted"
                 ),
@@ -262,7 +263,7 @@ impl<'a> Checker<'a> {
             Ok(_) => {
                 self.error(
                     Diagnostic::new(
-                        "gfn::check::too_large",
+                        codes::check::TOO_LARGE,
                         format!("{what} is {n}; at most {limit} is accepted"),
                     )
                     .label(expr.span, format!("this is {n}"))
@@ -273,7 +274,7 @@ impl<'a> Checker<'a> {
             Err(_) => {
                 self.error(
                     Diagnostic::new(
-                        "gfn::check::negative_length",
+                        codes::check::NEGATIVE_LENGTH,
                         format!("{what} is negative ({n})"),
                     )
                     .label(expr.span, format!("this is {n}"))

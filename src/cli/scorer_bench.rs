@@ -41,8 +41,13 @@ pub fn scorer(_output: &Output, batches: &[usize], objects: usize) -> Result<(),
             let scored = |from: usize, count: usize| -> Result<(), Failure> {
                 for start in (from..from + count).step_by(batch) {
                     let n = batch.min(from + count - start);
-                    env.score(&states(start, n))
-                        .map_err(|e| Failure::Usage(format!("{}: {}", e.message, e.help)))?;
+                    env.score(&states(start, n)).map_err(|e| {
+                        Failure::Usage(format!(
+                            "{}: {}",
+                            e.message,
+                            e.help.as_deref().unwrap_or_default()
+                        ))
+                    })?;
                 }
                 Ok(())
             };

@@ -4,8 +4,8 @@
 //! time, from the values the machine computes for its parts.
 
 use super::{CompileError, Compiler};
-use crate::check::hir::{Expr, ExprKind};
-use crate::check::types::{Type, Value};
+use crate::hir::types::{Type, Value};
+use crate::hir::{Expr, ExprKind};
 use crate::ir::code::Code;
 use crate::ir::layout::Layout;
 use crate::ir::Val;
@@ -138,7 +138,8 @@ fn to_value(machine: &Machine, val: Val, ty: &Type, scratch: &Scratch) -> Value 
 
 #[cfg(test)]
 mod tests {
-    use crate::check::types::Value;
+    use crate::diagnostic::codes;
+    use crate::hir::types::Value;
     use crate::number::Number;
 
     /// The value of `const C = ...` as the checker folds it (lowered, run on the machine).
@@ -191,11 +192,11 @@ mod tests {
     #[test]
     fn the_machine_reports_faults_in_constants() {
         for (expr, code) in [
-            ("1 // 0", "gfn::check::division_by_zero"),
-            ("[1, 2][2]", "gfn::check::index_out_of_range"),
-            ("min(i in 0..0: i)", "gfn::check::empty_aggregate"),
-            ("log(0.0)", "gfn::check::domain_error"),
-            ("9223372036854775807 + 1", "gfn::check::overflow"),
+            ("1 // 0", codes::check::DIVISION_BY_ZERO),
+            ("[1, 2][2]", codes::check::INDEX_OUT_OF_RANGE),
+            ("min(i in 0..0: i)", codes::check::EMPTY_AGGREGATE),
+            ("log(0.0)", codes::check::DOMAIN_ERROR),
+            ("9223372036854775807 + 1", codes::check::OVERFLOW),
         ] {
             let errors = constant(expr).expect_err(expr);
             assert_eq!(errors[0].code, code, "{expr}");

@@ -5,9 +5,10 @@
 //! Candidates are verified at run time by re-stepping (see `env::parents`).
 
 use super::Compiler;
-use crate::check::hir::{self, CompareOp, ExprKind, Model};
-use crate::check::types::{Type, Value};
+use crate::diagnostic::codes;
 use crate::diagnostic::Diagnostic;
+use crate::hir::types::{Type, Value};
+use crate::hir::{self, CompareOp, ExprKind, Model};
 use crate::ir::code::NodeId;
 use crate::ir::layout::{Layout, Shape, ShapeId};
 use crate::ir::{EffectCode, EffectOp, OldValues, ParentPlan};
@@ -124,8 +125,8 @@ fn pinned_value(
     let mut parts = Vec::new();
     conjuncts(guard?, &mut parts);
     let constant = |value: bool, span| hir::Expr {
-        kind: ExprKind::Const(crate::check::types::Value::Bool(value)),
-        ty: crate::check::types::Type::Bool,
+        kind: ExprKind::Const(crate::hir::types::Value::Bool(value)),
+        ty: crate::hir::types::Type::Bool,
         span,
     };
     parts.into_iter().find_map(|part| match &part.kind {
@@ -142,7 +143,7 @@ fn pinned_value(
         ExprKind::Unary(hir::UnaryOp::Not, inner) if is_place(inner, place) => {
             Some(constant(false, part.span))
         }
-        _ if part.ty == crate::check::types::Type::Bool && is_place(part, place) => {
+        _ if part.ty == crate::hir::types::Type::Bool && is_place(part, place) => {
             Some(constant(true, part.span))
         }
         _ => None,
@@ -316,7 +317,7 @@ pub fn plan(
         if let Some(index) = place.indices.iter().find(|i| reads_any(i, model, &written)) {
             errors.push(
                 Diagnostic::new(
-                    "gfn::compile::parents",
+                    codes::compile::PARENTS,
                     format!("cannot derive the parents of action `{}`: this index reads a field the action writes", action.name),
                 )
                 .label(index.span, "reads a field this action changes")
@@ -422,7 +423,7 @@ fn candidate_limit(action: &str, unknown: &[(crate::span::Span, f64)]) -> Option
         format!("the old values of {} places are not known", unknown.len())
     };
     let mut diagnostic = Diagnostic::new(
-        "gfn::compile::parents",
+        codes::compile::PARENTS,
         format!(
             "deriving the parents of action `{}` would try {} candidate states per state (at most {} are allowed): {places}",
             action,
@@ -453,7 +454,7 @@ fn node(compiler: &mut Compiler, e: &hir::Expr, errors: &mut Vec<Diagnostic>) ->
         Ok(id) => id,
         Err(error) => {
             errors.push(
-                Diagnostic::new("gfn::compile::unsupported", error.message)
+                Diagnostic::new(codes::compile::UNSUPPORTED, error.message)
                     .label(error.span, "here")
                     .help("rewrite this part"),
             );
@@ -464,6 +465,7 @@ fn node(compiler: &mut Compiler, e: &hir::Expr, errors: &mut Vec<Diagnostic>) ->
 
 #[cfg(test)]
 mod tests {
+    use crate::diagnostic::codes;
     use crate::env::Environment;
     use crate::ir::OldValues;
 
@@ -555,7 +557,7 @@ mod tests {
             let plan = first_plan(wide, action);
             assert_eq!(
                 plan.map(|_| ()),
-                Err("gfn::compile::parents".to_string()),
+                Err(codes::compile::PARENTS.to_string()),
                 "{action}"
             );
         }

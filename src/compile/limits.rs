@@ -3,8 +3,9 @@
 //! thousand deep. Both are measured here, let by let in dependency order (no recursion through
 //! lets), and refused with a diagnostic before anything is lowered or evaluated.
 
-use crate::check::hir::{Expr, ExprKind, Model};
+use crate::diagnostic::codes;
 use crate::diagnostic::Diagnostic;
+use crate::hir::{Expr, ExprKind, Model};
 
 /// The most operations one expression may stand for once its lets are substituted.
 pub const MAX_EXPANDED_SIZE: f64 = 1e6;
@@ -103,7 +104,7 @@ fn too_large(what: &str, expr: &Expr, m: Measure) -> Diagnostic {
             "too large once expanded",
         )
     };
-    Diagnostic::new("gfn::compile::too_large", problem)
+    Diagnostic::new(codes::compile::TOO_LARGE, problem)
         .label(expr.span, label)
         .help("a let is substituted wherever it is used: a let used twice by the next one doubles at each step, and each let in a chain adds a level; compute the value in fewer steps, or keep it in a state field")
 }
@@ -141,7 +142,7 @@ pub fn check(model: &Model) -> Result<(), Vec<Diagnostic>> {
             top.push(("a `when`", guard));
         }
         for effect in &action.effects {
-            use crate::check::hir::EffectKind;
+            use crate::hir::EffectKind;
             let (place, value) = match &effect.kind {
                 EffectKind::Assign { place, value, .. }
                 | EffectKind::Insert(place, value)

@@ -1,8 +1,8 @@
 //! Checked expressions → nodes of the [`Code`] arena: lets inlined where that evaluates
 //! nothing twice, constant scalar subexpressions folded by running them on the one machine.
 
-use crate::check::hir::{self, BinaryOp, CompareOp, ExprKind};
-use crate::check::Type;
+use crate::hir::Type;
+use crate::hir::{self, BinaryOp, CompareOp, ExprKind};
 use crate::ir::code::{Code, List, Node, NodeId};
 use crate::ir::layout::{Layout, Shape};
 use crate::ir::Val;

@@ -11,8 +11,9 @@ mod per_action;
 pub use limits::MAX_EXPANDED_DEPTH;
 pub use lower::{CompileError, Compiler};
 
-use crate::check::hir::{self, Model};
+use crate::diagnostic::codes;
 use crate::diagnostic::Diagnostic;
+use crate::hir::{self, Model};
 use crate::ir::code::{self, NodeId};
 use crate::ir::layout::{Layout, Shape};
 use crate::ir::{
@@ -23,7 +24,7 @@ use crate::span::Span;
 
 /// One step of resolving an indexed place: `x[i]` on an array or a sequence.
 fn compile_error(span: Span, message: impl Into<String>) -> Diagnostic {
-    Diagnostic::new("gfn::compile::unsupported", message.into())
+    Diagnostic::new(codes::compile::UNSUPPORTED, message.into())
         .label(span, "here")
         .help("rewrite this part; see docs/reference.md for what the compiler supports")
 }
@@ -32,7 +33,7 @@ fn compile_error(span: Span, message: impl Into<String>) -> Diagnostic {
 pub fn compile(model: &Model) -> Result<Program, Vec<Diagnostic>> {
     let field_types: Vec<_> = model.fields.iter().map(|f| f.ty.clone()).collect();
     let layout = Layout::new(&field_types).map_err(|e| {
-        vec![Diagnostic::new("gfn::compile::layout", e.message)
+        vec![Diagnostic::new(codes::compile::LAYOUT, e.message)
             .label(model.fields[e.field].span, "this field")
             .help("use smaller bounds")]
     })?;
@@ -184,7 +185,7 @@ fn check_action_space(model: &Model) -> Result<(), Vec<Diagnostic>> {
         total += values;
         if total > MAX_ACTIONS {
             return Err(vec![Diagnostic::new(
-                "gfn::compile::too_large",
+                codes::compile::TOO_LARGE,
                 format!(
                     "the flat action space has more than {MAX_ACTIONS} actions (`{}` alone takes {values:.0} values)",
                     action.name
@@ -198,9 +199,7 @@ fn check_action_space(model: &Model) -> Result<(), Vec<Diagnostic>> {
 }
 
 /// Every combination of argument values, the last argument varying fastest.
-fn argument_combinations(
-    args: &[(String, Vec<crate::check::Value>)],
-) -> Vec<Vec<crate::check::Value>> {
+fn argument_combinations(args: &[(String, Vec<crate::hir::Value>)]) -> Vec<Vec<crate::hir::Value>> {
     let mut combinations = vec![Vec::new()];
     for (_, domain) in args {
         let mut next = Vec::with_capacity(combinations.len() * domain.len());

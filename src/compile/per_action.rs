@@ -6,8 +6,8 @@
 //! its error in the table, raised only when evaluation reaches the node, as the expression
 //! itself would have raised it.
 
-use crate::check::hir;
-use crate::check::Value;
+use crate::hir;
+use crate::hir::Value;
 use crate::ir::code::{ActionTable, Code, Node, NodeId, TableKey};
 use crate::ir::layout::Layout;
 use crate::ir::Val;
@@ -353,6 +353,7 @@ fn argument_keys(action: &hir::Action) -> Vec<Option<ArgKey>> {
 
 #[cfg(test)]
 mod tests {
+    use crate::diagnostic::codes;
     use crate::env::{Environment, Workspace};
     use crate::ir::code::{Code, Node, NodeId};
 
@@ -392,8 +393,9 @@ mod tests {
                 .collect()),
             Err(e) => Err((
                 e.code.to_string(),
-                e.span
-                    .map(|s| s.text(source).to_string())
+                e.labels
+                    .first()
+                    .map(|l| l.span.text(source).to_string())
                     .unwrap_or_default(),
             )),
         }
@@ -457,7 +459,7 @@ mod tests {
         assert_eq!(
             mask(&env, source, "x=1"),
             Err((
-                "gfn::env::division_by_zero".to_string(),
+                codes::env::DIVISION_BY_ZERO.to_string(),
                 "6 // A[i]".to_string()
             ))
         );
@@ -469,7 +471,7 @@ mod tests {
         );
         assert_eq!(
             mask(&env, source, "x=1"),
-            Err(("gfn::env::index_out_of_range".to_string(), "i".to_string()))
+            Err((codes::env::INDEX_OUT_OF_RANGE.to_string(), "i".to_string()))
         );
     }
 

@@ -4,6 +4,7 @@
 
 use super::table::StateTable;
 use super::{EnvError, Environment, Workspace};
+use crate::diagnostic::codes;
 
 /// The whole reachable DAG.
 #[derive(Clone, Debug)]
@@ -439,17 +440,14 @@ pub fn enumerate(env: &Environment, limit: usize) -> Result<Dag, EnvError> {
 
 /// The error for a reachable graph beyond the budget, where a whole DAG is required.
 pub fn too_large(overflow: &Overflow) -> EnvError {
-    EnvError {
-        code: "gfn::env::too_many_states",
-        message: format!(
+    EnvError::new(
+        codes::env::TOO_MANY_STATES,
+        format!(
             "exploration stopped: {} ({} states met); the whole reachable graph is needed here",
             overflow.reason, overflow.states
         ),
-        span: None,
-        label: String::new(),
-        help: "raise --max-states (or --max-memory), or make the environment smaller with --set"
-            .to_string(),
-    }
+    )
+    .help("raise --max-states (or --max-memory), or make the environment smaller with --set")
 }
 
 pub(crate) fn dead_end(env: &Environment, state: &[i32]) -> EnvError {
@@ -460,16 +458,15 @@ pub(crate) fn dead_end(env: &Environment, state: &[i32]) -> EnvError {
         .or(program.done)
         .map(|node| program.code.span(node))
         .or_else(|| program.families.first().map(|f| f.span));
-    EnvError {
-        code: "gfn::env::dead_end",
-        message: format!(
+    EnvError::new(
+        codes::env::DEAD_END,
+        format!(
             "state {} is a dead end: no action is allowed, `stop` is not, and it is not `done`",
             env.render(state)
         ),
-        span,
-        label: "does not hold there".to_string(),
-        help: "allow `stop` there, mark it `done`, or make sure some action is allowed".to_string(),
-    }
+    )
+    .at(span, "does not hold there")
+    .help("allow `stop` there, mark it `done`, or make sure some action is allowed")
 }
 
 /// Kahn's algorithm over the edges found so far; a leftover state lies on or behind a cycle,
@@ -618,16 +615,14 @@ pub fn check_parents(env: &Environment, dag: &Dag) -> Result<(), EnvError> {
 }
 
 fn orphan(env: &Environment, parent: &[i32], child: &[i32], action: usize) -> EnvError {
-    EnvError {
-        code: "gfn::env::orphan_parent",
-        message: format!(
+    EnvError::new(codes::env::ORPHAN_PARENT, format!(
             "state {} is a parent of reachable state {} by action `{}`, but it is not reachable from the initial state",
             env.render(parent),
             env.render(child),
             env.action_name(action)
-        ),
-        span: Some(env.guard_span(action)),
-        label: "allowed in the unreachable parent".to_string(),
-        help: "backward trajectories would leave the DAG: tighten the field's range or this action's `when` so that the parent is not a valid state where the action is allowed".to_string(),
-    }
+        ))
+            .at(env.guard_span(action), "allowed in the unreachable parent")
+            .help(
+                "backward trajectories would leave the DAG: tighten the field's range or this action's `when` so that the parent is not a valid state where the action is allowed",
+            )
 }

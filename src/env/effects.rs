@@ -3,6 +3,7 @@
 //! [`Environment::parents`]); and how values are written into a state's slots.
 
 use super::{Context, EnvError, Environment, Workspace};
+use crate::diagnostic::codes;
 use crate::ir::code::NodeId;
 use crate::ir::layout::{Shape, ShapeId};
 use crate::ir::{EffectCode, EffectOp, OldValues, Val};
@@ -79,20 +80,19 @@ impl Environment {
                 let len = state[slot];
                 if len <= 0 {
                     let field = &self.program.model.fields[effect.place.field].name;
-                    return Err(EnvError {
-                        code: "gfn::env::out_of_range",
-                        message: format!(
+                    return Err(EnvError::new(
+                        codes::env::OUT_OF_RANGE,
+                        format!(
                             "action `{}` would pop from `{field}`, which is empty, in state {}",
                             self.action_name(action),
                             self.render(state)
                         ),
-                        span: Some(effect.span),
-                        label: "pops an empty sequence".to_string(),
-                        help: format!(
-                            "add `when len({field}) > 0` to action `{}`",
-                            self.program.families[self.program.actions[action].family].name
-                        ),
-                    });
+                    )
+                    .at(effect.span, "pops an empty sequence")
+                    .help(format!(
+                        "add `when len({field}) > 0` to action `{}`",
+                        self.program.families[self.program.actions[action].family].name
+                    )));
                 }
                 child[slot] = len - 1;
                 let at = slot + 1 + (len - 1) as usize * stride as usize;

@@ -13,40 +13,64 @@ mod scorer;
 pub mod table;
 pub mod tokens;
 
-use crate::check::Model;
 use crate::compile;
 use crate::diagnostic::Diagnostic;
+use crate::hir::Model;
 use crate::ir::code::NodeId;
 use crate::ir::layout::Shape;
 use crate::ir::{FlatAction, PlaceCode, Program};
-use crate::number::ArithError;
-use crate::run::{Fault, FaultKind, Machine, Scratch};
+use crate::run::{Fault, FaultKind, FaultStage, Machine, Scratch};
 use crate::span::Span;
 
-/// A run-time error of the model: what failed, in which state, for which action, where.
+/// A run-time error of the model: what failed, in which state, for which action, where. It is a
+/// [`Diagnostic`] (code, message, at most one label, help), which it dereferences to.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
-#[error("{message}")]
-pub struct EnvError {
-    /// A stable code such as `gfn::env::division_by_zero`.
-    pub code: &'static str,
-    /// One line naming what failed and the state it failed in.
-    pub message: String,
-    /// The expression or item the error comes from.
-    pub span: Option<Span>,
-    /// The text shown under `span`; unused when there is no span.
-    pub label: String,
-    /// A concrete suggestion for fixing the program or the run.
-    pub help: String,
-}
+#[error("{}", .0.message)]
+pub struct EnvError(Diagnostic);
 
 impl EnvError {
-    /// The same error as a [`Diagnostic`], labelled at `span` when there is one.
-    pub fn to_diagnostic(&self) -> Diagnostic {
-        let mut d = Diagnostic::new(self.code, self.message.clone()).help(self.help.clone());
-        if let Some(span) = self.span {
-            d = d.label(span, self.label.clone());
+    /// An error with a stable code such as `gfn::env::division_by_zero` and one line naming what
+    /// failed and the state it failed in.
+    pub fn new(code: &'static str, message: impl Into<String>) -> EnvError {
+        EnvError(Diagnostic::new(code, message))
+    }
+
+    /// Points at the expression or item the error comes from, when there is one.
+    pub fn at(self, span: impl Into<Option<Span>>, label: impl Into<String>) -> EnvError {
+        match span.into() {
+            Some(span) => EnvError(self.0.label(span, label)),
+            None => self,
         }
-        d
+    }
+
+    /// A concrete suggestion for fixing the program or the run.
+    pub fn help(self, help: impl Into<String>) -> EnvError {
+        EnvError(self.0.help(help))
+    }
+
+    /// The same error as a [`Diagnostic`].
+    pub fn to_diagnostic(&self) -> Diagnostic {
+        self.0.clone()
+    }
+
+    /// The error as its [`Diagnostic`].
+    pub fn into_diagnostic(self) -> Diagnostic {
+        self.0
+    }
+}
+
+impl std::ops::Deref for EnvError {
+    type Target = Diagnostic;
+
+    fn deref(&self) -> &Diagnostic {
+        &self.0
+    }
+}
+
+// A caller may reword an error for its context (a resumed run names the folder it read).
+impl std::ops::DerefMut for EnvError {
+    fn deref_mut(&mut self) -> &mut Diagnostic {
+        &mut self.0
     }
 }
 
@@ -84,6 +108,7 @@ pub struct Environment {
     scorers: scorer::Scorers,
 }
 
+use crate::diagnostic::codes;
 pub use scorer::{DEFAULT_SCORER_TIMEOUT, SCORER_CHUNK};
 
 /// What was being evaluated when a fault happened, for the message.
@@ -111,9 +136,9 @@ impl Environment {
     /// Parse, check and compile source text.
     pub fn from_source(
         source: &str,
-        overrides: &[crate::Override],
+        overrides: &[crate::check::Override],
     ) -> Result<Environment, Vec<Diagnostic>> {
-        let model = crate::load(source, overrides)?;
+        let model = crate::check::load(source, overrides)?;
         Environment::new(&model)
     }
 
@@ -161,15 +186,7 @@ impl Environment {
     }
 
     fn fault(&self, fault: Fault, state: &[i32], context: Context) -> EnvError {
-        let code = match &fault.kind {
-            FaultKind::Arith(ArithError::DivisionByZero) => "gfn::env::division_by_zero",
-            FaultKind::Arith(ArithError::Overflow) => "gfn::env::overflow",
-            FaultKind::Arith(_) => "gfn::env::domain_error",
-            FaultKind::IndexOutOfRange { .. } => "gfn::env::index_out_of_range",
-            FaultKind::EmptyAggregate => "gfn::env::empty_aggregate",
-            FaultKind::TooManyElements | FaultKind::TooMuchWork => "gfn::env::too_large",
-            FaultKind::Internal(_) => "gfn::env::internal",
-        };
+        let code = fault.kind.code(FaultStage::Running);
         let place = match context {
             Context::Guard(family) => format!(
                 "the `when` of action `{}`",
@@ -182,13 +199,11 @@ impl Environment {
             Context::Mode => "the `mode` condition".to_string(),
             Context::Parent(action) => format!("deriving parents for action `{action}`"),
         };
-        EnvError {
-            code,
-            message: format!("{} in {place}, in state {}", fault.kind, self.render(state)),
-            span: Some(fault.span),
-            label: fault.kind.to_string(),
-            help: "guard the expression with `if`, `and` or a tighter `when` so that it is only evaluated where it is defined".to_string(),
-        }
+        EnvError::new(code, format!("{} in {place}, in state {}", fault.kind, self.render(state)))
+            .at(fault.span, fault.kind.to_string())
+            .help(
+                "guard the expression with `if`, `and` or a tighter `when` so that it is only evaluated where it is defined",
+            )
     }
 
     /// A condition over the state alone (`stop`, `done`, `mode`).
@@ -286,13 +301,11 @@ impl Environment {
 
     /// The environment has a cycle, last closed by `action`; `path` shows it.
     pub(crate) fn cycle_error(&self, action: usize, path: String) -> EnvError {
-        EnvError {
-            code: "gfn::env::cycle",
-            message: format!("the environment has a cycle: {path}"),
-            span: Some(self.guard_span(action)),
-            label: "allows an action that leads back to an earlier state".to_string(),
-            help: "every action must make progress: add a `when` or an effect so that no state can be reached again".to_string(),
-        }
+        EnvError::new(codes::env::CYCLE, format!("the environment has a cycle: {path}"))
+            .at(self.guard_span(action), "allows an action that leads back to an earlier state")
+            .help(
+                "every action must make progress: add a `when` or an effect so that no state can be reached again",
+            )
     }
 
     /// The forward mask over the flat action space (`stop` last). All false in a `done` state.
@@ -331,16 +344,14 @@ impl Environment {
         ws: &mut Workspace,
     ) -> Result<(), EnvError> {
         let Some(flat) = self.program.actions.get(action) else {
-            return Err(EnvError {
-                code: "gfn::env::bad_action",
-                message: format!(
+            return Err(EnvError::new(
+                codes::env::BAD_ACTION,
+                format!(
                     "action {action} does not exist (there are {})",
                     self.program.actions.len()
                 ),
-                span: None,
-                label: String::new(),
-                help: "`stop` has no child; pass an action below the stop index".to_string(),
-            });
+            )
+            .help("`stop` has no child; pass an action below the stop index"));
         };
         let family = &self.program.families[flat.family];
         child.copy_from_slice(state);
@@ -357,7 +368,6 @@ impl Environment {
             child.copy_from_slice(state);
         }
         ws.written.clear();
-        let _machine = self.machine();
         for effect in &family.effects {
             ws.scratch.start(&flat.args);
             let fault = |f: Fault| self.fault(f, state, Context::Effect(action));
@@ -369,17 +379,18 @@ impl Environment {
                 .iter()
                 .any(|(start, end)| slot < *end && *start < slot + size)
             {
-                return Err(EnvError {
-                    code: "gfn::env::place_written_twice",
-                    message: format!(
+                return Err(EnvError::new(
+                    codes::env::PLACE_WRITTEN_TWICE,
+                    format!(
                         "action `{}` writes the same place twice in state {}",
                         self.action_name(action),
                         self.render(state)
                     ),
-                    span: Some(effect.place.span),
-                    label: "written again here".to_string(),
-                    help: "two indices of this action coincide here; add a `when` that keeps them apart".to_string(),
-                });
+                )
+                .at(effect.place.span, "written again here")
+                .help(
+                    "two indices of this action coincide here; add a `when` that keeps them apart",
+                ));
             }
             ws.written.push((slot, slot + size));
         }
@@ -387,13 +398,8 @@ impl Environment {
     }
 
     fn internal(&self, what: &str) -> EnvError {
-        EnvError {
-            code: "gfn::env::internal",
-            message: format!("internal error: {what}"),
-            span: None,
-            label: String::new(),
-            help: "this is a bug in gfnc; please report it with the .gfn file".to_string(),
-        }
+        EnvError::new(codes::env::INTERNAL, format!("internal error: {what}"))
+            .help("this is a bug in gfnc; please report it with the .gfn file")
     }
 
     fn out_of_range(
@@ -415,20 +421,19 @@ impl Environment {
             Shape::Seq { max, .. } => format!("longer than {max}"),
             _ => format!("not a value of type {}", field.ty),
         };
-        EnvError {
-            code: "gfn::env::out_of_range",
-            message: format!(
+        EnvError::new(
+            codes::env::OUT_OF_RANGE,
+            format!(
                 "action `{}` would set {target} to {value}, {bound}, in state {}",
                 self.action_name(action),
                 self.render(state)
             ),
-            span: Some(span),
-            label: format!("gives {value}"),
-            help: format!(
-                "add a `when` to action `{}` that rules this out",
-                self.program.families[self.program.actions[action].family].name
-            ),
-        }
+        )
+        .at(span, format!("gives {value}"))
+        .help(format!(
+            "add a `when` to action `{}` that rules this out",
+            self.program.families[self.program.actions[action].family].name
+        ))
     }
 
     /// The first slot of a place, with indices evaluated on `state`.
@@ -514,17 +519,16 @@ impl Environment {
         } else {
             "rewards are unnormalised probabilities: add a small positive floor, e.g. `reward 0.01 + ...`"
         };
-        Err(EnvError {
-            code: "gfn::env::bad_reward",
-            message: format!(
+        Err(EnvError::new(
+            codes::env::BAD_REWARD,
+            format!(
                 "the {word} of state {} is {}; it must be {must}",
                 self.render(state),
                 readable(value)
             ),
-            span,
-            label: format!("{} here", readable(value)),
-            help: help.to_string(),
-        })
+        )
+        .at(span, format!("{} here", readable(value)))
+        .help(help.to_string()))
     }
 
     /// Whether a state is a mode (for the "modes found" metric).

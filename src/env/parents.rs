@@ -2,6 +2,7 @@
 //! states where the action is allowed and steps back to the child.
 
 use super::{Context, EnvError, Environment, Workspace};
+use crate::diagnostic::codes;
 use crate::ir::layout::{Shape, ShapeId};
 use crate::ir::Val;
 
@@ -27,7 +28,6 @@ impl Environment {
             return Ok(0);
         }
         let family = &self.program.families[flat.family];
-        let _machine = self.machine();
         if !self.may_have_parent(flat, state, ws) {
             return Ok(0);
         }
@@ -159,18 +159,20 @@ impl Environment {
         child: &[i32],
         action: usize,
     ) -> EnvError {
-        EnvError {
-            code: "gfn::env::underived_parent",
-            message: format!(
+        EnvError::new(
+            codes::env::UNDERIVED_PARENT,
+            format!(
                 "the parent {} of state {} by action `{}` could not be derived",
                 self.render(parent),
                 self.render(child),
                 self.action_name(action)
             ),
-            span: Some(self.program.families[self.program.actions[action].family].span),
-            label: "its effects could not be inverted".to_string(),
-            help: "pin overwritten values in the `when` (e.g. `when x == 0 { x = v }`)".to_string(),
-        }
+        )
+        .at(
+            self.program.families[self.program.actions[action].family].span,
+            "its effects could not be inverted",
+        )
+        .help("pin overwritten values in the `when` (e.g. `when x == 0 { x = v }`)")
     }
 
     pub(super) fn non_injective(&self, child: &[i32], action: usize, parents: &[i32]) -> EnvError {
@@ -181,19 +183,17 @@ impl Environment {
             .map(|p| self.render(p))
             .collect();
         let family = &self.program.families[self.program.actions[action].family];
-        EnvError {
-            code: "gfn::env::non_injective",
-            message: format!(
+        EnvError::new(codes::env::NON_INJECTIVE, format!(
                 "action `{}` leads to state {} from two different states, {} and {}",
                 self.action_name(action),
                 self.render(child),
                 shown.first().map(String::as_str).unwrap_or("?"),
                 shown.get(1).map(String::as_str).unwrap_or("?"),
-            ),
-            span: Some(family.span),
-            label: "this action is not injective".to_string(),
-            help: "a backward policy identifies each edge by its action; pin the overwritten value in the `when` (e.g. `when x == 0`) or split the action".to_string(),
-        }
+            ))
+                .at(family.span, "this action is not injective")
+                .help(
+                    "a backward policy identifies each edge by its action; pin the overwritten value in the `when` (e.g. `when x == 0`) or split the action",
+                )
     }
 
     /// The backward mask over the flat action space: action `a` is allowed at `state` when some

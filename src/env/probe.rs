@@ -6,6 +6,7 @@
 
 use super::table::StateTable;
 use super::{EnvError, Environment, Workspace};
+use crate::diagnostic::codes;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
@@ -255,15 +256,13 @@ impl Environment {
             .last()
             .map(|a| self.guard_span(*a))
             .or_else(|| self.program.families.first().map(|f| f.span));
-        super::EnvError {
-            code: "gfn::env::orphan_parent",
-            message: format!(
+        super::EnvError::new(codes::env::ORPHAN_PARENT, format!(
                 "a derived parent is not reachable from the initial state: a backward walk by uniform P_B from reachable state {} {why}; the walk: {shown}",
                 self.render(states[0])
-            ),
-            span,
-            label: "allowed in an unreachable parent".to_string(),
-            help: "backward trajectories would leave the DAG: tighten the field's range or this action's `when` so that the parent is not a valid state where the action is allowed".to_string(),
-        }
+            ))
+                .at(span, "allowed in an unreachable parent")
+                .help(
+                    "backward trajectories would leave the DAG: tighten the field's range or this action's `when` so that the parent is not a valid state where the action is allowed",
+                )
     }
 }

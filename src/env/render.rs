@@ -2,7 +2,7 @@
 //! pass a state on the command line or read a samples file.
 
 use super::Environment;
-use crate::check::{FieldType, Value};
+use crate::hir::{FieldType, Value};
 
 impl Environment {
     /// `x=[3, 5]`, `chosen={0, 4}`, `s=[1, 0, 2]`; fields joined by `, `.

@@ -4,8 +4,9 @@
 //! answer a JSON array of as many numbers. Answers are memoised per state.
 
 use super::{EnvError, Environment};
-use crate::check::hir;
-use crate::check::Value;
+use crate::diagnostic::codes;
+use crate::hir;
+use crate::hir::Value;
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Child, Command, Stdio};
@@ -81,7 +82,7 @@ pub(crate) struct Scorers {
 }
 
 impl Scorers {
-    pub(crate) fn new(model: &crate::check::Model) -> Scorers {
+    pub(crate) fn new(model: &crate::hir::Model) -> Scorers {
         Scorers {
             list: model
                 .scorers
@@ -208,13 +209,12 @@ impl Environment {
     }
 
     fn scorer_error(&self, scorer: &Scorer, message: String, help: &str) -> EnvError {
-        EnvError {
-            code: "gfn::env::scorer",
-            message: format!("the scorer `{}` {message}", scorer.spec.command),
-            span: Some(scorer.spec.span),
-            label: "the scorer is called here".to_string(),
-            help: help.to_string(),
-        }
+        EnvError::new(
+            codes::env::SCORER,
+            format!("the scorer `{}` {message}", scorer.spec.command),
+        )
+        .at(scorer.spec.span, "the scorer is called here")
+        .help(help.to_string())
     }
 
     /// Send one request and read one answer, starting the process if needed.

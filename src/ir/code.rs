@@ -2,11 +2,11 @@
 //! their spans, argument lists and a pool of constant collections. Lowering fills it
 //! ([`crate::compile`]); the machine runs it ([`crate::run`]).
 
+use super::fault::Fault;
 use super::layout::ShapeId;
 use super::Val;
-use crate::check::hir::{Aggregate, BinaryOp, Builtin, CompareOp};
-use crate::check::Value;
-use crate::run::Fault;
+use crate::hir::Value;
+use crate::hir::{Aggregate, BinaryOp, Builtin, CompareOp};
 use crate::span::Span;
 
 /// A node of [`Code::nodes`]; a type of its own so that it cannot be mixed up with a shape, a

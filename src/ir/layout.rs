@@ -2,7 +2,7 @@
 //! field types (a bool or int is one slot, an array its elements, a set one 0/1 slot per
 //! possible member, a sequence its length then its elements, unused elements zero).
 
-use crate::check::{FieldType, Value};
+use crate::hir::{FieldType, Value};
 
 /// An index into [`Layout::shapes`]; a type of its own so that it cannot be mixed up with a node
 /// or a slot.

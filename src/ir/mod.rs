@@ -5,10 +5,11 @@
 
 pub mod code;
 mod dump;
+pub mod fault;
 pub mod layout;
 mod value;
 
-use crate::check::hir::{self, Model};
+use crate::hir::{self, Model};
 use crate::span::Span;
 use code::NodeId;
 use layout::{Layout, ShapeId};

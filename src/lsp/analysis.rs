@@ -4,7 +4,8 @@
 use super::builtins;
 use super::index::{DefKind, Definition, Index, Target};
 use super::text::Lines;
-use crate::check::hir::Constant;
+use crate::diagnostic::codes;
+use crate::hir::Constant;
 use crate::span::Span;
 use crate::{Checks, Diagnostic, Model};
 use lsp_types::{DiagnosticRelatedInformation, DiagnosticSeverity, Location, NumberOrString, Uri};
@@ -47,7 +48,7 @@ pub fn check(source: &str, dir: &Path) -> Result<Model, Vec<Diagnostic>> {
     // A file whose reward calls `extern(...)` is checked up to compilation only: opening a
     // file in an editor must not run the command it names (it may be untrusted, or slow).
     let run = || -> Result<crate::Validated, Vec<Diagnostic>> {
-        match crate::load_in(source, &[], dir) {
+        match crate::check::load_in(source, &[], dir) {
             Ok(model) if !model.scorers.is_empty() => {
                 let env = crate::env::Environment::new(&model)?;
                 Ok(crate::Validated {
@@ -70,7 +71,7 @@ pub fn check(source: &str, dir: &Path) -> Result<Model, Vec<Diagnostic>> {
 /// consts, when the last full check is not of this text.
 pub fn load(source: &str, dir: &Path) -> Option<Model> {
     let source = &*parseable(source);
-    catch_unwind(AssertUnwindSafe(|| crate::load_in(source, &[], dir)))
+    catch_unwind(AssertUnwindSafe(|| crate::check::load_in(source, &[], dir)))
         .ok()?
         .ok()
 }
@@ -91,7 +92,7 @@ pub fn index(source: &str) -> Option<Index> {
 
 fn internal_error(what: &str) -> Diagnostic {
     Diagnostic::new(
-        "gfn::internal::panic",
+        codes::internal::PANIC,
         format!("internal error in gfnc while {what}"),
     )
     .label(Span::default(), "")
@@ -154,8 +155,8 @@ pub fn hover(
 ) -> Option<(Span, String)> {
     let occurrence = index.at(offset)?;
     let text = match index.resolve(occurrence)? {
-        Target::Builtin(name) => builtins::function(name)?.to_string(),
-        Target::Method(name) => builtins::method(name)?.to_string(),
+        Target::Builtin(name) => builtins::function(name)?,
+        Target::Method(name) => builtins::method(name)?,
         Target::Definition(definition) => describe(source, definition, model),
     };
     Some((occurrence.span, text))
@@ -354,8 +355,8 @@ reward float(twice(n)) + sum(j in 0..N: float(j))
 
     #[test]
     fn values_are_cut_without_being_printed_whole() {
-        let long: Vec<crate::check::Value> = (0..100_000).map(crate::check::Value::Int).collect();
-        let shown = bounded(&crate::check::Value::Array(long));
+        let long: Vec<crate::hir::Value> = (0..100_000).map(crate::hir::Value::Int).collect();
+        let shown = bounded(&crate::hir::Value::Array(long));
         assert!(shown.ends_with("...") && shown.chars().count() == SHOWN_CHARS + 3);
         assert_eq!(shorten("short"), "short");
     }
@@ -370,7 +371,7 @@ reward float(twice(n)) + sum(j in 0..N: float(j))
         let d = &converted[0];
         assert_eq!(
             d.code,
-            Some(NumberOrString::String("gfn::check::unknown_name".into()))
+            Some(NumberOrString::String(codes::check::UNKNOWN_NAME.into()))
         );
         assert_eq!((d.range.start.line, d.range.start.character), (2, 16));
         assert_eq!((d.range.end.line, d.range.end.character), (2, 19));

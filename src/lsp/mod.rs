@@ -214,7 +214,7 @@ const CHECKER_STACK_BYTES: usize = 64 << 20;
 
 /// The last model that checked, per document, with the text it was checked from: hover shows
 /// its values without checking the file again.
-type Models = Arc<Mutex<HashMap<String, (String, Arc<crate::Model>)>>>;
+type Models = Arc<Mutex<HashMap<String, (String, Arc<crate::hir::Model>)>>>;
 
 /// A lock that survives a panic of another holder: the map stays usable (at worst stale).
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -494,7 +494,7 @@ impl Server {
 
     /// The checked model of a document's current text: the worker's when it checked this very
     /// text, otherwise parsed and checked now (without exploring).
-    fn model(&self, document: &Document) -> Option<Arc<crate::Model>> {
+    fn model(&self, document: &Document) -> Option<Arc<crate::hir::Model>> {
         if let Some((text, model)) = lock(&self.models).get(document.uri.as_str()) {
             if *text == document.text {
                 return Some(model.clone());

@@ -1,11 +1,11 @@
 //! Collections on the machine: reading a state's slots, the positions and elements of arrays,
 //! sets, sequences, ranges and constants, membership, equality and comparison of values.
 
-use super::fault::MAX_AGGREGATE_ELEMENTS;
-use super::fault::{Fault, FaultKind};
 use super::machine::{fault, Machine, Scratch};
-use crate::check::hir::CompareOp;
+use crate::hir::CompareOp;
 use crate::ir::code::NodeId;
+use crate::ir::fault::MAX_AGGREGATE_ELEMENTS;
+use crate::ir::fault::{Fault, FaultKind};
 use crate::ir::layout::{Shape, ShapeId};
 use crate::ir::Val;
 use crate::ops::number;

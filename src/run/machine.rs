@@ -2,9 +2,9 @@
 //! collections (a region of the state, a pooled constant, or array-literal elements on a scratch
 //! stack), so evaluation allocates nothing once the scratch buffers have grown.
 
-use super::fault::{Fault, FaultKind};
-use crate::check::hir::{Aggregate, Builtin, CompareOp};
+use crate::hir::{Aggregate, Builtin, CompareOp};
 use crate::ir::code::{Code, Node, NodeId};
+use crate::ir::fault::{Fault, FaultKind};
 use crate::ir::layout::Layout;
 use crate::ir::Val;
 use crate::number::{int, ArithError, Number};
@@ -565,20 +565,14 @@ impl<'a> Machine<'a> {
         match function {
             Builtin::Len => Ok(Val::Int(self.length(first, state, id)?)),
             Builtin::Min | Builtin::Max => {
-                let Some(&second_id) = ids.get(1) else {
-                    return self.internal(id, "min/max without a second argument");
-                };
-                let second = self.eval(second_id, state, scratch)?;
-                let op = if function == Builtin::Min {
-                    CompareOp::Le
-                } else {
-                    CompareOp::Ge
-                };
-                let pick = if self.compare(op, first, second, state, scratch, id)? {
-                    first
-                } else {
-                    second
-                };
+                let mut pick = first;
+                for &next in &ids[1..] {
+                    let next = self.eval(next, state, scratch)?;
+                    match ops::extremum(function, pick, next) {
+                        Some(v) => pick = v,
+                        None => return self.internal(id, "min/max of a non-number"),
+                    }
+                }
                 Ok(match pick {
                     Val::Int(i) if float => Val::Num(Number::from(i)),
                     v => v,

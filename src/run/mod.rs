@@ -3,9 +3,10 @@
 //! machine's own stack). The checker folds its constants with it too ([`crate::compile::constant`]).
 
 mod collections;
-mod fault;
 mod graphs;
 mod machine;
 
-pub use fault::{Fault, FaultKind, MAX_AGGREGATE_ELEMENTS, MAX_CONSTANT_WORK};
+pub use crate::ir::fault::{
+    Fault, FaultKind, FaultStage, MAX_AGGREGATE_ELEMENTS, MAX_CONSTANT_WORK,
+};
 pub use machine::{Machine, Scratch};

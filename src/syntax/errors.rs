@@ -2,6 +2,7 @@
 //! expression, found `}`"), with the usual habits of Python and Rust authors named.
 
 use super::parse::Rule;
+use crate::diagnostic::codes;
 use crate::diagnostic::Diagnostic;
 use crate::span::Span;
 
@@ -54,7 +55,7 @@ pub(super) fn syntax_error(source: &str, error: &pest::error::Error<Rule>) -> Di
     if let pest::error::ErrorVariant::CustomError { message } = &error.variant {
         if message.contains("limit") {
             return Diagnostic::new(
-                "gfn::parse::too_deep",
+                codes::parse::TOO_DEEP,
                 format!("the parser ran out of room at {line}:{column}: {message}"),
             )
             .label(found_span, "nesting too deep")
@@ -65,14 +66,14 @@ pub(super) fn syntax_error(source: &str, error: &pest::error::Error<Rule>) -> Di
     expected.truncate(8);
     let list = join_alternatives(&expected);
     let mut diagnostic = Diagnostic::new(
-        "gfn::parse::syntax",
+        codes::parse::SYNTAX,
         format!("syntax error at {line}:{column}: expected {list}, found {found}"),
     )
     .label(found_span, format!("expected {list}"));
     let found_word = found_span.text(source);
     if let Some((message, help)) = habit(source, position, &expected) {
         return Diagnostic::new(
-            "gfn::parse::syntax",
+            codes::parse::SYNTAX,
             format!("syntax error at {line}:{column}: {message}"),
         )
         .label(found_span, "not .gfn syntax")

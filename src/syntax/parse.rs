@@ -5,6 +5,7 @@
 
 use super::ast::*;
 use super::errors::syntax_error;
+use crate::diagnostic::codes;
 use crate::diagnostic::Diagnostic;
 use crate::span::Span;
 use pest::iterators::Pair;
@@ -26,7 +27,7 @@ pub const MAX_EXPR_DEPTH: u32 = 256;
 pub fn parse(source: &str) -> Result<Program, Diagnostic> {
     crate::stack::with_large_stack(|| parse_here(source).map_err(|d| vec![d])).map_err(|mut d| {
         d.pop().unwrap_or_else(|| {
-            Diagnostic::new("gfn::parse::internal", "internal error: no diagnostic")
+            Diagnostic::new(codes::parse::INTERNAL, "internal error: no diagnostic")
         })
     })
 }
@@ -35,7 +36,7 @@ pub fn parse(source: &str) -> Result<Program, Diagnostic> {
 pub(crate) fn parse_here(source: &str) -> Result<Program, Diagnostic> {
     if source.len() > MAX_SOURCE_BYTES {
         return Err(Diagnostic::new(
-            "gfn::parse::too_large",
+            codes::parse::TOO_LARGE,
             format!(
                 "the file is {} bytes; at most {} are accepted",
                 source.len(),
@@ -69,7 +70,7 @@ fn check_bracket_depth(source: &str) -> Result<(), Diagnostic> {
                 open.push(offset);
                 if open.len() > MAX_BRACKET_DEPTH {
                     return Err(Diagnostic::new(
-                        "gfn::parse::too_deep",
+                        codes::parse::TOO_DEEP,
                         format!("brackets nest more than {MAX_BRACKET_DEPTH} levels deep"),
                     )
                     .label(Span::new(offset, offset + 1), "this bracket is too deep")
@@ -90,7 +91,7 @@ fn check_bracket_depth(source: &str) -> Result<(), Diagnostic> {
 pub(super) fn grammar_bug(span: Span, what: &str) -> Diagnostic {
     let location = std::panic::Location::caller();
     Diagnostic::new(
-        "gfn::parse::internal",
+        codes::parse::INTERNAL,
         format!(
             "internal error: expected {what} here (parser {}:{})",
             location.file(),
@@ -157,7 +158,7 @@ impl Converter {
         self.depth += levels;
         if self.depth > MAX_EXPR_DEPTH {
             return Err(Diagnostic::new(
-                "gfn::parse::too_deep",
+                codes::parse::TOO_DEEP,
                 format!("this expression nests more than {MAX_EXPR_DEPTH} operations deep"),
             )
             .label(span, "too deep")
@@ -455,20 +456,20 @@ mod tests {
     fn long_chains_are_refused_not_overflowed() {
         let long = vec!["1"; 100_000].join(" + ");
         let error = parse(&format!("env t\nconst c = {long}")).expect_err("too deep");
-        assert_eq!(error.code, "gfn::parse::too_deep");
+        assert_eq!(error.code, codes::parse::TOO_DEEP);
     }
 
     #[test]
     fn deep_brackets_are_refused() {
         let deep = format!("{}1{}", "(".repeat(1000), ")".repeat(1000));
         let error = parse(&format!("env t\nconst c = {deep}")).expect_err("too deep");
-        assert_eq!(error.code, "gfn::parse::too_deep");
+        assert_eq!(error.code, codes::parse::TOO_DEEP);
     }
 
     #[test]
     fn nested_ifs_without_brackets_are_refused() {
         let deep = "if true then 1 else ".repeat(20_000) + "0";
         let error = parse(&format!("env t\nconst c = {deep}")).expect_err("too deep");
-        assert_eq!(error.code, "gfn::parse::too_deep");
+        assert_eq!(error.code, codes::parse::TOO_DEEP);
     }
 }

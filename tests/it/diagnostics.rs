@@ -139,3 +139,74 @@ fn reachable_graph_errors() {
         insta::assert_snapshot!(pinned(path))
     });
 }
+
+/// Every file under `dir`, recursively, with its text (binary files are skipped).
+fn texts_under(dir: &std::path::Path, out: &mut Vec<(std::path::PathBuf, String)>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            texts_under(&path, out);
+        } else if let Ok(text) = std::fs::read_to_string(&path) {
+            out.push((path, text));
+        }
+    }
+}
+
+/// `gfn::check::type_mismatch` as its constant's path, `codes::check::TYPE_MISMATCH`.
+fn constant_path(code: &str) -> String {
+    let mut parts = code.split("::").skip(1);
+    let stage = parts.next().unwrap_or("");
+    let name = parts.next().unwrap_or("").to_uppercase();
+    format!("codes::{stage}::{name}")
+}
+
+/// Codes no program is known to raise: bugs of gfnc reported rather than panicking, a thread
+/// the operating system refuses, and the safety net behind the parent derivation (complete for
+/// every effect, as `env::backward_masks_and_parents_agree_with_the_forward_edges` checks).
+const UNREACHABLE_BY_DESIGN: &[&str] = &[
+    "gfn::check::internal",
+    "gfn::env::internal",
+    "gfn::env::underived_parent",
+    "gfn::internal::panic",
+    "gfn::internal::thread",
+];
+
+/// Each code of `diagnostic::codes` is pinned by a snapshot or named by a test (in `tests/` or
+/// a `#[cfg(test)]` module of `src/`), and has an anchored entry in `docs/reference.md`.
+#[test]
+fn every_code_has_a_test_and_a_reference_entry() {
+    let root = crate::root();
+    let mut tests = Vec::new();
+    texts_under(&root.join("tests"), &mut tests);
+    let mut sources = Vec::new();
+    texts_under(&root.join("src"), &mut sources);
+    let unit_tests: Vec<&str> = sources
+        .iter()
+        .filter_map(|(_, text)| text.split_once("#[cfg(test)]").map(|(_, tests)| tests))
+        .collect();
+    let reference = std::fs::read_to_string(root.join("docs/reference.md")).expect("readable");
+    let mut untested = Vec::new();
+    let mut undocumented = Vec::new();
+    for &code in gfnc::diagnostic::codes::ALL {
+        let constant = constant_path(code);
+        let tested = tests.iter().any(|(_, text)| text.contains(code))
+            || unit_tests
+                .iter()
+                .any(|text| text.contains(code) || text.contains(&constant));
+        if !tested && !UNREACHABLE_BY_DESIGN.contains(&code) {
+            untested.push(code);
+        }
+        let anchor = format!("<a id=\"{}\"></a>", code.replace("::", "-"));
+        if !reference.contains(&anchor) || !reference.contains(&format!("`{code}`")) {
+            undocumented.push(code);
+        }
+    }
+    assert!(untested.is_empty(), "codes no test names: {untested:?}");
+    assert!(
+        undocumented.is_empty(),
+        "codes without an entry in docs/reference.md#diagnostic-codes: {undocumented:?}"
+    );
+}

@@ -11,6 +11,7 @@ mod fuzz;
 mod hostile;
 mod hostile_data;
 mod hostile_rundir;
+mod layers;
 mod lsp;
 mod oracle;
 mod plot;

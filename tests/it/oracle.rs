@@ -468,20 +468,17 @@ fn call_builtin(
             None => fail(span, EvalErrorKind::Internal("len of a non-collection")),
         },
         Builtin::Min | Builtin::Max => {
-            let second = args.get(1).ok_or(EvalError {
-                span,
-                kind: EvalErrorKind::Internal("min/max without a second argument"),
-            })?;
             let op = if builtin == Builtin::Min {
                 CompareOp::Le
             } else {
                 CompareOp::Ge
             };
-            let pick = if compare(op, first, second, span)? {
-                first
-            } else {
-                second
-            };
+            let mut pick = first;
+            for next in &args[1..] {
+                if !compare(op, pick, next, span)? {
+                    pick = next;
+                }
+            }
             promote(pick.clone(), ty)
         }
         Builtin::Reachable | Builtin::Acyclic => {
@@ -533,4 +530,53 @@ fn matrix_of(value: &Value, span: Span) -> Result<Vec<Vec<bool>>, EvalError> {
                 .collect())
         })
         .collect()
+}
+
+/// A state for the oracle: the fields' values, with the program's lets.
+struct Fields<'a> {
+    values: Vec<Value>,
+    lets: &'a [LetInstance],
+}
+
+impl Scope for Fields<'_> {
+    fn field(&self, index: usize) -> Option<&Value> {
+        self.values.get(index)
+    }
+    fn let_body(&self, index: usize) -> Option<&Expr> {
+        self.lets.get(index).map(|l| &l.body)
+    }
+}
+
+/// `min` and `max` of two or more arguments, mixing ints and floats, on the machine and here.
+#[test]
+fn min_and_max_of_many_arguments_match_the_machine() {
+    use gfnc::env::{dag, Environment, Workspace};
+    let source = "env extremes
+state { x: 0..4, y: 0..4 }
+action right when x < 3 { x += 1 }
+action up when y < 3 { y += 1 }
+stop
+reward float(min(x, y, 2)) + max(x, 3 - y, 0.5, y) + min(y + 1, 2.5) + 1";
+    let env = Environment::from_source(source, &[]).expect("compiles");
+    let dag = dag::check_exhaustively(&env, 1000).expect("valid");
+    let (model, layout) = (&env.program.model, &env.program.layout);
+    let mut workspace = Workspace::default();
+    let mut terminals = 0;
+    for s in (0..dag.len()).filter(|&s| dag.is_terminal(s)) {
+        let state = dag.states.get(s);
+        let fields = Fields {
+            values: layout
+                .fields
+                .iter()
+                .map(|(base, shape)| layout.read_value(*shape, state, *base as usize))
+                .collect(),
+            lets: &model.lets,
+        };
+        let expected = eval(&model.reward.expr, &fields, &mut Vec::new()).expect("evaluates");
+        let expected = expected.as_number().expect("a number").to_f64().ln();
+        let got = env.log_reward(state, &mut workspace).expect("evaluates");
+        assert!((got - expected).abs() < 1e-12, "{got} vs {expected}");
+        terminals += 1;
+    }
+    assert_eq!(terminals, 16);
 }

@@ -1,9 +1,14 @@
 //! The checked program: every name resolved to a slot, every expression typed, params and
-//! consts folded to values. This is what lowering and the interpreter consume.
+//! consts folded to values. This is what lowering and the interpreter consume: the vocabulary
+//! (types, values, operators, built-ins) shared by the checker, the compiler and the machine,
+//! below all three.
 
-use super::types::{FieldType, Type, Value};
+pub mod builtins;
+pub mod types;
+
 use crate::span::Span;
 pub use crate::syntax::ast::{AssignOp, BinaryOp, CompareOp, UnaryOp};
+pub use types::{FieldType, Type, Value};
 
 /// A checked environment.
 #[derive(Clone, Debug)]
@@ -208,7 +213,8 @@ impl Expr {
     }
 }
 
-/// A built-in function of one argument, or two for `min(a, b)` and `max(a, b)`.
+/// A built-in function; its name, arity, signature and meaning are its entry in
+/// [`builtins::TABLE`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Builtin {
     /// `abs(x)`: keeps the argument's type.
@@ -237,9 +243,9 @@ pub enum Builtin {
     Int,
     /// `len(c)`, `size(c)`, `c.len()` or `c.size()` of an array, set or sequence.
     Len,
-    /// Two-argument `min(a, b)`.
+    /// `min(a, b)`: the least of its arguments.
     Min,
-    /// Two-argument `max(a, b)`.
+    /// `max(a, b)`: the greatest of its arguments.
     Max,
     /// `reachable(adj, i, j)`: a directed path of one edge or more from `i` to `j` in the
     /// square `[[bool; N]; N]` adjacency matrix `adj` (`adj[a][b]`: an edge a → b).
@@ -251,26 +257,7 @@ pub enum Builtin {
 impl Builtin {
     /// The built-in called `name` in a `.gfn` file (`size` is `len`), if any.
     pub fn from_name(name: &str) -> Option<Builtin> {
-        Some(match name {
-            "abs" => Builtin::Abs,
-            "exp" => Builtin::Exp,
-            "log" => Builtin::Log,
-            "sqrt" => Builtin::Sqrt,
-            "sin" => Builtin::Sin,
-            "cos" => Builtin::Cos,
-            "tanh" => Builtin::Tanh,
-            "floor" => Builtin::Floor,
-            "ceil" => Builtin::Ceil,
-            "round" => Builtin::Round,
-            "float" => Builtin::Float,
-            "int" => Builtin::Int,
-            "len" | "size" => Builtin::Len,
-            "min" => Builtin::Min,
-            "max" => Builtin::Max,
-            "reachable" => Builtin::Reachable,
-            "acyclic" => Builtin::Acyclic,
-            _ => return None,
-        })
+        builtins::called(name)?.builtin()
     }
 }
 
@@ -296,16 +283,7 @@ pub enum Aggregate {
 impl Aggregate {
     /// The aggregate called `name` in a `.gfn` file, if any.
     pub fn from_name(name: &str) -> Option<Aggregate> {
-        Some(match name {
-            "sum" => Aggregate::Sum,
-            "prod" => Aggregate::Prod,
-            "min" => Aggregate::Min,
-            "max" => Aggregate::Max,
-            "all" => Aggregate::All,
-            "any" => Aggregate::Any,
-            "count" => Aggregate::Count,
-            _ => return None,
-        })
+        builtins::called(name)?.aggregate()
     }
 }
 

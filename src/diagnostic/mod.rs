@@ -1,5 +1,7 @@
 //! Diagnostics as plain data (code, message, labelled spans, help), and the one place that renders them.
 
+pub mod codes;
+
 use crate::span::Span;
 use std::fmt;
 

@@ -1,6 +1,7 @@
 //! Why an evaluation failed, and where: the one error type of the machine, which the checker
 //! (constants) and the environment (guards, effects, rewards) turn into diagnostics.
 
+use crate::diagnostic::codes;
 use crate::number::ArithError;
 use crate::span::Span;
 
@@ -47,4 +48,39 @@ pub enum FaultKind {
     /// A value of an unexpected shape: a compiler bug, reported rather than panicking.
     #[error("internal error: {0}")]
     Internal(&'static str),
+}
+
+/// When a fault happened, which decides its code's stage.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FaultStage {
+    /// While the checker folds a constant: `gfn::check::*`.
+    Checking,
+    /// While the environment runs the model: `gfn::env::*`.
+    Running,
+}
+
+impl FaultKind {
+    /// The diagnostic code of this fault at `stage`: the one mapping from faults to codes.
+    pub fn code(&self, stage: FaultStage) -> &'static str {
+        use codes::{check, env};
+        let (checking, running) = match self {
+            FaultKind::Arith(ArithError::DivisionByZero) => {
+                (check::DIVISION_BY_ZERO, env::DIVISION_BY_ZERO)
+            }
+            FaultKind::Arith(ArithError::Overflow) => (check::OVERFLOW, env::OVERFLOW),
+            FaultKind::Arith(_) => (check::DOMAIN_ERROR, env::DOMAIN_ERROR),
+            FaultKind::IndexOutOfRange { .. } => {
+                (check::INDEX_OUT_OF_RANGE, env::INDEX_OUT_OF_RANGE)
+            }
+            FaultKind::EmptyAggregate => (check::EMPTY_AGGREGATE, env::EMPTY_AGGREGATE),
+            FaultKind::TooManyElements | FaultKind::TooMuchWork => {
+                (check::TOO_LARGE, env::TOO_LARGE)
+            }
+            FaultKind::Internal(_) => (check::INTERNAL, env::INTERNAL),
+        };
+        match stage {
+            FaultStage::Checking => checking,
+            FaultStage::Running => running,
+        }
+    }
 }
