@@ -748,22 +748,18 @@ fn train(
             m
         }
     };
+    let exact_reason = record.exact_reason.clone();
+    let report = |m: &Metrics| match options.json {
+        true => say!(
+            "{}",
+            final_json(m, &config, dir.path(), exact_reason.as_deref())
+        ),
+        false => print_summary(env, &config, m, dir.path(), options.quiet),
+    };
     if stopped_early {
         // Stopped by the user: the figures so far, then no samples (the flag that stopped
         // training would stop the draw at once); a resume trains on and draws them.
-        if options.json {
-            say!(
-                "{}",
-                final_json(
-                    &final_metrics,
-                    &config,
-                    dir.path(),
-                    record.exact_reason.as_deref()
-                )
-            );
-        } else {
-            print_summary(env, &config, &final_metrics, dir.path(), options.quiet);
-        }
+        report(&final_metrics);
         warn!(
             "interrupted after step {}; the checkpoint is saved: gfnc run --resume {} finishes the run",
             trainer.step,
@@ -794,19 +790,7 @@ fn train(
     if let Err(e) = super::plot::run_curves(dir.path()) {
         warn!("warning: no curves.svg: {e}");
     }
-    if options.json {
-        say!(
-            "{}",
-            final_json(
-                &final_metrics,
-                &config,
-                dir.path(),
-                record.exact_reason.as_deref()
-            )
-        );
-    } else {
-        print_summary(env, &config, &final_metrics, dir.path(), options.quiet);
-    }
+    report(&final_metrics);
     for note in gfnc::train::log_z_warnings(&rows) {
         warn!("warning: {note}");
     }

@@ -16,7 +16,7 @@ fn scratch(name: &str) -> PathBuf {
     dir
 }
 
-fn never_crashes(out: &Output, what: &str) {
+pub(crate) fn never_crashes(out: &Output, what: &str) {
     let code = out.status.code();
     assert!(
         matches!(code, Some(0..=2) | Some(130)),
@@ -31,7 +31,7 @@ fn never_crashes(out: &Output, what: &str) {
 }
 
 /// A short hypergrid run's flags, into `dir`.
-fn run_args(dir: &Path, steps: usize) -> Vec<String> {
+pub(crate) fn run_args(dir: &Path, steps: usize) -> Vec<String> {
     [
         "run",
         "examples/hypergrid.gfn",

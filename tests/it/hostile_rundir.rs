@@ -15,47 +15,7 @@ fn scratch(name: &str) -> PathBuf {
     dir
 }
 
-fn never_crashes(out: &Output, what: &str) {
-    let code = out.status.code();
-    assert!(
-        matches!(code, Some(0..=2) | Some(130)),
-        "{what}: exit {code:?}\n{}",
-        text(&out.stderr)
-    );
-    assert!(
-        !text(&out.stderr).contains("panicked"),
-        "{what}: {}",
-        text(&out.stderr)
-    );
-}
-
-/// A short hypergrid run's flags, into `dir`.
-fn run_args(dir: &Path, steps: usize) -> Vec<String> {
-    [
-        "run",
-        "examples/hypergrid.gfn",
-        "--hidden",
-        "32",
-        "--eval-every",
-        "10",
-        "--replay",
-        "32",
-        "--seed",
-        "3",
-        "--samples",
-        "10",
-        "--quiet",
-        "--steps",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .chain([
-        steps.to_string(),
-        "--out".to_string(),
-        dir.display().to_string(),
-    ])
-    .collect()
-}
+use crate::hostile::{never_crashes, run_args};
 
 fn trained(dir: &Path, steps: usize) {
     let args = run_args(dir, steps);
