@@ -37,6 +37,7 @@ enum LrChoice {
 enum KeepChoice {
     Recent,
     Best,
+    Diverse,
 }
 
 /// `START` or `START:END`.
@@ -170,8 +171,9 @@ pub(super) struct RunArgs {
     /// [default: 0].
     #[arg(long = "local-search", value_name = "K", value_parser = clap::value_parser!(u64).range(0..=1_000_000))]
     local_search: Option<u64>,
-    /// What the replay buffer keeps: the most recent objects, or the distinct objects of
-    /// highest reward found so far [default: recent].
+    /// What the replay buffer keeps: the most recent objects, the distinct objects of highest
+    /// reward found so far, or good objects of every region found (a new object replaces the
+    /// nearest stored one when better) [default: recent].
     #[arg(long = "replay-keep", value_enum)]
     replay_keep: Option<KeepChoice>,
     /// The run's seed [default: 0].
@@ -303,6 +305,7 @@ impl RunArgs {
             replay_keep: match self.replay_keep {
                 Some(KeepChoice::Recent) => gfnc::train::ReplayKeep::Recent,
                 Some(KeepChoice::Best) => gfnc::train::ReplayKeep::Best,
+                Some(KeepChoice::Diverse) => gfnc::train::ReplayKeep::Diverse,
                 None => defaults.replay_keep,
             },
             local_search: count(self.local_search, defaults.local_search),

@@ -114,6 +114,10 @@ pub enum ReplayKeep {
     /// The distinct objects of highest reward found so far (reward-prioritised replay): what
     /// the sampler found before it settled is trained on again.
     Best,
+    /// Good objects of every region found (deterministic crowding): once full, a new object
+    /// replaces the stored object nearest to it (fewest differing slots) if its reward is
+    /// higher, so one region's many good objects cannot push out another region's few.
+    Diverse,
 }
 
 impl Config {

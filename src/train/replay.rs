@@ -48,7 +48,7 @@ impl Replay {
     pub(super) fn fits(&self, other: &Replay) -> bool {
         let best_ok = match self.keep {
             ReplayKeep::Recent => self.log_rewards.is_empty(),
-            ReplayKeep::Best => {
+            ReplayKeep::Best | ReplayKeep::Diverse => {
                 self.log_rewards.len() == self.len()
                     && self.log_rewards.iter().all(|r| r.is_finite())
                     && self.next == 0
@@ -67,7 +67,7 @@ impl Replay {
     /// buffer holds one state twice.
     pub(super) fn reindex(&mut self) -> bool {
         self.index.clear();
-        if self.keep != ReplayKeep::Best {
+        if self.keep == ReplayKeep::Recent {
             return true;
         }
         let w = self.width.max(1);
@@ -94,6 +94,7 @@ impl Replay {
                 self.next = (self.next + 1) % self.capacity;
             }
             ReplayKeep::Best => self.add_best(state, log_reward),
+            ReplayKeep::Diverse => self.add_diverse(state, log_reward),
         }
     }
 
@@ -125,6 +126,37 @@ impl Replay {
         self.states[worst * w..(worst + 1) * w].copy_from_slice(state);
         self.log_rewards[worst] = log_reward;
         self.index.insert(state.into(), worst);
+    }
+
+    fn add_diverse(&mut self, state: &[i32], log_reward: f64) {
+        if !log_reward.is_finite() || self.index.contains_key(state) {
+            return;
+        }
+        let w = self.width;
+        if self.len() < self.capacity {
+            self.index.insert(state.into(), self.len());
+            self.states.extend_from_slice(state);
+            self.log_rewards.push(log_reward);
+            return;
+        }
+        let distance = |k: usize| {
+            self.states[k * w..(k + 1) * w]
+                .iter()
+                .zip(state)
+                .filter(|(a, b)| a != b)
+                .count()
+        };
+        let Some(nearest) = (0..self.len()).min_by_key(|k| distance(*k)) else {
+            return;
+        };
+        if log_reward <= self.log_rewards[nearest] {
+            return;
+        }
+        let old: Box<[i32]> = self.states[nearest * w..(nearest + 1) * w].into();
+        self.index.remove(&old);
+        self.states[nearest * w..(nearest + 1) * w].copy_from_slice(state);
+        self.log_rewards[nearest] = log_reward;
+        self.index.insert(state.into(), nearest);
     }
 
     pub(super) fn draw(&self, count: usize, rng: &mut StdRng) -> Vec<i32> {
@@ -168,6 +200,19 @@ mod tests {
         copy.add(&[5], 3.0);
         assert_eq!(copy.len(), 3);
         assert!(copy.fits(&replay));
+    }
+
+    #[test]
+    fn diverse_replaces_the_nearest_object_only_when_better() {
+        let mut replay = Replay::new(2, 3, ReplayKeep::Diverse);
+        replay.add(&[0, 0, 0], -1.0);
+        replay.add(&[9, 9, 9], -5.0);
+        // Near the first and better: replaces it, not the far, worse one.
+        replay.add(&[0, 0, 1], -0.5);
+        assert_eq!(replay.states, vec![0, 0, 1, 9, 9, 9]);
+        // Near the second but worse: dropped.
+        replay.add(&[9, 9, 8], -6.0);
+        assert_eq!(replay.log_rewards, vec![-0.5, -5.0]);
     }
 
     #[test]
