@@ -159,7 +159,7 @@ pub(super) struct RunArgs {
     #[arg(long, value_parser = clap::value_parser!(u64).range(0..=1_000_000_000))]
     warmup: Option<u64>,
     /// Where the learned log Z starts: `auto` (an importance-sampled estimate from uniform
-    /// random trajectories), or a number [default: 0].
+    /// random trajectories), or a number [default: auto].
     #[arg(long = "log-z-init", value_name = "auto|VALUE", value_parser = log_z_init)]
     log_z_init: Option<gfnc::train::LogZInit>,
     /// Replay buffer of terminal objects, re-used by backward sampling (0: off) [default: 0;

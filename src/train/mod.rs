@@ -158,7 +158,12 @@ impl<'e> Trainer<'e> {
                     deadline: Instant::now().checked_add(std::time::Duration::from_secs(10)),
                     stop: None,
                 };
-                estimate::log_z_estimate(env, LOG_Z_TRAJECTORIES, config.seed, &mut ws, &limit)?
+                // An environment that fails on the way (a cycle, a non-injective action, a
+                // scorer error) fails training at its first step with the same error, where the
+                // run reports it; the estimate only chooses a start, so log Z then starts at 0.
+                estimate::log_z_estimate(env, LOG_Z_TRAJECTORIES, config.seed, &mut ws, &limit)
+                    .ok()
+                    .flatten()
             }
             _ => None,
         };

@@ -314,13 +314,16 @@ fn every_scorer_failure_is_a_located_error() {
         );
     }
     // Two lines per request: the second request finds the extra line (with the graph too
-    // small to enumerate, training asks batch by batch).
+    // small to enumerate, training asks batch by batch; log Z starts at 0 so that no estimate
+    // asks for every object in one request first).
     let file = dir.join("twice.gfn");
     std::fs::write(&file, scorer_program("python3 score.py twice", "reward")).expect("writes");
     let run_dir = dir.join("run-twice").display().to_string();
     let out = gfnc(&[
         "run",
         &file.display().to_string(),
+        "--log-z-init",
+        "0",
         "--max-states",
         "5",
         "--probe",
