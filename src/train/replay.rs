@@ -93,12 +93,19 @@ impl Replay {
                 }
                 self.next = (self.next + 1) % self.capacity;
             }
-            ReplayKeep::Best => self.add_best(state, log_reward),
-            ReplayKeep::Diverse => self.add_diverse(state, log_reward),
+            ReplayKeep::Best => self.add_ranked(state, log_reward, Replay::lowest),
+            ReplayKeep::Diverse => self.add_ranked(state, log_reward, Replay::nearest),
         }
     }
 
-    fn add_best(&mut self, state: &[i32], log_reward: f64) {
+    /// `best` and `diverse`: a new distinct object is stored while there is room; once full it
+    /// replaces the stored object `victim` picks, if its reward is higher (ties keep the older).
+    fn add_ranked(
+        &mut self,
+        state: &[i32],
+        log_reward: f64,
+        victim: fn(&Replay, &[i32]) -> Option<usize>,
+    ) {
         if !log_reward.is_finite() || self.index.contains_key(state) {
             return;
         }
@@ -109,54 +116,36 @@ impl Replay {
             self.log_rewards.push(log_reward);
             return;
         }
-        // Full: replace the lowest reward if this one is higher (ties keep the older).
-        let Some((worst, &lowest)) = self
-            .log_rewards
+        let Some(k) = victim(self, state) else {
+            return;
+        };
+        if log_reward <= self.log_rewards[k] {
+            return;
+        }
+        let old: Box<[i32]> = self.states[k * w..(k + 1) * w].into();
+        self.index.remove(&old);
+        self.states[k * w..(k + 1) * w].copy_from_slice(state);
+        self.log_rewards[k] = log_reward;
+        self.index.insert(state.into(), k);
+    }
+
+    /// The stored object of lowest reward.
+    fn lowest(&self, _: &[i32]) -> Option<usize> {
+        self.log_rewards
             .iter()
             .enumerate()
             .min_by(|a, b| a.1.total_cmp(b.1))
-        else {
-            return;
-        };
-        if log_reward <= lowest {
-            return;
-        }
-        let old: Box<[i32]> = self.states[worst * w..(worst + 1) * w].into();
-        self.index.remove(&old);
-        self.states[worst * w..(worst + 1) * w].copy_from_slice(state);
-        self.log_rewards[worst] = log_reward;
-        self.index.insert(state.into(), worst);
+            .map(|(k, _)| k)
     }
 
-    fn add_diverse(&mut self, state: &[i32], log_reward: f64) {
-        if !log_reward.is_finite() || self.index.contains_key(state) {
-            return;
-        }
-        let w = self.width;
-        if self.len() < self.capacity {
-            self.index.insert(state.into(), self.len());
-            self.states.extend_from_slice(state);
-            self.log_rewards.push(log_reward);
-            return;
-        }
-        let distance = |k: usize| {
-            self.states[k * w..(k + 1) * w]
-                .iter()
-                .zip(state)
-                .filter(|(a, b)| a != b)
-                .count()
-        };
-        let Some(nearest) = (0..self.len()).min_by_key(|k| distance(*k)) else {
-            return;
-        };
-        if log_reward <= self.log_rewards[nearest] {
-            return;
-        }
-        let old: Box<[i32]> = self.states[nearest * w..(nearest + 1) * w].into();
-        self.index.remove(&old);
-        self.states[nearest * w..(nearest + 1) * w].copy_from_slice(state);
-        self.log_rewards[nearest] = log_reward;
-        self.index.insert(state.into(), nearest);
+    /// The stored object with the fewest slots differing from `state` (deterministic crowding).
+    fn nearest(&self, state: &[i32]) -> Option<usize> {
+        let w = self.width.max(1);
+        self.states
+            .chunks_exact(w)
+            .enumerate()
+            .min_by_key(|(_, stored)| stored.iter().zip(state).filter(|(a, b)| a != b).count())
+            .map(|(k, _)| k)
     }
 
     pub(super) fn draw(&self, count: usize, rng: &mut StdRng) -> Vec<i32> {

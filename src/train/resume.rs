@@ -81,7 +81,7 @@ impl<'e> Trainer<'e> {
         let recipe_changed = replay.width == self.replay.width
             && (replay.capacity != self.replay.capacity || replay.keep != self.replay.keep);
         let sound = match recipe_changed {
-            true => replay.fits(&replay.clone()),
+            true => replay.fits(&replay),
             false => replay.fits(&self.replay),
         };
         if !sound || !replay.reindex() {

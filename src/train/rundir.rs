@@ -188,18 +188,16 @@ pub fn checksum(bytes: &[u8]) -> String {
 /// The identity of a training configuration: its length (`steps`) and the recipe a resumed
 /// run may change (see [`Config::without_recipe`]) left out.
 pub fn config_hash(config: &Config) -> String {
-    let mut config = config.without_recipe();
-    config.steps = 0;
-    checksum(
-        serde_json::to_string(&config)
-            .unwrap_or_default()
-            .as_bytes(),
-    )
+    length_free_hash(config.without_recipe())
 }
 
 /// [`config_hash`] as checkpoints written before the recipe could change on resume have it.
 fn legacy_config_hash(config: &Config) -> String {
-    let mut config = config.clone();
+    length_free_hash(config.clone())
+}
+
+/// The checksum of a configuration's JSON with its length (`steps`) left out.
+fn length_free_hash(mut config: Config) -> String {
     config.steps = 0;
     checksum(
         serde_json::to_string(&config)
