@@ -211,6 +211,10 @@ fn with_recipe(saved: &Config, options: &RunOptions) -> Config {
     if has("--temperature ") {
         (config.temperature, config.temperature_end) = (given.temperature, given.temperature_end);
     }
+    if has("--reward-exponent ") {
+        (config.reward_exponent, config.reward_exponent_end) =
+            (given.reward_exponent, given.reward_exponent_end);
+    }
     if has("--anneal ") {
         config.anneal = given.anneal;
     }
@@ -356,7 +360,7 @@ fn resume(
     }
     if !conflicting.is_empty() {
         return Err(Failure::Usage(format!(
-            "{} cannot change a run on --resume (it keeps the settings in {}); --steps or --trajectories extend it, and the recipe flags (--explore, --temperature, --anneal, --replay, --replay-keep, --local-search, --lr-schedule, --warmup) change how it goes on. Start a new run to change the others",
+            "{} cannot change a run on --resume (it keeps the settings in {}); --steps or --trajectories extend it, and the recipe flags (--explore, --temperature, --reward-exponent, --anneal, --replay, --replay-keep, --local-search, --lr-schedule, --warmup) change how it goes on. Start a new run to change the others",
             conflicting.join(", "),
             dir_path.join("run.json").display()
         )));

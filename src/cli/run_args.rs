@@ -147,8 +147,13 @@ pub(super) struct RunArgs {
     /// Sampling temperature; START:END anneals it linearly over --anneal steps [default: 1].
     #[arg(long, value_name = "START[:END]", value_parser = start_end)]
     temperature: Option<(f64, Option<f64>)>,
-    /// Steps over which --explore and --temperature move from START to END [default: the
-    /// whole run].
+    /// The exponent β of the reward trained on (R^β); START:END anneals it linearly over
+    /// --anneal steps (e.g. 0.25:1 learns every region of a flattened reward before
+    /// sharpening it) [default: 1].
+    #[arg(long = "reward-exponent", value_name = "START[:END]", value_parser = start_end)]
+    reward_exponent: Option<(f64, Option<f64>)>,
+    /// Steps over which --explore, --temperature and --reward-exponent move from START to END
+    /// [default: the whole run].
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1_000_000_000))]
     anneal: Option<u64>,
     /// The learning rates after the warm-up: constant, or a cosine down to a tenth at the
@@ -240,6 +245,7 @@ impl RunArgs {
         };
         steer("--explore", pair(self.explore));
         steer("--temperature", pair(self.temperature));
+        steer("--reward-exponent", pair(self.reward_exponent));
         steer("--anneal", self.anneal.map(|v| v.to_string()));
         steer("--replay", self.replay.map(|v| v.to_string()));
         steer(
@@ -295,6 +301,12 @@ impl RunArgs {
             temperature: self.temperature.map_or(defaults.temperature, |t| t.0),
             temperature_end: self.temperature.map_or(defaults.temperature_end, |t| t.1),
             anneal: self.anneal.map(|a| a as usize).or(defaults.anneal),
+            reward_exponent: self
+                .reward_exponent
+                .map_or(defaults.reward_exponent, |b| b.0),
+            reward_exponent_end: self
+                .reward_exponent
+                .map_or(defaults.reward_exponent_end, |b| b.1),
             lr_schedule: match self.lr_schedule {
                 Some(LrChoice::Constant) => gfnc::train::schedule::LrSchedule::Constant,
                 Some(LrChoice::Cosine) => gfnc::train::schedule::LrSchedule::Cosine,

@@ -56,9 +56,17 @@ pub struct Config {
     /// The temperature at the end of its annealing (`--temperature START:END`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub temperature_end: Option<f64>,
-    /// Steps over which ε and the temperature move to their end values (`None`: the run).
+    /// Steps over which ε, the temperature and the reward exponent move to their end values
+    /// (`None`: the run).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub anneal: Option<usize>,
+    /// The exponent β of the reward trained on (R^β, `--reward-exponent START[:END]`): a start
+    /// below 1 flattens the reward so that every region is learned before it sharpens.
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub reward_exponent: f64,
+    /// β at the end of its annealing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reward_exponent_end: Option<f64>,
     /// How the learning rates change after the warm-up.
     #[serde(default, skip_serializing_if = "is_default")]
     pub lr_schedule: LrSchedule,
@@ -133,6 +141,12 @@ impl Config {
             .at(step)
     }
 
+    /// The exponent of the reward trained on during step `step`.
+    pub fn reward_exponent_at(&self, step: usize) -> f64 {
+        self.anneal_of(self.reward_exponent, self.reward_exponent_end)
+            .at(step)
+    }
+
     fn anneal_of(&self, start: f64, end: Option<f64>) -> Anneal {
         Anneal {
             start,
@@ -152,6 +166,8 @@ impl Config {
             temperature: defaults.temperature,
             temperature_end: defaults.temperature_end,
             anneal: defaults.anneal,
+            reward_exponent: defaults.reward_exponent,
+            reward_exponent_end: defaults.reward_exponent_end,
             replay: defaults.replay,
             replay_keep: defaults.replay_keep,
             local_search: defaults.local_search,
@@ -174,6 +190,14 @@ impl Config {
     pub fn lr_factor_at(&self, step: usize) -> f64 {
         lr_factor(self.lr_schedule, self.warmup, step, self.steps)
     }
+}
+
+fn one() -> f64 {
+    1.0
+}
+
+fn is_one(value: &f64) -> bool {
+    *value == 1.0
 }
 
 fn default_d_model() -> usize {
@@ -230,6 +254,8 @@ impl Default for Config {
             explore_end: None,
             temperature_end: None,
             anneal: None,
+            reward_exponent: 1.0,
+            reward_exponent_end: None,
             lr_schedule: LrSchedule::Constant,
             warmup: 0,
             log_z_init: Some(LogZInit::Auto),
@@ -429,6 +455,14 @@ impl Config {
         if let Some(end) = self.temperature_end {
             positive("--temperature (its end value)", end)?;
         }
+        for value in std::iter::once(self.reward_exponent).chain(self.reward_exponent_end) {
+            // Past 100, log R·β of a modest reward leaves float32's comfortable range.
+            if !(value > 0.0 && value <= 100.0) {
+                return Err(format!(
+                    "--reward-exponent must be above 0 and at most 100 (training on R^β), not {value}"
+                ));
+            }
+        }
         within("--anneal", self.anneal.unwrap_or(1), 1, MAX_STEPS)?;
         within("--warmup", self.warmup, 0, MAX_STEPS)?;
         within("--local-search", self.local_search, 0, 1_000_000)?;
@@ -515,5 +549,39 @@ mod warnings {
         let notes = log_z_warnings(&moving);
         assert_eq!(notes.len(), 1);
         assert!(notes[0].contains("still moving"), "{notes:?}");
+    }
+}
+
+#[cfg(test)]
+mod reward_exponent {
+    use super::*;
+
+    #[test]
+    fn anneals_with_the_others_and_is_checked() {
+        let config = Config {
+            steps: 100,
+            reward_exponent: 0.2,
+            reward_exponent_end: Some(1.0),
+            anneal: Some(40),
+            ..Config::default()
+        };
+        assert!((config.reward_exponent_at(0) - 0.2).abs() < 1e-12);
+        assert!((config.reward_exponent_at(20) - 0.6).abs() < 1e-12);
+        assert!((config.reward_exponent_at(40) - 1.0).abs() < 1e-12);
+        assert!((config.reward_exponent_at(99) - 1.0).abs() < 1e-12);
+        assert!(config.validate().is_ok());
+        assert_eq!(config.without_recipe().reward_exponent_at(0), 1.0);
+        for bad in [0.0, -1.0, f64::NAN, 101.0] {
+            let error = Config {
+                reward_exponent_end: Some(bad),
+                ..config.clone()
+            }
+            .validate()
+            .expect_err("refused");
+            assert!(error.contains("--reward-exponent"), "{error}");
+        }
+        // A run.json written before the option reads back with β = 1 and hashes as before.
+        let json = serde_json::to_string(&Config::default()).expect("json");
+        assert!(!json.contains("reward_exponent"), "{json}");
     }
 }

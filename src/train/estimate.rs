@@ -90,6 +90,7 @@ pub fn log_z_estimate(
     env: &Environment,
     count: usize,
     seed: u64,
+    reward_exponent: f64,
     ws: &mut Workspace,
     limit: &Limit,
 ) -> Result<Option<f64>, TrainError> {
@@ -136,7 +137,7 @@ pub fn log_z_estimate(
     let weights: Vec<f64> = log_rewards
         .iter()
         .zip(&log_ratios)
-        .map(|(r, q)| r + q)
+        .map(|(r, q)| reward_exponent * r + q)
         .collect();
     Ok(Some(log_mean_exp(&weights)).filter(|v| v.is_finite()))
 }

@@ -161,9 +161,17 @@ impl<'e> Trainer<'e> {
                 // An environment that fails on the way (a cycle, a non-injective action, a
                 // scorer error) fails training at its first step with the same error, where the
                 // run reports it; the estimate only chooses a start, so log Z then starts at 0.
-                estimate::log_z_estimate(env, LOG_Z_TRAJECTORIES, config.seed, &mut ws, &limit)
-                    .ok()
-                    .flatten()
+                // Of the reward trained on first: R^β at the start of its annealing.
+                estimate::log_z_estimate(
+                    env,
+                    LOG_Z_TRAJECTORIES,
+                    config.seed,
+                    config.reward_exponent,
+                    &mut ws,
+                    &limit,
+                )
+                .ok()
+                .flatten()
             }
             _ => None,
         };
@@ -300,8 +308,11 @@ impl<'e> Trainer<'e> {
             self.env,
             &self.policy,
             &batch,
-            self.config.objective,
-            self.config.lambda,
+            objective::Target {
+                objective: self.config.objective,
+                lambda: self.config.lambda,
+                reward_exponent: self.config.reward_exponent_at(self.step),
+            },
             &mut self.ws,
         )?;
         let value = f64::from(loss.value.to_scalar::<f32>()?);

@@ -12,11 +12,13 @@ use candle_core::{DType, Device, Tensor};
 
 /// Flow matching: forward logits are log edge flows. Inflow of each state visited (but s0) sums
 /// the edge flows from its derived parents; outflow sums its allowed edges, `stop` included, or
-/// is its reward if it is `done`; and each allowed `stop` edge must carry the reward.
+/// is its reward if it is `done`; and each allowed `stop` edge must carry the reward (R^β,
+/// β = `reward_exponent`).
 pub(super) fn flow_matching(
     env: &Environment,
     policy: &Policy,
     batch: &Batch,
+    reward_exponent: f64,
     ws: &mut Workspace,
 ) -> Result<Loss, TrainError> {
     let (w, a) = (env.width(), env.action_count());
@@ -78,7 +80,7 @@ pub(super) fn flow_matching(
     for k in 0..n {
         let state = &states[k * w..(k + 1) * w];
         if env.is_terminal(state, ws)? {
-            log_rewards[k] = env.log_reward(state, ws)? as f32;
+            log_rewards[k] = (reward_exponent * env.log_reward(state, ws)?) as f32;
         }
         done[k] = u8::from(env.is_done(state, ws)?);
     }

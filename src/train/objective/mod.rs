@@ -118,17 +118,38 @@ pub fn distinct_states(env: &Environment, states: &[i32]) -> (Vec<i32>, Vec<u32>
     (table.slots().to_vec(), visits)
 }
 
-/// The loss of `objective` on a batch.
+/// What a loss is computed against, beside the batch.
+#[derive(Clone, Copy, Debug)]
+pub struct Target {
+    /// The objective.
+    pub objective: Objective,
+    /// SubTB's λ.
+    pub lambda: f64,
+    /// The exponent β of the reward trained on (R^β; 1: the reward itself).
+    pub reward_exponent: f64,
+}
+
+/// The loss of `target.objective` on a batch.
 pub fn loss(
     env: &Environment,
     policy: &Policy,
     batch: &Batch,
-    objective: Objective,
-    lambda: f64,
+    target: Target,
     ws: &mut Workspace,
 ) -> Result<Loss, TrainError> {
+    let beta = target.reward_exponent;
+    let tempered;
+    let batch = if beta == 1.0 {
+        batch
+    } else {
+        let mut copy = batch.clone();
+        copy.log_rewards.iter_mut().for_each(|r| *r *= beta);
+        tempered = copy;
+        &tempered
+    };
+    let (objective, lambda) = (target.objective, target.lambda);
     match objective {
-        Objective::Fm => fm::flow_matching(env, policy, batch, ws),
+        Objective::Fm => fm::flow_matching(env, policy, batch, beta, ws),
         Objective::Tb => {
             tb::trajectory_balance(policy, batch, &terms::terms(env, policy, batch, ws, false)?)
         }
