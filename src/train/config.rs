@@ -178,7 +178,7 @@ impl Config {
     }
 
     /// The most trajectories trained on per step: the batch, and with local search as many
-    /// rebuilt (one per forward-sampled trajectory, the replayed ones aside).
+    /// rebuilt (one per sampled or replayed trajectory).
     pub fn trajectories_per_step(&self) -> usize {
         match self.local_search {
             0 => self.batch,

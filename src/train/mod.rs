@@ -301,6 +301,28 @@ impl<'e> Trainer<'e> {
                 &estimate::Limit::default(),
             )?;
             batch.extend(&backward);
+            if self.config.local_search > 0 {
+                // The replayed objects are searched from too, and a better one takes its
+                // original's place (with diverse replay, the stored object nearest to it):
+                // without this, a region the sampler left keeps only the objects first found
+                // there, whose low rewards never tell how much mass the region holds.
+                let (refined, _) = sample::local_search(
+                    self.env,
+                    &self.policy,
+                    &backward,
+                    self.config.local_search,
+                    (exploration, &mut rng),
+                    &mut self.ws,
+                )?;
+                for b in 0..refined.trajectories() {
+                    let terminal = refined.terminal(b).to_vec();
+                    self.discovery.record(&terminal, refined.log_rewards[b]);
+                    self.record_found(&terminal)?;
+                    self.replay.add(&terminal, refined.log_rewards[b]);
+                }
+                self.watch(&refined)?;
+                batch.extend(&refined);
+            }
         }
         debug_assert!(batch.trajectories() <= self.config.trajectories_per_step());
         let sampled = Instant::now();
@@ -368,13 +390,19 @@ impl<'e> Trainer<'e> {
         Ok(())
     }
 
-    fn record_sample(&mut self, terminal: &[i32]) -> Result<(), TrainError> {
+    /// An object found (sampled, or refined by local search): its mode and key.
+    fn record_found(&mut self, terminal: &[i32]) -> Result<(), TrainError> {
         if let Some(key) = self.env.mode_key(terminal, &mut self.ws)? {
             if !self.modes_found.contains(terminal) {
                 self.modes_found.insert(terminal.to_vec());
             }
             self.mode_keys.insert(key);
         }
+        Ok(())
+    }
+
+    fn record_sample(&mut self, terminal: &[i32]) -> Result<(), TrainError> {
+        self.record_found(terminal)?;
         if let Some(id) = self.dag.as_ref().and_then(|d| d.states.find(terminal)) {
             if self.recent.len() == RECENT_SAMPLES {
                 self.recent.pop_front();
