@@ -470,8 +470,7 @@ pub fn sample(output: &Output, dir: &Path, options: &SampleOptions) -> Result<()
         &mut ws,
         &mut |drawn| match format {
             SampleFormat::Csv => {
-                let text = samples_csv(env, drawn, exact);
-                say_raw!("{}", text.split_once('\n').map_or("", |(_, rows)| rows));
+                say_raw!("{}", samples_rows(env, drawn));
             }
             SampleFormat::Jsonl => {
                 for (state, log_reward, log_p) in drawn {

@@ -178,4 +178,4 @@ pub(super) fn print_summary(
     }
 }
 
-pub(super) use gfnc::train::tables::{probability_column, samples_csv};
+pub(super) use gfnc::train::tables::{probability_column, samples_csv, samples_rows};
