@@ -4,6 +4,55 @@
 //! evaluating and checkpointing every `eval_every` steps, and draws the samples. A session
 //! never prints: progress, evaluations and notes go to an [`Observer`], and a stop flag
 //! (Ctrl-C, SIGTERM) ends it cleanly with its checkpoint saved.
+//!
+//! ```
+//! use gfnc::train::rundir::RunDir;
+//! use gfnc::train::saved::SavedRun;
+//! use gfnc::train::session::{Continuation, Ending, Explored, Length, Limits, NewRun, Session};
+//! use gfnc::train::Config;
+//! use std::path::Path;
+//! use std::sync::{atomic::AtomicBool, Arc};
+//!
+//! let source = "env tiny
+//! state { n: 0..4 }
+//! action inc when n < 3 { n += 1 }
+//! stop
+//! reward float(n) + 1";
+//! let checked = gfnc::validate(source, &[]).expect("a valid program");
+//! let out = std::env::temp_dir().join(format!("gfnc-session-{}", std::process::id()));
+//! let dir = RunDir::create(&out, true).expect("a run directory");
+//! let run = NewRun {
+//!     file: Path::new("tiny.gfn"),
+//!     source,
+//!     folder: Path::new("."),
+//!     overrides: &[],
+//!     config: Config { steps: 100, eval_every: 50, hidden: 16, ..Config::default() },
+//!     limits: Limits { samples: Some(10), ..Limits::default() },
+//!     test_set: None,
+//! };
+//! let explored = Explored { dag: checked.dag, partial_reason: None };
+//! let mut session = Session::start(&checked.env, explored, dir, run).expect("started");
+//! let stop = Arc::new(AtomicBool::new(false));
+//! let ending = session.run(&mut (), stop.clone()).expect("trained");
+//! assert!(matches!(ending, Ending::Finished(m) if m.step == 100));
+//! drop(session); // releases the directory's lock
+//!
+//! // Resume to step 150: the environment is rebuilt from the saved source by the caller,
+//! // which reports its diagnostics as it likes.
+//! let saved = SavedRun::open(&out, Limits::default()).expect("a saved run");
+//! let again = gfnc::validate_in(saved.source(), &saved.overrides(), saved.folder(),
+//!     &gfnc::Checks::default(), &mut |_, _| {}).expect("the same program");
+//! let config = Length { steps: Some(150), trajectories: None }
+//!     .apply(saved.record().config.clone())
+//!     .expect("a valid length");
+//! let explored = Explored { dag: again.dag, partial_reason: None };
+//! let continuation = Continuation { config, recipe_flags: Vec::new() };
+//! let mut session = Session::resume(saved, &again.env, explored, continuation).expect("resumed");
+//! session.run(&mut (), stop).expect("trained on");
+//! assert_eq!(session.rows().iter().map(|r| r.step).collect::<Vec<_>>(), [50, 100, 150]);
+//! # drop(session);
+//! # let _ = std::fs::remove_dir_all(&out);
+//! ```
 
 use super::rundir::{self, Inputs, RunDir, RunRecord};
 use super::saved::{read_run_source, SavedRun};
