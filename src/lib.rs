@@ -4,7 +4,9 @@
 //! The public API follows the pipeline: [`load`] parses and checks a `.gfn` source into a
 //! [`Model`]; [`validate`] also compiles it into an [`env::Environment`] and checks the graph
 //! reachable from s0 (exhaustively when it fits, by a probe otherwise); a [`train::Trainer`]
-//! trains a sampler on that environment and draws objects from it. Everything a user can get
+//! trains a sampler on that environment and draws objects from it, and a
+//! [`train::Session`] does so in a run directory (checkpoints, resume, samples.csv), as
+//! `gfnc run` does. Everything a user can get
 //! wrong comes back as [`Diagnostic`]s, rendered by [`diagnostic::render`].
 //!
 //! ```

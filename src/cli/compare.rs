@@ -4,6 +4,7 @@
 
 use super::{read_source, ExploreArgs, Failure, Output};
 use gfnc::compare::{compare, Method, Point, Settings};
+use gfnc::train::tables::{compare_csv, CompareRow};
 use gfnc::train::Config;
 use gfnc::Override;
 use std::collections::BTreeMap;
@@ -261,24 +262,24 @@ fn point_json(p: &Point) -> serde_json::Value {
 
 /// One row per method, seed, point and metric.
 fn long_csv(points: &[Point]) -> String {
-    let mut out = String::from("method,seed,states_visited,metric,value\n");
-    let opt = |v: Option<f64>| v.map_or(String::new(), |x| format!("{x}"));
+    let mut rows = Vec::new();
     for p in points {
-        let rows = [
-            ("modes_found", p.modes_found.to_string()),
-            ("distinct", p.distinct.to_string()),
-            ("l1", opt(p.l1)),
-            ("top_k_reward", opt(p.top_k_reward)),
-            ("seconds", format!("{:.3}", p.seconds)),
+        let values = [
+            ("modes_found", Some(p.modes_found as f64)),
+            ("distinct", Some(p.distinct as f64)),
+            ("l1", p.l1),
+            ("top_k_reward", p.top_k_reward),
+            ("seconds", Some(p.seconds)),
         ];
-        for (metric, value) in rows {
-            out.push_str(&format!(
-                "{},{},{},{metric},{value}\n",
-                p.method, p.seed, p.states_visited
-            ));
-        }
+        rows.extend(values.into_iter().map(|(metric, value)| CompareRow {
+            method: p.method.to_string(),
+            seed: p.seed,
+            states_visited: p.states_visited,
+            metric: metric.to_string(),
+            value,
+        }));
     }
-    out
+    compare_csv(&rows)
 }
 
 /// The last point of each method and seed.

@@ -321,34 +321,7 @@ pub enum Failure {
     Interrupted,
 }
 
-/// A reward given by its log, readable at any magnitude: twelve significant digits at most, exact
-/// integers as integers (`11`, not `11.000000000000002`), scientific form when tiny or huge
-/// (`3.2e-12`), and `e^710.3` past what a 64-bit float holds.
-pub fn reward_text(log_reward: f64) -> String {
-    let reward = log_reward.exp();
-    if log_reward.is_nan() {
-        return "NaN".to_string();
-    }
-    if !reward.is_finite() || (reward == 0.0 && log_reward.is_finite()) {
-        return format!("e^{log_reward:.4}");
-    }
-    number_text(reward)
-}
-
-/// A float at twelve significant digits, without the noise of its last bits.
-pub fn number_text(value: f64) -> String {
-    if !value.is_finite() {
-        return format!("{value}");
-    }
-    // Round to twelve significant digits, then print the shortest form that reads back as that.
-    let rounded: f64 = format!("{value:.11e}").parse().unwrap_or(value);
-    let magnitude = rounded.abs();
-    if rounded != 0.0 && !(1e-4..1e15).contains(&magnitude) {
-        format!("{rounded:e}")
-    } else {
-        format!("{rounded}")
-    }
-}
+pub use gfnc::number::{number_text, reward_text};
 
 /// Load, check and explore a file as `gfnc check` does, printing its diagnostics on failure
 /// and a progress line on long explorations (when stderr is a terminal).
@@ -570,12 +543,14 @@ fn dispatch(command: Command, output: &Output) -> Result<(), Failure> {
         } => run::sample(
             output,
             &dir,
-            count,
-            format,
-            seed,
-            explore.max_states,
-            explore.max_memory,
-            &explore.checks(),
+            &run::SampleOptions {
+                count,
+                format,
+                seed,
+                max_states: explore.max_states,
+                max_memory_mb: explore.max_memory,
+                checks: explore.checks(),
+            },
         ),
         Command::Plot { dirs, out, axes } => plot::run(&plot::Options { dirs, out, axes }),
         Command::Lsp => gfnc::lsp::serve_stdio().map_err(|e| {
@@ -594,23 +569,5 @@ fn dispatch(command: Command, output: &Output) -> Result<(), Failure> {
             Ok(())
         }
         Command::Bench(command) => bench_command(command, output),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{number_text, reward_text};
-
-    #[test]
-    fn rewards_read_well_at_any_magnitude() {
-        assert_eq!(reward_text(11f64.ln()), "11");
-        assert_eq!(reward_text(2.6f64.ln()), "2.6");
-        assert_eq!(reward_text(3.2e-12f64.ln()), "3.2e-12");
-        assert_eq!(reward_text(1e300f64.ln()), "1e300");
-        assert_eq!(reward_text(800.0), "e^800.0000");
-        assert_eq!(reward_text(-800.0), "e^-800.0000");
-        assert_eq!(number_text(0.1 + 0.2), "0.3");
-        assert_eq!(number_text(-1.234567890123456), "-1.23456789012");
-        assert_eq!(number_text(123456789012.0), "123456789012");
     }
 }

@@ -1,5 +1,5 @@
 //! What `gfnc run` prints and writes about a run: the progress bar, the summary, the final
-//! JSON object, the samples file, and the message of a diverged run.
+//! JSON object, and the message of a diverged run.
 
 use super::{Failure, Output};
 use gfnc::env::Environment;
@@ -178,34 +178,4 @@ pub(super) fn print_summary(
     }
 }
 
-/// The name of the probability column: the exact log P_T(x) of the object when the graph was
-/// explored whole, else the log probability of the trajectory that drew it.
-pub(super) fn probability_column(exact: bool) -> &'static str {
-    if exact {
-        "log_probability"
-    } else {
-        "log_p_trajectory"
-    }
-}
-
-pub(super) fn samples_csv(
-    env: &Environment,
-    samples: &[(Vec<i32>, f64, f64)],
-    exact: bool,
-) -> String {
-    let mut writer = csv::Writer::from_writer(Vec::new());
-    let _ = writer.write_record(["state", "reward", "log_reward", probability_column(exact)]);
-    for (state, log_reward, log_p) in samples {
-        let _ = writer.write_record([
-            env.render(state),
-            super::reward_text(*log_reward),
-            format!("{log_reward}"),
-            format!("{log_p}"),
-        ]);
-    }
-    writer
-        .into_inner()
-        .ok()
-        .and_then(|b| String::from_utf8(b).ok())
-        .unwrap_or_default()
-}
+pub(super) use gfnc::train::tables::{probability_column, samples_csv, samples_rows};

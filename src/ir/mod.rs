@@ -71,7 +71,7 @@ pub struct ActionCode {
 }
 
 /// `state[base + arg·stride] op rhs` for the family's first argument `arg` with `0 <= arg < len`:
-/// the commonest guard, evaluated without the interpreter.
+/// the commonest guard, evaluated without the interpreter (by `SlotTest::holds`, in `run/`).
 #[derive(Clone, Copy, Debug)]
 pub struct SlotTest {
     pub base: u32,
@@ -79,26 +79,6 @@ pub struct SlotTest {
     pub len: u32,
     pub op: hir::CompareOp,
     pub rhs: i64,
-}
-
-impl SlotTest {
-    /// The guard's value, or `None` where the interpreter must decide (and report errors).
-    #[inline]
-    pub fn holds(&self, state: &[i32], arg: i64) -> Option<bool> {
-        if arg < 0 || arg >= i64::from(self.len) {
-            return None;
-        }
-        let x = i64::from(*state.get(self.base as usize + arg as usize * self.stride as usize)?);
-        Some(match self.op {
-            hir::CompareOp::Eq => x == self.rhs,
-            hir::CompareOp::Ne => x != self.rhs,
-            hir::CompareOp::Lt => x < self.rhs,
-            hir::CompareOp::Le => x <= self.rhs,
-            hir::CompareOp::Gt => x > self.rhs,
-            hir::CompareOp::Ge => x >= self.rhs,
-            hir::CompareOp::In | hir::CompareOp::NotIn => return None,
-        })
-    }
 }
 
 /// `state[base + arg·stride] += delta` (`stride` 0 for an unindexed int field), kept inside

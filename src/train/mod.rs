@@ -14,7 +14,10 @@ mod replay;
 mod resume;
 pub mod rundir;
 mod sample;
+pub mod saved;
 pub mod schedule;
+pub mod session;
+pub mod tables;
 pub mod transformer;
 
 use crate::env::dag::Dag;
@@ -27,6 +30,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use replay::Replay;
 use sample::Exploration;
+pub use session::Session;
 use std::collections::{HashSet, VecDeque};
 use std::time::Instant;
 

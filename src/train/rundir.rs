@@ -427,7 +427,7 @@ impl RunDir {
             return result;
         }
         self.remove_debris(Some(&folder));
-        self.write_file("metrics.csv", &metrics_csv(rows))
+        self.write_file("metrics.csv", &super::tables::metrics_csv(rows))
     }
 
     /// Restore the trainer from the checkpoint, verified file by file against the manifest and
@@ -785,34 +785,6 @@ fn lock(path: &Path) -> Result<File, TrainError> {
     let _ = file.set_len(0);
     let _ = write!(file, "{}", std::process::id());
     Ok(file)
-}
-
-/// `metrics.csv`: one row per evaluation.
-pub fn metrics_csv(rows: &[Metrics]) -> String {
-    let mut out =
-        String::from("step,trajectories,seconds,loss,log_z,l1,tv,kl,empirical_l1,modes_found,distinct,top_k_reward,spearman,pearson\n");
-    // Full precision: a loss of 4e-11 is not 0.000000.
-    let opt = |v: Option<f64>| v.map(|x| format!("{x}")).unwrap_or_default();
-    for m in rows {
-        out.push_str(&format!(
-            "{},{},{:.3},{},{},{},{},{},{},{},{},{},{},{}\n",
-            m.step,
-            m.trajectories,
-            m.seconds,
-            m.loss,
-            m.log_z,
-            opt(m.l1),
-            opt(m.tv),
-            opt(m.kl),
-            opt(m.empirical_l1),
-            m.modes_found,
-            m.distinct,
-            opt(m.top_k_reward),
-            opt(m.spearman),
-            opt(m.pearson)
-        ));
-    }
-    out
 }
 
 #[cfg(test)]

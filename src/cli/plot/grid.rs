@@ -213,27 +213,6 @@ pub(super) fn read_samples(
     path: &Path,
     axes: Option<[Coordinate; 2]>,
 ) -> Result<(Samples, Option<String>), String> {
-    // Only a regular file: a FIFO would block, a device never end.
-    let (file, _) = gfnc::files::open_regular(path)
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    // Streamed: a run may have drawn millions of samples.
-    let mut reader = csv::Reader::from_reader(std::io::BufReader::new(file));
-    let headers = reader
-        .headers()
-        .map_err(|e| format!("{}: {e}", path.display()))?
-        .clone();
-    let column = |name: &str| {
-        headers
-            .iter()
-            .position(|h| h.trim() == name)
-            .ok_or_else(|| {
-                format!(
-                    "{}:1: not a samples file (no `{name}` column)",
-                    path.display()
-                )
-            })
-    };
-    let (state_at, log_reward_at) = (column("state")?, column("log_reward")?);
     let mut cells = axes.map(|axes| Cells {
         axes,
         counts: HashMap::new(),
@@ -242,28 +221,8 @@ pub(super) fn read_samples(
     });
     let mut note = None;
     let mut log_rewards = Vec::new();
-    let mut record = csv::StringRecord::new();
-    let mut line = 1;
-    loop {
-        match reader.read_record(&mut record) {
-            Ok(true) => line += 1,
-            Ok(false) => break,
-            Err(e) => return Err(format!("{}:{}: {e}", path.display(), line + 1)),
-        }
-        let (Some(state), Some(log_reward)) = (record.get(state_at), record.get(log_reward_at))
-        else {
-            return Err(format!(
-                "{}:{line}: a row with missing cells",
-                path.display()
-            ));
-        };
-        let log_reward: f64 = log_reward.trim().parse().map_err(|_| {
-            format!(
-                "{}:{line}: log_reward `{}` is not a number",
-                path.display(),
-                gfnc::files::quote(log_reward.trim(), 40)
-            )
-        })?;
+    gfnc::train::tables::read_samples(path, &mut |sample| {
+        let (state, log_reward) = (sample.state, sample.log_reward);
         log_rewards.push(log_reward);
         if let Some(grid) = &mut cells {
             let [a, b] = &grid.axes;
@@ -277,8 +236,9 @@ pub(super) fn read_samples(
                 }
                 _ => {
                     note = Some(format!(
-                        "{}:{line}: state `{}` has no integer {} and {}",
+                        "{}:{}: state `{}` has no integer {} and {}",
                         path.display(),
+                        sample.line,
                         gfnc::files::quote(state, 80),
                         a.label(),
                         b.label()
@@ -287,7 +247,7 @@ pub(super) fn read_samples(
                 }
             }
         }
-    }
+    })?;
     Ok((Samples { log_rewards, cells }, note))
 }
 

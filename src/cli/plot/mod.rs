@@ -8,9 +8,9 @@ mod grid;
 
 use super::Failure;
 use gfnc::check::{FieldType, Model};
-use gfnc::files;
 use gfnc::plot::{self, Panel, Series};
 use gfnc::train::rundir::{self, RunRecord};
+use gfnc::train::tables::{self, MetricsRow};
 use gfnc::Override;
 use grid::*;
 use std::collections::HashMap;
@@ -26,8 +26,14 @@ pub struct Options {
     pub axes: Option<String>,
 }
 
+/// A column of metrics.csv, as the curves read it.
+type Column = fn(&MetricsRow) -> Option<f64>;
+
 /// The x axis of every curve: trajectories, so that runs of different batch sizes compare.
-const X: &str = "trajectories";
+const X: Column = |r| r.trajectories;
+
+/// The x axis's label.
+const X_LABEL: &str = "trajectories";
 
 /// The largest side of a heat map, in cells: beyond it, only the cells seen are drawn (or no
 /// map, when they too span more).
@@ -44,90 +50,33 @@ struct Run {
     metrics: Table,
 }
 
-/// A CSV file's numeric columns by name; empty cells are `None`.
+/// The rows of a run's metrics.csv.
 struct Table {
-    columns: HashMap<String, Vec<Option<f64>>>,
+    rows: Vec<MetricsRow>,
 }
 
 impl Table {
     /// Points (x, y) of the rows where both columns have a value.
-    fn points(&self, x: &str, y: &str) -> Vec<(f64, f64)> {
-        match (self.columns.get(x), self.columns.get(y)) {
-            (Some(xs), Some(ys)) => xs
-                .iter()
-                .zip(ys)
-                .filter_map(|(x, y)| Some(((*x)?, (*y)?)))
-                .collect(),
-            _ => Vec::new(),
-        }
+    fn points(&self, x: Column, y: Column) -> Vec<(f64, f64)> {
+        self.rows
+            .iter()
+            .filter_map(|r| Some((x(r)?, y(r)?)))
+            .collect()
     }
 
-    /// Whether a column exists and has at least one finite value.
-    fn has(&self, name: &str) -> bool {
-        self.columns
-            .get(name)
-            .is_some_and(|c| c.iter().flatten().any(|v| v.is_finite()))
+    /// Whether a column has at least one finite value.
+    fn has(&self, column: Column) -> bool {
+        self.rows.iter().filter_map(column).any(|v| v.is_finite())
     }
 
     /// The least and greatest x of the evaluations.
     fn x_span(&self) -> Option<(f64, f64)> {
-        let xs = self.columns.get(X)?.iter().flatten().copied();
+        let xs = self.rows.iter().filter_map(X);
         let (lo, hi) = xs.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), x| {
             (lo.min(x), hi.max(x))
         });
         (lo <= hi).then_some((lo, hi))
     }
-}
-
-/// Read `metrics.csv` (every column as numbers), naming the file and line of a bad cell. It is
-/// read through a cap from the run's length: at most one row per step (and one per resumed
-/// segment's end), each well under a kilobyte.
-fn read_metrics(path: &Path, steps: usize) -> Result<Table, String> {
-    let cap = (steps as u64).saturating_add(1024).saturating_mul(1024);
-    let text = gfnc::files::read_text_bounded(path, cap).map_err(|e| match e {
-        gfnc::files::ReadError::Io(e) if e.kind() == std::io::ErrorKind::NotFound => format!(
-            "{}: no such file (a run writes it at its first evaluation)",
-            path.display()
-        ),
-        e => format!("cannot read {}: {e}", path.display()),
-    })?;
-    let mut reader = csv::Reader::from_reader(text.as_bytes());
-    let headers: Vec<String> = reader
-        .headers()
-        .map_err(|e| format!("{}: {e}", path.display()))?
-        .iter()
-        .map(|h| h.trim().to_string())
-        .collect();
-    if !headers.iter().any(|h| h == X) {
-        return Err(format!(
-            "{}:1: not a metrics file (no `{X}` column)",
-            path.display()
-        ));
-    }
-    let mut columns: Vec<Vec<Option<f64>>> = vec![Vec::new(); headers.len()];
-    for (k, record) in reader.records().enumerate() {
-        // Line 1 is the header.
-        let line = k + 2;
-        let record = record.map_err(|e| format!("{}:{line}: {e}", path.display()))?;
-        for (column, cell) in columns.iter_mut().zip(record.iter()) {
-            let cell = cell.trim();
-            let value = if cell.is_empty() {
-                None
-            } else {
-                Some(cell.parse::<f64>().map_err(|_| {
-                    format!(
-                        "{}:{line}: `{}` is not a number",
-                        path.display(),
-                        files::quote(cell, 40)
-                    )
-                })?)
-            };
-            column.push(value);
-        }
-    }
-    Ok(Table {
-        columns: headers.into_iter().zip(columns).collect(),
-    })
 }
 
 /// Read a run directory: `run.json` and `metrics.csv` (samples are read later, when needed).
@@ -142,7 +91,9 @@ fn read_run(dir: &Path) -> Result<Run, String> {
         ));
     }
     let record = rundir::read_record(dir).map_err(|e| e.to_string())?;
-    let metrics = read_metrics(&dir.join("metrics.csv"), record.config.steps)?;
+    let metrics = Table {
+        rows: tables::read_metrics(&dir.join("metrics.csv"), record.config.steps)?,
+    };
     let name = dir
         .file_name()
         .map(|n| n.to_owned())
@@ -188,7 +139,7 @@ fn envs(runs: &[Run]) -> String {
 }
 
 /// One curve per run of metrics column `y`.
-fn per_run(runs: &[Run], y: &str) -> Vec<Series> {
+fn per_run(runs: &[Run], y: Column) -> Vec<Series> {
     runs.iter()
         .map(|run| Series {
             label: run.label.clone(),
@@ -234,7 +185,7 @@ fn flat_lines(lines: &[(&Run, f64)], label: &str) -> Vec<Series> {
 
 /// The loss, on a log scale when every loss is positive (a REINFORCE-style loss need not be).
 fn loss_panel(runs: &[Run]) -> Panel {
-    let series = per_run(runs, "loss");
+    let series = per_run(runs, |r| r.loss);
     let positive = series
         .iter()
         .flat_map(|s| &s.points)
@@ -258,7 +209,7 @@ fn log_z_panel(runs: &[Run]) -> Panel {
         .filter_map(|run| {
             let column = run
                 .metrics
-                .points(X, "log_z_true")
+                .points(X, |r| r.log_z_true)
                 .iter()
                 .rev()
                 .map(|p| p.1)
@@ -270,7 +221,7 @@ fn log_z_panel(runs: &[Run]) -> Panel {
     Panel {
         title: "log Z".to_string(),
         y_label: "log Z".to_string(),
-        series: per_run(runs, "log_z"),
+        series: per_run(runs, |r| r.log_z),
         references: flat_lines(&exact, "exact log Z"),
         log_y: false,
     }
@@ -279,39 +230,41 @@ fn log_z_panel(runs: &[Run]) -> Panel {
 /// How close the sampler is to R/Z: the exact L1 when any run has it, otherwise Spearman's
 /// correlation and the top-k mean reward (large spaces); with their pictures' names.
 fn quality_panels(runs: &[Run]) -> Vec<(&'static str, Panel)> {
-    let panel = |title: &str, y_label: &str, column: &str, log_y: bool| Panel {
+    let panel = |title: &str, y_label: &str, column: Column, log_y: bool| Panel {
         title: title.to_string(),
         y_label: y_label.to_string(),
         series: per_run(runs, column),
         references: Vec::new(),
         log_y,
     };
-    let any = |column: &str| runs.iter().any(|r| r.metrics.has(column));
-    if any("l1") {
+    let any = |column: Column| runs.iter().any(|r| r.metrics.has(column));
+    let (l1, spearman, top_k_reward): (Column, Column, Column) =
+        (|r| r.l1, |r| r.spearman, |r| r.top_k_reward);
+    if any(l1) {
         return vec![(
             "l1",
-            panel("exact L1 to R/Z", "L1 = Σ|P_T − R/Z|", "l1", true),
+            panel("exact L1 to R/Z", "L1 = Σ|P_T − R/Z|", l1, true),
         )];
     }
     let mut panels = Vec::new();
-    if any("spearman") {
+    if any(spearman) {
         panels.push((
             "spearman",
             panel(
                 "Spearman correlation",
                 "Spearman ρ of log R and log P_T (test set)",
-                "spearman",
+                spearman,
                 false,
             ),
         ));
     }
-    if any("top_k_reward") {
+    if any(top_k_reward) {
         panels.push((
             "top_k_reward",
             panel(
                 "top-k mean reward",
                 "mean reward of the best k objects found",
-                "top_k_reward",
+                top_k_reward,
                 false,
             ),
         ));
@@ -331,7 +284,7 @@ fn modes_panel(runs: &[Run]) -> Panel {
     Panel {
         title: "modes found".to_string(),
         y_label: "distinct modes found".to_string(),
-        series: per_run(runs, "modes_found"),
+        series: per_run(runs, |r| r.modes_found),
         references: flat_lines(&totals, "modes in total"),
         log_y: false,
     }
@@ -356,7 +309,7 @@ pub fn run_curves(dir: &Path) -> Result<Vec<PathBuf>, String> {
     );
     let runs = [run];
     let stem = dir.join("curves");
-    plot::panels(&stem, &title, X, &summary(&runs))?;
+    plot::panels(&stem, &title, X_LABEL, &summary(&runs))?;
     Ok(plot::files(&stem).to_vec())
 }
 
@@ -550,7 +503,7 @@ pub fn run(options: &Options) -> Result<(), Failure> {
     let env = envs(&runs);
     let chart = |name: &str, title: &str, panels: &[Panel]| -> Result<(), Failure> {
         let stem = out.join(name);
-        wrote(&stem, plot::panels(&stem, title, X, panels))
+        wrote(&stem, plot::panels(&stem, title, X_LABEL, panels))
     };
     let untitled = |mut panel: Panel| {
         // The picture's title says it; the panel's own would repeat it.
