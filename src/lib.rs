@@ -73,6 +73,9 @@ pub struct Checks {
     pub probe_seconds: f64,
     /// How long an external scorer may take to answer one batch.
     pub scorer_timeout: std::time::Duration,
+    /// The most actions a trajectory may take (`--max-length`): the probe's, and those of
+    /// everything that later samples on the environment [`validate_with`] returns.
+    pub max_length: usize,
 }
 
 /// Forward trajectories of the probe when the reachable graph does not fit.
@@ -89,6 +92,7 @@ impl Default for Checks {
             seed: 0,
             probe_seconds: DEFAULT_PROBE_SECONDS,
             scorer_timeout: env::DEFAULT_SCORER_TIMEOUT,
+            max_length: env::DEFAULT_MAX_LENGTH,
         }
     }
 }
@@ -149,6 +153,7 @@ pub fn validate_in(
     let model = load_in(source, overrides, dir)?;
     let mut env = env::Environment::new(&model)?;
     env.set_scorer_timeout(checks.scorer_timeout);
+    env.set_max_length(checks.max_length);
     let fail = |e: env::EnvError| vec![e.to_diagnostic()];
     let explored = env::dag::explore(&env, checks.budget, progress).map_err(fail)?;
     let (dag, partial) = match explored {
