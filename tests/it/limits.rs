@@ -223,3 +223,77 @@ reward 1.0 + float(sum(i in 0..D: x[i]))
         started.elapsed()
     );
 }
+
+/// The let memo is per state: values computed on one state are never read on another, even
+/// through one workspace reused in any order (a stale memo would give the first state's
+/// reward to every state).
+#[test]
+fn lets_computed_once_per_state_give_the_values_of_each_state() {
+    let source = std::fs::read_to_string(crate::root().join("examples/bench/hp_natural.gfn"))
+        .expect("readable");
+    let overrides = [gfnc::Override::parse("N=8").expect("valid")];
+    let checked = gfnc::validate(&source, &overrides).expect("checks");
+    let env = checked.env;
+    let dag = checked.dag.expect("the 8-residue space fits");
+    let mut shared = gfnc::env::Workspace::without_reward_cache();
+    let mut masks = vec![false; env.action_count()];
+    let mut fresh_masks = vec![false; env.action_count()];
+    for s in (0..dag.len()).rev().chain(0..dag.len()) {
+        let state = dag.states.get(s);
+        let mut fresh = gfnc::env::Workspace::without_reward_cache();
+        env.forward_mask(state, &mut masks, &mut shared)
+            .expect("mask");
+        env.forward_mask(state, &mut fresh_masks, &mut fresh)
+            .expect("mask");
+        assert_eq!(masks, fresh_masks, "state {}", env.render(state));
+        if dag.is_terminal(s) {
+            let shared_reward = env.log_reward(state, &mut shared).expect("reward");
+            let fresh_reward = env.log_reward(state, &mut fresh).expect("reward");
+            assert_eq!(shared_reward, fresh_reward, "state {}", env.render(state));
+        }
+    }
+}
+
+/// The natural program (positions as lets over the moves) and the hand-optimised one
+/// (coordinates in the state) describe one task: the same number of folds and the same Z.
+#[test]
+fn the_natural_and_the_hand_optimised_hp_programs_agree() {
+    let read = |name: &str| {
+        std::fs::read_to_string(crate::root().join("examples/bench").join(name)).expect("file")
+    };
+    let overrides = [gfnc::Override::parse("N=9").expect("valid")];
+    let natural = gfnc::validate(&read("hp_natural.gfn"), &overrides).expect("checks");
+    let stored = gfnc::validate(&read("hp_stored.gfn"), &overrides).expect("checks");
+    let (natural, stored) = (natural.dag.expect("fits"), stored.dag.expect("fits"));
+    assert_eq!(natural.len(), stored.len());
+    assert_eq!(natural.terminal_count(), stored.terminal_count());
+    assert!((natural.log_z - stored.log_z).abs() < 1e-9);
+}
+
+/// The natural 20-residue program starts training within seconds: the exploration stops at
+/// its time budget, the probe at its own, and one step follows.
+#[test]
+fn one_step_of_the_natural_hp_program_finishes_under_a_kill_timeout() {
+    let out_dir = std::env::temp_dir().join(format!("gfnc-limits-hp-{}", std::process::id()));
+    let started = Instant::now();
+    let out = gfnc_within(
+        &[
+            "run",
+            "examples/bench/hp_natural.gfn",
+            "--steps",
+            "1",
+            "--out",
+            &out_dir.display().to_string(),
+            "--force",
+        ],
+        240,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    // A debug build is several times slower than the release figure (about 8 s).
+    assert!(
+        started.elapsed() < Duration::from_secs(180),
+        "{:?}",
+        started.elapsed()
+    );
+    let _ = std::fs::remove_dir_all(&out_dir);
+}
