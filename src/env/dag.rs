@@ -223,8 +223,7 @@ impl Clock {
     fn tick(
         &mut self,
         work: usize,
-        started: std::time::Instant,
-        budget: Option<std::time::Duration>,
+        (started, budget): (std::time::Instant, Option<std::time::Duration>),
         progress: &mut dyn FnMut(),
     ) -> bool {
         self.work += work;
@@ -284,6 +283,17 @@ pub fn explore(
     budget: Budget,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<Explored, EnvError> {
+    explore_until(env, budget, progress, &|| false)
+}
+
+/// [`explore`] that also stops, as if out of budget, once `cancelled` says so (read with the
+/// clock): the language server drops a check that the next edit made stale.
+pub fn explore_until(
+    env: &Environment,
+    budget: Budget,
+    progress: &mut dyn FnMut(usize, usize),
+    cancelled: &dyn Fn() -> bool,
+) -> Result<Explored, EnvError> {
     let w = env.width();
     let a = env.action_count();
     let mut ws = Workspace::default();
@@ -307,10 +317,13 @@ pub fn explore(
     };
     let out_of_time = |states: usize| {
         Explored::TooLarge(Overflow {
-            reason: format!(
-                "the exploration took more than {} s (--explore-seconds)",
-                budget.max_time.map_or(0.0, |t| t.as_secs_f64())
-            ),
+            reason: match cancelled() {
+                true => "the exploration was cancelled".to_string(),
+                false => format!(
+                    "the exploration took more than {} s (--explore-seconds)",
+                    budget.max_time.map_or(0.0, |t| t.as_secs_f64())
+                ),
+            },
             states,
         })
     };
@@ -333,9 +346,10 @@ pub fn explore(
             cycles_so_far(env, &states, &offsets, &targets, &actions)?;
             next_cycle_check *= CYCLE_CHECK_GROWTH;
         }
-        if clock.tick(a, started, budget.max_time, &mut || {
+        if clock.tick(a, (started, budget.max_time), &mut || {
             progress(next, states.len())
-        }) {
+        }) || (clock.work == 0 && cancelled())
+        {
             cycles_so_far(env, &states, &offsets, &targets, &actions)?;
             return Ok(out_of_time(states.len()));
         }
@@ -368,9 +382,10 @@ pub fn explore(
             if projected(states.len(), targets.len()) > budget.max_bytes {
                 return Ok(over_memory(states.len()));
             }
-            if clock.tick(w, started, budget.max_time, &mut || {
+            if clock.tick(w, (started, budget.max_time), &mut || {
                 progress(next, states.len())
-            }) {
+            }) || (clock.work == 0 && cancelled())
+            {
                 return Ok(out_of_time(states.len()));
             }
             let (id, _) = states.insert(&child);
