@@ -46,6 +46,14 @@ fn parseable(source: &str) -> Cow<'_, str> {
     }
 }
 
+/// Both halves of the checks in one call (the server runs them apart, to publish static errors
+/// at once and cancel stale graph checks).
+#[cfg(test)]
+fn check(source: &str, dir: &Path) -> Result<Model, Vec<Diagnostic>> {
+    let (model, env) = check_static(source, dir)?;
+    check_graph(model, env, &|| false)
+}
+
 /// Everything `gfnc check` runs on `source` (a file in folder `dir`), in two halves; this one
 /// parses, checks and compiles, in milliseconds: what the editor shows at once. A panic in the
 /// compiler becomes a diagnostic (and is logged by the panic hook), so that one bad file
