@@ -75,6 +75,9 @@ pub struct Checks {
     pub probe_seconds: f64,
     /// How long an external scorer may take to answer one batch.
     pub scorer_timeout: std::time::Duration,
+    /// The most actions a trajectory may take (`--max-length`): the probe's, and those of
+    /// everything that later samples on the environment [`validate_with`] returns.
+    pub max_length: usize,
 }
 
 /// Forward trajectories of the probe when the reachable graph does not fit.
@@ -91,6 +94,7 @@ impl Default for Checks {
             seed: 0,
             probe_seconds: DEFAULT_PROBE_SECONDS,
             scorer_timeout: env::DEFAULT_SCORER_TIMEOUT,
+            max_length: env::DEFAULT_MAX_LENGTH,
         }
     }
 }
@@ -149,10 +153,24 @@ pub fn validate_in(
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<Validated, Vec<Diagnostic>> {
     let model = load_in(source, overrides, dir)?;
-    let mut env = env::Environment::new(&model)?;
+    let env = env::Environment::new(&model)?;
+    check_graph(model, env, checks, progress, &|| false)
+}
+
+/// The graph checks of [`validate_in`] on a program already loaded and compiled; they stop
+/// early (partial, with the reason) once `cancelled` says so.
+pub fn check_graph(
+    model: Model,
+    mut env: env::Environment,
+    checks: &Checks,
+    progress: &mut dyn FnMut(usize, usize),
+    cancelled: &dyn Fn() -> bool,
+) -> Result<Validated, Vec<Diagnostic>> {
     env.set_scorer_timeout(checks.scorer_timeout);
+    env.set_max_length(checks.max_length);
     let fail = |e: env::EnvError| vec![e.to_diagnostic()];
-    let explored = env::dag::explore(&env, checks.budget, progress).map_err(fail)?;
+    let explored =
+        env::dag::explore_until(&env, checks.budget, progress, cancelled).map_err(fail)?;
     let (dag, partial) = match explored {
         env::dag::Explored::Complete(dag) => {
             env::dag::check_parents(&env, &dag).map_err(fail)?;

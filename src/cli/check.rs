@@ -55,7 +55,7 @@ pub fn run(
                 )),
                 None => text.push_str("\n    no probe (--probe 0)"),
             }
-            text.push_str("\n    raise --max-states (or --max-memory) to check exhaustively; training keeps checking the states it visits");
+            text.push_str("\n    raise --max-states (or --max-memory, --explore-seconds) to check exhaustively; training keeps checking the states it visits");
             text
         }
         (None, None) => String::new(),

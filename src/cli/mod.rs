@@ -59,6 +59,10 @@ struct ExploreArgs {
     /// probe that checks what it meets (0: none).
     #[arg(long, default_value_t = gfnc::DEFAULT_PROBE, value_name = "K", value_parser = count(0, 10_000_000))]
     probe: usize,
+    /// Time the exploration may take, in seconds; beyond, checks are partial (with the reason)
+    /// [default: 60 for check and enumerate, whose job it is; 3 for the others].
+    #[arg(long = "explore-seconds", value_name = "S", value_parser = seconds)]
+    explore_seconds: Option<f64>,
     /// The probe's time limit, in seconds.
     #[arg(long = "probe-seconds", default_value_t = gfnc::DEFAULT_PROBE_SECONDS, value_name = "S", value_parser = seconds)]
     probe_seconds: f64,
@@ -66,10 +70,26 @@ struct ExploreArgs {
     /// before the command fails, in seconds.
     #[arg(long = "scorer-timeout", default_value_t = 60.0, value_name = "S", value_parser = seconds)]
     scorer_timeout: f64,
+    /// The most actions a trajectory may take (sampled, probed, estimated, walked back or
+    /// searched locally); a longer one stops the command with an error naming the state.
+    #[arg(long = "max-length", default_value_t = gfnc::env::DEFAULT_MAX_LENGTH, value_name = "N", value_parser = count(1, 1_000_000_000))]
+    max_length: usize,
 }
 
 impl ExploreArgs {
+    /// The checks of a command that explores on its way to something else (run, sample,
+    /// compare, inspect): a short time budget by default.
     fn checks(self) -> gfnc::Checks {
+        self.checks_within(gfnc::env::dag::DEFAULT_EXPLORE_SECONDS)
+    }
+
+    /// The checks of `gfnc check` and `enumerate`, whose job is the exploration.
+    fn thorough_checks(self) -> gfnc::Checks {
+        self.checks_within(gfnc::env::dag::DEFAULT_THOROUGH_EXPLORE_SECONDS)
+    }
+
+    fn checks_within(self, default_seconds: f64) -> gfnc::Checks {
+        let seconds = self.explore_seconds.unwrap_or(default_seconds);
         gfnc::Checks {
             budget: gfnc::env::dag::Budget {
                 max_states: self
@@ -80,6 +100,10 @@ impl ExploreArgs {
                     .map_or(gfnc::env::dag::DEFAULT_MAX_BYTES, |mb| {
                         mb.saturating_mul(1_000_000)
                     }),
+                max_time: Some(
+                    std::time::Duration::try_from_secs_f64(seconds)
+                        .unwrap_or(std::time::Duration::MAX),
+                ),
                 ..gfnc::env::dag::Budget::default()
             },
             probe: self.probe,
@@ -87,6 +111,7 @@ impl ExploreArgs {
             probe_seconds: self.probe_seconds,
             scorer_timeout: std::time::Duration::try_from_secs_f64(self.scorer_timeout)
                 .unwrap_or(std::time::Duration::MAX),
+            max_length: self.max_length,
         }
     }
 }
@@ -369,7 +394,7 @@ pub fn validate_in(
         let bar = bar.get_or_insert_with(|| {
             let bar = indicatif::ProgressBar::new(checks.budget.max_states as u64);
             if let Ok(style) = indicatif::ProgressStyle::with_template(
-                "exploring {bar:30} {pos}/{len} states  {msg}",
+                "exploring {bar:30} {pos}/{len} states found, {per_sec}, {elapsed}  {msg}",
             ) {
                 bar.set_style(style);
             }
@@ -492,7 +517,7 @@ fn dispatch(command: Command, output: &Output) -> Result<(), Failure> {
             overrides,
             explore,
             json,
-        } => check::run(output, &file, &overrides, &explore.checks(), json),
+        } => check::run(output, &file, &overrides, &explore.thorough_checks(), json),
         Command::Enumerate {
             file,
             overrides,
@@ -506,7 +531,7 @@ fn dispatch(command: Command, output: &Output) -> Result<(), Failure> {
             &enumerate::Options {
                 json,
                 top,
-                checks: explore.checks(),
+                checks: explore.thorough_checks(),
             },
         ),
         Command::Compare(args) => compare::run(output, *args),

@@ -17,9 +17,6 @@ use crate::env::{EnvError, Environment, Workspace};
 use rand::rngs::StdRng;
 use rand::Rng;
 
-/// The longest trajectory a chain may walk before the environment is taken to have a cycle.
-const MAX_WALK: usize = 1_000_000;
-
 /// One chain's current trajectory.
 #[derive(Clone, Debug)]
 pub struct Walk {
@@ -77,15 +74,7 @@ fn complete(
         states.extend_from_slice(&child);
         // Checks of a graph too large to explore are partial: a cycle they missed must not
         // hang the chain (the trainer's sampler catches it the same way).
-        if states.len() / w > MAX_WALK {
-            return Err(env.cycle_error(
-                action,
-                format!(
-                    "a uniform trajectory ran past {MAX_WALK} states (it reached {}): the environment has a cycle or no end",
-                    env.render(&child)
-                ),
-            ));
-        }
+        env.check_length(states.len() / w - 1, &child, "a uniform trajectory")?;
     }
     let mut log_pb = 0.0;
     for k in 1..states.len() / w {

@@ -180,6 +180,8 @@ codes! {
         SCORER = "gfn::env::scorer",
         /// one aggregate would visit more than 10^7 elements.
         TOO_LARGE = "gfn::env::too_large",
+        /// a trajectory (sampled, probed, estimated or walked back) took more actions than `--max-length` (default 10,000) without ending.
+        TOO_LONG = "gfn::env::too_long",
         /// the command needs the whole reachable graph (for example `gfnc enumerate`) and it exceeds `--max-states` or `--max-memory`.
         TOO_MANY_STATES = "gfn::env::too_many_states",
         /// a forward edge whose parent the derivation did not find (pin the overwritten values in the `when`; if that does not help, a gfnc bug).

@@ -119,6 +119,9 @@ pub struct Budget {
     /// an exploration whose states are few but whose actions are many (a 90-byte program can
     /// declare 60,000 actions, and every state tests each one, then derives its parents).
     pub max_action_tests: usize,
+    /// Wall-clock time (`--explore-seconds`); `None`: no limit. The clock is read every few
+    /// thousand slots of work, inside one state's expansion when states are wide.
+    pub max_time: Option<std::time::Duration>,
 }
 
 impl Default for Budget {
@@ -127,6 +130,7 @@ impl Default for Budget {
             max_states: DEFAULT_MAX_STATES,
             max_bytes: DEFAULT_MAX_BYTES,
             max_action_tests: DEFAULT_MAX_ACTION_TESTS,
+            max_time: None,
         }
     }
 }
@@ -146,6 +150,15 @@ pub const DEFAULT_MAX_STATES: usize = 1_000_000;
 
 /// The default memory budget of an exploration, and of a run's estimated needs: 4 GB.
 pub const DEFAULT_MAX_BYTES: usize = 4_000_000_000;
+
+/// The default time budget of commands that explore on the way to something else (`gfnc run`,
+/// `sample`, `compare`, `inspect`), in seconds: they start working within seconds whatever the
+/// space, with partial checks beyond.
+pub const DEFAULT_EXPLORE_SECONDS: f64 = 3.0;
+
+/// The default time budget of commands whose job is the exploration (`gfnc check`,
+/// `enumerate`), in seconds.
+pub const DEFAULT_THOROUGH_EXPLORE_SECONDS: f64 = 60.0;
 
 /// The default bound on states expanded × actions: 10⁶ states of 100 actions each.
 pub const DEFAULT_MAX_ACTION_TESTS: usize = 100_000_000;
@@ -191,6 +204,42 @@ impl Edges<'_> {
     }
 }
 
+/// When the exploration reads the clock: after this many units of work (an action tested, a
+/// slot of a child copied and hashed), a few hundred microseconds' worth.
+const WORK_PER_CLOCK_READ: usize = 1 << 16;
+
+/// How often the exploration reports its progress.
+const PROGRESS_EVERY: std::time::Duration = std::time::Duration::from_millis(200);
+
+/// The work done since the clock was last read, and when progress was last reported.
+struct Clock {
+    work: usize,
+    last_progress: std::time::Instant,
+}
+
+impl Clock {
+    /// Count `work`; now and then read the clock, report progress, and say whether the time
+    /// budget is spent.
+    fn tick(
+        &mut self,
+        work: usize,
+        (started, budget): (std::time::Instant, Option<std::time::Duration>),
+        progress: &mut dyn FnMut(),
+    ) -> bool {
+        self.work += work;
+        if self.work < WORK_PER_CLOCK_READ {
+            return false;
+        }
+        self.work = 0;
+        let now = std::time::Instant::now();
+        if now.duration_since(self.last_progress) >= PROGRESS_EVERY {
+            self.last_progress = now;
+            progress();
+        }
+        budget.is_some_and(|budget| now.duration_since(started) > budget)
+    }
+}
+
 /// The first cycle check runs at this many expanded states, the next ones at each quadrupling:
 /// a cycle among the states met so far is reported early, for a constant factor of work.
 const FIRST_CYCLE_CHECK: usize = 4096;
@@ -228,11 +277,22 @@ fn score_terminals(
 /// Explore the graph reachable from s0 breadth-first, checking it on the way (dead ends,
 /// steps, rewards, cycles among the states met), within `budget`. Injectivity and parents are
 /// checked after, by [`check_parents`] (or [`enumerate`]'s check of the forward edges). `progress` is told the
-/// states expanded and discovered every 65,536 expansions.
+/// states expanded and discovered about five times a second.
 pub fn explore(
     env: &Environment,
     budget: Budget,
     progress: &mut dyn FnMut(usize, usize),
+) -> Result<Explored, EnvError> {
+    explore_until(env, budget, progress, &|| false)
+}
+
+/// [`explore`] that also stops, as if out of budget, once `cancelled` says so (read with the
+/// clock): the language server drops a check that the next edit made stale.
+pub fn explore_until(
+    env: &Environment,
+    budget: Budget,
+    progress: &mut dyn FnMut(usize, usize),
+    cancelled: &dyn Fn() -> bool,
 ) -> Result<Explored, EnvError> {
     let w = env.width();
     let a = env.action_count();
@@ -250,6 +310,23 @@ pub fn explore(
     let mut child = vec![0; w];
     let mut next = 0;
     let mut next_cycle_check = FIRST_CYCLE_CHECK;
+    let started = std::time::Instant::now();
+    let mut clock = Clock {
+        work: 0,
+        last_progress: started,
+    };
+    let out_of_time = |states: usize| {
+        Explored::TooLarge(Overflow {
+            reason: match cancelled() {
+                true => "the exploration was cancelled".to_string(),
+                false => format!(
+                    "the exploration took more than {} s (--explore-seconds)",
+                    budget.max_time.map_or(0.0, |t| t.as_secs_f64())
+                ),
+            },
+            states,
+        })
+    };
     // Bytes once one more state is stored, counting the doubling of the growing vectors (so
     // that no single allocation overshoots the budget): slots, index, edges, per-state figures.
     let projected = |states: usize, edges: usize| {
@@ -269,8 +346,12 @@ pub fn explore(
             cycles_so_far(env, &states, &offsets, &targets, &actions)?;
             next_cycle_check *= CYCLE_CHECK_GROWTH;
         }
-        if next % 65_536 == 0 && next > 0 {
-            progress(next, states.len());
+        if clock.tick(a, (started, budget.max_time), &mut || {
+            progress(next, states.len())
+        }) || (clock.work == 0 && cancelled())
+        {
+            cycles_so_far(env, &states, &offsets, &targets, &actions)?;
+            return Ok(out_of_time(states.len()));
         }
         if next.saturating_add(1).saturating_mul(a) > budget.max_action_tests {
             cycles_so_far(env, &states, &offsets, &targets, &actions)?;
@@ -300,6 +381,12 @@ pub fn explore(
             }
             if projected(states.len(), targets.len()) > budget.max_bytes {
                 return Ok(over_memory(states.len()));
+            }
+            if clock.tick(w, (started, budget.max_time), &mut || {
+                progress(next, states.len())
+            }) || (clock.work == 0 && cancelled())
+            {
+                return Ok(out_of_time(states.len()));
             }
             let (id, _) = states.insert(&child);
             if states.len() > budget.max_states {
@@ -447,7 +534,7 @@ pub fn too_large(overflow: &Overflow) -> EnvError {
             overflow.reason, overflow.states
         ),
     )
-    .help("raise --max-states (or --max-memory), or make the environment smaller with --set")
+    .help("raise --max-states (or --max-memory, --explore-seconds), or make the environment smaller with --set")
 }
 
 pub(crate) fn dead_end(env: &Environment, state: &[i32]) -> EnvError {

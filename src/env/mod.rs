@@ -82,6 +82,8 @@ pub struct Workspace {
     candidates: Vec<i32>,
     next_candidates: Vec<i32>,
     verify: Vec<i32>,
+    /// The places (slot, shape) the parents being derived differ from the child in.
+    inverted: Vec<(usize, u32)>,
     /// Recent log rewards; see [`Workspace::without_reward_cache`].
     pub reward_cache: Option<cache::RewardCache>,
 }
@@ -106,10 +108,29 @@ pub struct Environment {
     /// The lowered program: the checked model, the state layout, the flat actions and their code.
     pub program: Program,
     scorers: scorer::Scorers,
+    /// The most actions (`stop` aside) a trajectory may take: `--max-length`.
+    max_length: usize,
 }
+
+/// The default bound on a trajectory's actions (`--max-length`): generous for every example,
+/// and a clear error rather than an endless walk on a chain of 10⁹ steps or a cycle that
+/// partial checks did not see.
+pub const DEFAULT_MAX_LENGTH: usize = 10_000;
 
 use crate::diagnostic::codes;
 pub use scorer::{DEFAULT_SCORER_TIMEOUT, SCORER_CHUNK};
+
+/// `text` cut to about `max` characters (on a character boundary), with the length in all.
+pub fn cut_short(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_string();
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}... ({} characters in all)", &text[..end], text.len())
+}
 
 /// What was being evaluated when a fault happened, for the message.
 enum Context<'a> {
@@ -130,6 +151,7 @@ impl Environment {
         Ok(Environment {
             program,
             scorers: scorer::Scorers::new(model),
+            max_length: DEFAULT_MAX_LENGTH,
         })
     }
 
@@ -174,6 +196,40 @@ impl Environment {
             .get(action)
             .map(|a| a.name.as_str())
             .unwrap_or("stop")
+    }
+
+    /// The most actions a trajectory may take before [`Environment::check_length`] stops it.
+    pub fn max_length(&self) -> usize {
+        self.max_length
+    }
+
+    /// Bound every trajectory (sampled, probed, estimated, walked back) to `max_length` actions.
+    pub fn set_max_length(&mut self, max_length: usize) {
+        self.max_length = max_length.max(1);
+    }
+
+    /// An error once a trajectory has taken more than [`Environment::max_length`] actions:
+    /// `length` is the actions taken so far, `state` where they led. `what` names the walk
+    /// (`a sampled trajectory`, `a backward walk`).
+    pub fn check_length(&self, length: usize, state: &[i32], what: &str) -> Result<(), EnvError> {
+        if length <= self.max_length {
+            return Ok(());
+        }
+        Err(EnvError::new(
+            codes::env::TOO_LONG,
+            format!(
+                "{what} took more than {} actions (--max-length) without ending: at length {length} it reached {}",
+                self.max_length,
+                cut_short(&self.render(state), 200)
+            ),
+        )
+        .at(
+            self.program.families.first().map(|f| f.span),
+            "trajectories keep taking actions",
+        )
+        .help(
+            "raise --max-length if trajectories this long are intended; otherwise make the environment end sooner (a `done` condition, a `stop`) or break the cycle the partial checks did not see",
+        ))
     }
 
     /// The initial state s0.

@@ -34,6 +34,8 @@ impl Environment {
         let mut candidates = std::mem::take(&mut ws.candidates);
         candidates.clear();
         candidates.extend_from_slice(state);
+        let mut inverted = std::mem::take(&mut ws.inverted);
+        inverted.clear();
         for (effect, old) in family.effects.iter().zip(&family.parents.old) {
             ws.scratch.start(&flat.args);
             let fault = |f| self.fault(f, state, Context::Parent(&flat.name));
@@ -47,6 +49,7 @@ impl Environment {
                 }
             };
             let shape = effect.place.shape;
+            inverted.push((slot, shape.0));
             let mut next = std::mem::take(&mut ws.next_candidates);
             next.clear();
             for candidate in candidates.chunks_exact(w) {
@@ -62,7 +65,7 @@ impl Environment {
         let mut child = std::mem::take(&mut ws.verify);
         child.resize(w, 0);
         for candidate in candidates.chunks_exact(w) {
-            if !self.verified_parent(candidate, action, state, &mut child, ws)? {
+            if !self.verified_parent(candidate, action, (state, &inverted), &mut child, ws)? {
                 continue;
             }
             let duplicate = out[start..].chunks_exact(w).any(|p| p == candidate);
@@ -73,6 +76,7 @@ impl Environment {
         }
         ws.verify = child;
         ws.candidates = candidates;
+        ws.inverted = inverted;
         Ok(found)
     }
 
@@ -110,15 +114,18 @@ impl Environment {
         &self,
         candidate: &[i32],
         action: usize,
-        child_expected: &[i32],
+        (child_expected, inverted): (&[i32], &[(usize, u32)]),
         child: &mut [i32],
         ws: &mut Workspace,
     ) -> Result<bool, EnvError> {
         let layout = &self.program.layout;
-        let valid = layout
-            .fields
+        // A candidate differs from the child only in the places the action writes, and the
+        // child is a valid state (steps check what they write): checking those places alone
+        // keeps a state of 65,536 slots, whose parents are derived for each of its actions,
+        // from costing its width per action twice over.
+        let valid = inverted
             .iter()
-            .all(|(base, shape)| layout.is_valid(*shape, candidate, *base as usize));
+            .all(|(slot, shape)| layout.is_valid(ShapeId(*shape), candidate, *slot));
         if !valid || candidate == child_expected {
             return Ok(false);
         }

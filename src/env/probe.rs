@@ -17,9 +17,6 @@ const REMEMBERED: usize = 1_000_000;
 /// The memory the sentinel's memo may hold.
 const REMEMBERED_BYTES: usize = 256_000_000;
 
-/// A backward walk longer than this is reported rather than followed.
-const MAX_WALK: usize = 100_000;
-
 /// What a probe saw.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
 pub struct ProbeReport {
@@ -142,9 +139,14 @@ impl Sentinel {
             }
             actions.push(action);
             walk.extend_from_slice(&self.parent);
-            if !seen.insert(&self.parent).1 || actions.len() > MAX_WALK {
+            if !seen.insert(&self.parent).1 {
                 return Err(env.orphan_walk(&walk, &actions));
             }
+            env.check_length(
+                actions.len(),
+                &self.parent,
+                "a backward walk by uniform P_B",
+            )?;
         }
         Ok(())
     }
@@ -152,7 +154,10 @@ impl Sentinel {
 
 /// Walk `trajectories` forward trajectories from s0 by the uniform policy, checking every state
 /// and edge met and walking back from each terminal object (seeded, so repeatable), for at most
-/// `seconds` (then the report says it stopped early).
+/// `seconds` (then the report says it stopped early). The clock is read at every step, not only
+/// between trajectories: one trajectory of a long chain, or one step of a state with tens of
+/// thousands of fields and actions, may take longer than the whole budget. A trajectory
+/// longer than the environment's `--max-length` is an error.
 pub fn probe(
     env: &Environment,
     trajectories: usize,
@@ -169,8 +174,9 @@ pub fn probe(
     let mut child = vec![0; w];
     let mut report = ProbeReport::default();
     sentinel.visit(env, env.initial_state(), &mut ws)?;
-    for _ in 0..trajectories {
-        if started.elapsed().as_secs_f64() > seconds {
+    let out_of_time = || started.elapsed().as_secs_f64() > seconds;
+    'trajectories: for _ in 0..trajectories {
+        if out_of_time() {
             report.timed_out = true;
             break;
         }
@@ -208,6 +214,14 @@ pub fn probe(
             sentinel.visit(env, &child, &mut ws)?;
             state.copy_from_slice(&child);
             length += 1;
+            report.longest = report.longest.max(length);
+            env.check_length(length, &state, "a probe trajectory")?;
+            // The states and edges met so far were checked; an unfinished trajectory is not
+            // counted, nor walked back.
+            if out_of_time() {
+                report.timed_out = true;
+                break 'trajectories;
+            }
         }
         env.log_reward(&state, &mut ws)?;
         env.is_mode(&state, &mut ws)?;
@@ -242,8 +256,6 @@ impl Environment {
                 "reached the initial state, which has a derived parent, {}: nothing reachable steps into the initial state",
                 self.render(last)
             )
-        } else if actions.len() > MAX_WALK {
-            format!("did not reach the initial state within {MAX_WALK} steps")
         } else if states[..states.len() - 1].contains(&last) {
             "came back to a state it had visited, so these parents are not reachable".to_string()
         } else {

@@ -19,14 +19,20 @@ use std::path::Path;
 /// partial, as `gfnc check --max-states` makes them.
 pub const MAX_STATES: usize = 200_000;
 
-/// `gfnc check`'s checks, lighter: a smaller budget, and no probe (its trajectories take up to
-/// five seconds and are random; an editor wants the exhaustive part quickly).
+/// The time the graph checks of one version of a file may take: a keystroke costs at most
+/// about a second of CPU, whatever the space.
+pub const GRAPH_SECONDS: f64 = 1.0;
+
+/// `gfnc check`'s checks, lighter: a smaller budget of states and time, and no probe (its
+/// trajectories take up to five seconds and are random; an editor wants the exhaustive part
+/// quickly).
 pub fn checks() -> Checks {
     let mut checks = Checks {
         probe: 0,
         ..Checks::default()
     };
     checks.budget.max_states = MAX_STATES;
+    checks.budget.max_time = Some(std::time::Duration::from_secs_f64(GRAPH_SECONDS));
     checks
 }
 
@@ -40,27 +46,45 @@ fn parseable(source: &str) -> Cow<'_, str> {
     }
 }
 
-/// Everything `gfnc check` runs on `source`, a file in folder `dir`; the checked model on
-/// success. A panic in the compiler becomes a diagnostic (and is logged by the panic hook), so
-/// that one bad file cannot end the server.
-pub fn check(source: &str, dir: &Path) -> Result<Model, Vec<Diagnostic>> {
+/// Both halves of the checks in one call (the server runs them apart, to publish static errors
+/// at once and cancel stale graph checks).
+#[cfg(test)]
+fn check(source: &str, dir: &Path) -> Result<Model, Vec<Diagnostic>> {
+    let (model, env) = check_static(source, dir)?;
+    check_graph(model, env, &|| false)
+}
+
+/// Everything `gfnc check` runs on `source` (a file in folder `dir`), in two halves; this one
+/// parses, checks and compiles, in milliseconds: what the editor shows at once. A panic in the
+/// compiler becomes a diagnostic (and is logged by the panic hook), so that one bad file
+/// cannot end the server.
+pub fn check_static(
+    source: &str,
+    dir: &Path,
+) -> Result<(Model, crate::env::Environment), Vec<Diagnostic>> {
     let source = &*parseable(source);
-    // A file whose reward calls `extern(...)` is checked up to compilation only: opening a
-    // file in an editor must not run the command it names (it may be untrusted, or slow).
-    let run = || -> Result<crate::Validated, Vec<Diagnostic>> {
-        match crate::check::load_in(source, &[], dir) {
-            Ok(model) if !model.scorers.is_empty() => {
-                let env = crate::env::Environment::new(&model)?;
-                Ok(crate::Validated {
-                    model,
-                    env,
-                    dag: None,
-                    partial: None,
-                })
-            }
-            _ => crate::validate_in(source, &[], dir, &checks(), &mut |_, _| {}),
-        }
+    let run = || -> Result<(Model, crate::env::Environment), Vec<Diagnostic>> {
+        let model = crate::check::load_in(source, &[], dir)?;
+        let env = crate::env::Environment::new(&model)?;
+        Ok((model, env))
     };
+    catch_unwind(AssertUnwindSafe(run))
+        .unwrap_or_else(|_| Err(vec![internal_error("checking this file")]))
+}
+
+/// The graph half of the checks (after [`check_static`]), within [`checks`]' budget of states and time, stopped early
+/// once `cancelled` says so (the next edit made it stale). A file whose reward calls
+/// `extern(...)` is checked up to compilation only: opening a file in an editor must not run
+/// the command it names (it may be untrusted, or slow).
+pub fn check_graph(
+    model: Model,
+    env: crate::env::Environment,
+    cancelled: &dyn Fn() -> bool,
+) -> Result<Model, Vec<Diagnostic>> {
+    if !model.scorers.is_empty() {
+        return Ok(model);
+    }
+    let run = || crate::check_graph(model, env, &checks(), &mut |_, _| {}, cancelled);
     match catch_unwind(AssertUnwindSafe(run)) {
         Ok(result) => result.map(|validated| validated.model),
         Err(_) => Err(vec![internal_error("checking this file")]),

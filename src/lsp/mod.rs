@@ -216,6 +216,10 @@ const CHECKER_STACK_BYTES: usize = 64 << 20;
 /// its values without checking the file again.
 type Models = Arc<Mutex<HashMap<String, (String, Arc<crate::hir::Model>)>>>;
 
+/// The latest version of each open document: a check of an older one is stale, and its graph
+/// checks stop (the next edit cancels them).
+type Versions = Arc<Mutex<HashMap<String, i32>>>;
+
 /// A lock that survives a panic of another holder: the map stays usable (at worst stale).
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex
@@ -231,6 +235,7 @@ struct Server {
     jobs: Sender<Job>,
     documents: HashMap<String, Document>,
     models: Models,
+    versions: Versions,
     shutdown: bool,
 }
 
@@ -238,10 +243,12 @@ impl Server {
     fn new(outgoing: Sender<Message>) -> Result<Server, String> {
         let outbox = Arc::new(Mutex::new(Some(outgoing.clone())));
         let models: Models = Arc::default();
+        let versions: Versions = Arc::default();
         let (jobs, queue) = mpsc::channel();
         let worker = Worker {
             outbox: outbox.clone(),
             models: models.clone(),
+            versions: versions.clone(),
         };
         // Not joined either: a check in progress when the session ends is abandoned. The stack
         // is as large as the front end's: `gfnc check` compiles and explores on the main
@@ -257,6 +264,7 @@ impl Server {
             jobs,
             documents: HashMap::new(),
             models,
+            versions,
             shutdown: false,
         })
     }
@@ -431,6 +439,7 @@ impl Server {
         let key = params.text_document.uri.as_str().to_string();
         self.documents.remove(&key);
         lock(&self.models).remove(&key);
+        lock(&self.versions).remove(&key);
         self.queue(Job::Close {
             uri: params.text_document.uri,
         });
@@ -438,6 +447,7 @@ impl Server {
     }
 
     fn check(&self, document: &Document) {
+        lock(&self.versions).insert(document.uri.as_str().to_string(), document.version);
         self.queue(Job::Check {
             uri: document.uri.clone(),
             text: document.text.clone(),
@@ -586,6 +596,7 @@ fn percent_decode(text: &str) -> String {
 struct Worker {
     outbox: Arc<Mutex<Option<Sender<Message>>>>,
     models: Models,
+    versions: Versions,
 }
 
 impl Worker {
@@ -607,11 +618,20 @@ impl Worker {
         let (uri, diagnostics, version) = match job {
             Job::Check { uri, text, version } => {
                 let key = uri.as_str().to_string();
-                let diagnostics = match analysis::check(&text, &folder_of(&uri)) {
-                    Ok(model) => {
-                        lock(&self.models).insert(key, (text, Arc::new(model)));
-                        Vec::new()
-                    }
+                let stale = || lock(&self.versions).get(&key) != Some(&version);
+                // Static errors are shown at once; graph checks follow within a second, and
+                // the next edit cancels them (its own check publishes instead).
+                let checked =
+                    analysis::check_static(&text, &folder_of(&uri)).and_then(|(model, env)| {
+                        lock(&self.models)
+                            .insert(key.clone(), (text.clone(), Arc::new(model.clone())));
+                        analysis::check_graph(model, env, &stale)
+                    });
+                if stale() {
+                    return;
+                }
+                let diagnostics = match checked {
+                    Ok(_) => Vec::new(),
                     Err(found) => {
                         lock(&self.models).remove(&key);
                         analysis::to_lsp(&uri, &text, &found)

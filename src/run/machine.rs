@@ -22,6 +22,102 @@ pub struct Scratch {
     pub(super) stack: Vec<Val>,
     /// With a budget, the aggregate elements an evaluation may still visit.
     pub(super) work_left: Option<u64>,
+    /// The values of let calls already evaluated on one state.
+    memo: LetMemo,
+}
+
+/// Let calls evaluated once per state: `px(k)` used by every `free(d)` and every
+/// `contact(a, b)` is computed once for each `k`, so a helper written for the problem costs
+/// what the hand-optimised state would. Keyed by the let instance and its arguments (ints and
+/// bools; other arguments are not remembered), valid for the state whose slots it holds.
+#[derive(Clone, Debug, Default)]
+struct LetMemo {
+    /// The state the values were computed on.
+    state: Vec<i32>,
+    /// Whether `state` was compared with the state of the current top-level evaluation
+    /// ([`Scratch::start`] clears it), and the slice it was compared with.
+    checked: Option<(usize, usize)>,
+    values: std::collections::HashMap<MemoKey, Val, MemoHasher>,
+}
+
+/// A let instance and up to [`MEMO_ARGS`] int arguments (bools as 0 and 1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct MemoKey {
+    instance: u32,
+    args: [i64; MEMO_ARGS],
+}
+
+// By hand: the derived hash of an array hashes its bytes one call at a time.
+impl std::hash::Hash for MemoKey {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        state.write_u64(u64::from(self.instance));
+        for arg in self.args {
+            state.write_u64(arg as u64);
+        }
+    }
+}
+
+/// Calls with more arguments than this are evaluated every time.
+const MEMO_ARGS: usize = 4;
+
+/// Values remembered for one state, at most: a let over a wide domain must not make each
+/// state's memo grow without bound.
+const MEMO_CAPACITY: usize = 1 << 16;
+
+/// A multiply-xorshift hasher for memo keys: the default SipHash costs more than the small
+/// let bodies it would save.
+#[derive(Clone, Copy, Debug, Default)]
+struct MemoHasher;
+
+impl std::hash::BuildHasher for MemoHasher {
+    type Hasher = MemoHash;
+    fn build_hasher(&self) -> MemoHash {
+        MemoHash(0x9e37_79b9_7f4a_7c15)
+    }
+}
+
+struct MemoHash(u64);
+
+impl std::hash::Hasher for MemoHash {
+    fn finish(&self) -> u64 {
+        let h = self.0.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        h ^ (h >> 33)
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.write_u64(u64::from(*b));
+        }
+    }
+    fn write_u32(&mut self, v: u32) {
+        self.write_u64(u64::from(v));
+    }
+    fn write_i64(&mut self, v: i64) {
+        self.write_u64(v as u64);
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.0 = (self.0 ^ v).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        self.0 ^= self.0 >> 32;
+    }
+    fn write_usize(&mut self, v: usize) {
+        self.write_u64(v as u64);
+    }
+}
+
+impl LetMemo {
+    /// Make the memo hold values of `state`: forget them if it was filled on another one.
+    /// The slots are compared once per top-level evaluation (and again if the slice moves).
+    fn on(&mut self, state: &[i32]) {
+        let at = (state.as_ptr() as usize, state.len());
+        if self.checked == Some(at) {
+            return;
+        }
+        if self.state != state {
+            self.values.clear();
+            self.state.clear();
+            self.state.extend_from_slice(state);
+        }
+        self.checked = Some(at);
+    }
 }
 
 impl Scratch {
@@ -40,13 +136,34 @@ impl Scratch {
         self.work_left
     }
 
-    /// Start a top-level evaluation with these locals (action arguments).
+    /// Start a top-level evaluation with these locals (action arguments). Every evaluation on
+    /// a state starts here: the let memo then checks that its values are of that state.
     pub fn start(&mut self, args: &[Val]) {
         self.locals.clear();
         self.locals.extend_from_slice(args);
         self.base = 0;
         self.stack.clear();
+        self.memo.checked = None;
     }
+}
+
+/// The memo key of a let call: its instance and its arguments, when they are few ints or bools.
+fn memo_key(instance: u32, args: &[Val]) -> Option<MemoKey> {
+    if args.len() > MEMO_ARGS {
+        return None;
+    }
+    let mut key = [0i64; MEMO_ARGS];
+    for (slot, arg) in key.iter_mut().zip(args) {
+        *slot = match arg {
+            Val::Int(i) => *i,
+            Val::Bool(b) => i64::from(*b),
+            _ => return None,
+        };
+    }
+    Some(MemoKey {
+        instance,
+        args: key,
+    })
 }
 
 /// Evaluates the nodes of one [`Code`] over states laid out by one [`Layout`].
@@ -343,11 +460,28 @@ impl<'a> Machine<'a> {
                     let v = self.eval(*arg, state, scratch)?;
                     scratch.locals.push(v);
                 }
+                let key = memo_key(*instance, &scratch.locals[new_base..]);
+                if let Some(key) = &key {
+                    scratch.memo.on(state);
+                    if let Some(value) = scratch.memo.values.get(key) {
+                        scratch.locals.truncate(new_base);
+                        return Ok(*value);
+                    }
+                }
                 let saved = scratch.base;
                 scratch.base = new_base;
                 let result = self.eval(self.code.lets[*instance as usize], state, scratch);
                 scratch.base = saved;
                 scratch.locals.truncate(new_base);
+                // Values on the scratch stack do not outlive the evaluation; errors are raised
+                // again where they happen, with their own state.
+                if let (Some(key), Ok(value)) = (key, &result) {
+                    if !matches!(value, Val::Stack { .. })
+                        && scratch.memo.values.len() < MEMO_CAPACITY
+                    {
+                        scratch.memo.values.insert(key, *value);
+                    }
+                }
                 result
             }
             _ => self.internal(id, "not a Call node"),

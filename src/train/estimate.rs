@@ -120,11 +120,11 @@ pub fn log_z_estimate(
             log_ratio -= (parents as f64).ln();
             std::mem::swap(&mut state, &mut child);
             steps += 1;
-            if steps > 1_000_000 {
-                return Err(TrainError::Internal(
-                    "a uniform trajectory ran past a million steps".to_string(),
-                ));
-            }
+            env.check_length(
+                steps,
+                &state,
+                "a uniform trajectory (the estimate of log Z)",
+            )?;
         }
         terminals.extend_from_slice(&state);
         log_ratios.push(log_ratio);
@@ -169,11 +169,7 @@ pub fn uniform_test_set(
             env.step(&state, action, &mut child, ws)?;
             std::mem::swap(&mut state, &mut child);
             steps += 1;
-            if steps > 1_000_000 {
-                return Err(TrainError::Internal(
-                    "a uniform trajectory ran past a million steps".to_string(),
-                ));
-            }
+            env.check_length(steps, &state, "a uniform trajectory (the default test set)")?;
         }
         table.insert(&state);
     }

@@ -289,6 +289,7 @@ pub fn forward_from(
             }
             run.states.extend_from_slice(&child);
             run.actions.push(action);
+            env.check_length(run.actions.len(), &child, "a sampled trajectory")?;
         }
     }
     if env.has_scorers() {
@@ -402,6 +403,7 @@ pub fn backward(
             }
             walks[i].0.extend_from_slice(&parent);
             walks[i].1.push(action);
+            env.check_length(walks[i].1.len(), &parent, "a backward walk by P_B")?;
         }
     }
     let mut batch = Batch::empty(env);

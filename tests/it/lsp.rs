@@ -518,3 +518,46 @@ fn the_textmate_grammar_is_json_and_highlights_every_keyword() {
     let configuration = read("language-configuration.json");
     assert_eq!(configuration["comments"]["lineComment"], "#");
 }
+
+/// A file whose graph is far too large to explore: the server's graph checks stop within
+/// about a second, and an edit gets its static diagnostics at once rather than after the
+/// previous version's graph checks.
+#[test]
+fn a_large_space_is_checked_in_about_a_second_and_the_next_edit_is_not_kept_waiting() {
+    let dir = scratch("large");
+    let path = dir.join("hp.gfn");
+    let source =
+        std::fs::read_to_string(root().join("examples/bench/hp_natural.gfn")).expect("readable");
+    std::fs::write(&path, &source).expect("the file is written");
+    let uri = file_uri(&path);
+    let mut server = Server::start();
+    server.request("initialize", json!({"capabilities": {}}));
+    server.notify("initialized", json!({}));
+    let opened = Instant::now();
+    server.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": uri, "languageId": "gfn", "version": 1, "text": source}}),
+    );
+    assert!(server.diagnostics(&uri, 1).is_empty());
+    // `gfnc check` spends a minute on this file; the server a bounded second or so (a debug
+    // build, on a loaded machine, more).
+    let first = opened.elapsed();
+    assert!(first < Duration::from_secs(20), "{first:?}");
+    // Version 2 starts a graph check; version 3 (broken) cancels it and shows its error.
+    let edited = source.replace("reward exp", "reward  exp");
+    let broken = source.replace("reward exp", "reward exq");
+    let edit = Instant::now();
+    for (version, text) in [(2, &edited), (3, &broken)] {
+        server.notify(
+            "textDocument/didChange",
+            json!({"textDocument": {"uri": uri, "version": version}, "contentChanges": [{"text": text}]}),
+        );
+    }
+    let diagnostics = server.diagnostics(&uri, 3);
+    assert_eq!(diagnostics.len(), 1, "{diagnostics:?}");
+    assert!(
+        edit.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        edit.elapsed()
+    );
+}
