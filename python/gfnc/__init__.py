@@ -65,6 +65,8 @@ def load(path, *, scorer_timeout=None, **params):
 def _states(states, width):
     """An integer array [n, width] as C-contiguous int32, or a clear TypeError/ValueError."""
     a = np.asarray(states)
+    if a.size == 0 and a.dtype.kind == "f":
+        a = a.astype(np.int32)
     if a.dtype.kind not in "iu":
         raise TypeError(f"states must be an integer array (int32 preferred), got dtype {a.dtype}")
     if a.ndim == 1 and a.shape[0] == width:
@@ -81,6 +83,8 @@ def _states(states, width):
 
 def _actions(actions, n):
     a = np.asarray(actions)
+    if a.size == 0 and a.dtype.kind == "f":
+        a = a.astype(np.int64)  # np.asarray([]) is float64: an empty batch has no wrong values
     if a.dtype.kind not in "iu":
         raise TypeError(f"actions must be an integer array (int64 preferred), got dtype {a.dtype}")
     if a.ndim != 1 or a.shape[0] != n:
