@@ -346,6 +346,24 @@ impl Environment {
             .map_err(|f| self.fault(f, state, Context::Guard(flat.family)))
     }
 
+    /// Whether flat action `action` is allowed forward in `state`: `stop` when the trajectory may
+    /// end there, any other action when the state is not `done` and its `when` holds. For
+    /// callers that step states they did not draw from a mask (the Python package).
+    pub fn allows(
+        &self,
+        state: &[i32],
+        action: usize,
+        ws: &mut Workspace,
+    ) -> Result<bool, EnvError> {
+        if action == self.stop_action() {
+            return self.can_stop(state, ws);
+        }
+        if action > self.stop_action() || self.is_done(state, ws)? {
+            return Ok(false);
+        }
+        self.guard_holds(state, action, ws)
+    }
+
     /// The span to point at for an action's allowed-ness: its `when`, or else its name.
     pub(crate) fn guard_span(&self, action: usize) -> Span {
         let family = &self.program.families[self.program.actions[action].family];

@@ -31,6 +31,18 @@ impl Environment {
         out
     }
 
+    /// Whether `state` holds a value of the state type: the right width, every field within its
+    /// range, flags 0 or 1, sequence lengths within bounds and unused positions zero. States
+    /// that come from outside (Python arrays) are checked with it before they are stepped.
+    pub fn is_valid_state(&self, state: &[i32]) -> bool {
+        let layout = &self.program.layout;
+        state.len() == layout.width
+            && layout
+                .fields
+                .iter()
+                .all(|(base, shape)| layout.is_valid(*shape, state, *base as usize))
+    }
+
     /// Terminal objects, one state per line as [`Environment::render`] writes them (blank
     /// lines and `#` comments skipped), back to back; errors name the line.
     pub fn parse_objects(&self, text: &str) -> Result<Vec<i32>, String> {
