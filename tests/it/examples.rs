@@ -90,3 +90,49 @@ fn hypergrid_params_fold_and_overrides_apply() {
     assert!(d.overridden);
     assert_eq!(d.value, gfnc::check::Value::Int(4));
 }
+
+/// The 120-bit task runs with its test set, the way docs/large-spaces.md measures it, and
+/// the test set is what make_bitseq120.py says: each of the 60 modes, then 119 flipped copies.
+#[test]
+fn bitseq120_runs_with_its_test_set() {
+    let test_set = crate::root().join("examples/data/bitseq120_test.txt");
+    let lines: Vec<String> = std::fs::read_to_string(&test_set)
+        .expect("the test set")
+        .lines()
+        .map(str::to_string)
+        .collect();
+    assert_eq!(lines.len(), 60 * 120);
+    let dir = std::env::temp_dir().join(format!("gfnc-bitseq120-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("a temporary folder");
+    // The first mode's 120 strings: the whole file takes more than the 60 s budget of an
+    // evaluation in a debug build on a loaded machine, and the correlations would be skipped.
+    let first = dir.join("first_mode.txt");
+    std::fs::write(&first, lines[..120].join("\n")).expect("written");
+    let out_dir = dir.join("run");
+    let out = crate::gfnc(&[
+        "run",
+        "examples/bitseq120.gfn",
+        "--steps",
+        "2",
+        "--batch",
+        "4",
+        "--hidden",
+        "16",
+        "--log-z-init",
+        "0",
+        "--test-set",
+        &first.display().to_string(),
+        "--test-samples",
+        "1",
+        "--out",
+        &out_dir.display().to_string(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", crate::text(&out.stderr));
+    let run: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out_dir.join("run.json")).expect("run.json"))
+            .expect("json");
+    let spearman = run["final_metrics"]["spearman"].as_f64();
+    assert!(spearman.is_some_and(f64::is_finite), "{run}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
