@@ -30,6 +30,8 @@ pub struct RunOptions {
     /// Flags that set the recipe (see `Config::without_recipe`), as given: a resumed run
     /// takes them.
     pub recipe_flags: Vec<String>,
+    /// `--replay` not given: chosen from the size of the space ([`gfnc::train::auto_replay`]).
+    pub replay_auto: bool,
     /// `--steps`, when given.
     pub steps: Option<usize>,
     pub trajectories: Option<usize>,
@@ -162,7 +164,7 @@ fn start(
         .clone()
         .ok_or_else(|| Failure::Usage("give a .gfn file or --resume DIR".to_string()))?;
     let source = read_source(&path)?;
-    let config = options
+    let mut config = options
         .length()
         .apply(options.config.clone())
         .map_err(|e| fail(output, &path, &source, e))?;
@@ -179,6 +181,17 @@ fn start(
         &options.checks,
         &|_| {},
     )?;
+    if options.replay_auto {
+        let terminals = checked.dag.as_ref().map(|dag| dag.terminal_count());
+        config.replay = gfnc::train::auto_replay(terminals, config.batch);
+        if config.replay > 0 && !(options.json || options.quiet) {
+            warn!(
+                "note: replay {} by default on a space of {} terminal objects (--replay 0 turns it off)",
+                config.replay,
+                terminals.map_or("too many to count".to_string(), |t| format!("{t}"))
+            );
+        }
+    }
     check_memory(&checked, &config, options.checks.budget.max_bytes)?;
     let out = match &options.out {
         Some(dir) => dir.clone(),

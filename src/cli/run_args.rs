@@ -167,8 +167,9 @@ pub(super) struct RunArgs {
     /// random trajectories), or a number [default: auto].
     #[arg(long = "log-z-init", value_name = "auto|VALUE", value_parser = log_z_init)]
     log_z_init: Option<gfnc::train::LogZInit>,
-    /// Replay buffer of terminal objects, re-used by backward sampling (0: off) [default: 0;
-    /// at most 10^7].
+    /// Replay buffer of terminal objects, re-used by backward sampling (0: off) [default: 1000
+    /// on spaces of more than 100,000 terminal objects or too many to count, else 0; at most
+    /// 10^7].
     #[arg(long, value_parser = clap::value_parser!(u64).range(0..=10_000_000))]
     replay: Option<u64>,
     /// Local search (LS-GFN): each sampled object's last K moves are undone by P_B and rebuilt
@@ -337,6 +338,7 @@ impl RunArgs {
             config,
             config_flags: given,
             recipe_flags: recipe,
+            replay_auto: self.replay.is_none(),
             steps: self.steps.map(|s| s as usize),
             trajectories: self.trajectories.map(|t| t as usize),
             out: self.out,

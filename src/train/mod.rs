@@ -23,7 +23,9 @@ pub mod transformer;
 use crate::env::dag::Dag;
 use crate::env::probe::Sentinel;
 use crate::env::{EnvError, Environment, Workspace};
-pub use config::{estimated_bytes, limits, log_z_warnings, Config, LogZInit, Metrics, ReplayKeep};
+pub use config::{
+    auto_replay, estimated_bytes, limits, log_z_warnings, Config, LogZInit, Metrics, ReplayKeep,
+};
 pub use objective::Objective;
 use policy::{Policy, PolicyShape};
 use rand::rngs::StdRng;

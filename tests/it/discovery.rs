@@ -213,3 +213,41 @@ fn modes_are_counted_by_their_key() {
     );
     let _ = std::fs::remove_file(&file);
 }
+
+#[test]
+fn replay_is_on_by_default_only_where_the_space_is_large() {
+    let dir = std::env::temp_dir().join(format!("gfnc-auto-replay-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let replay_of = |example: &str, extra: &[&str]| {
+        let out = dir.join(example);
+        let path = root().join("examples").join(format!("{example}.gfn"));
+        let mut args = vec![
+            "run",
+            path.to_str().expect("path"),
+            "--steps",
+            "2",
+            "--out",
+            out.to_str().expect("out"),
+        ];
+        args.extend_from_slice(extra);
+        let run = gfnc(&args);
+        assert_eq!(run.status.code(), Some(0), "{}", text(&run.stderr));
+        let record: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).expect("run.json"))
+                .expect("JSON");
+        (record["config"]["replay"].clone(), text(&run.stderr))
+    };
+    // 64 terminal objects: no replay, and nothing said.
+    let (replay, stderr) = replay_of("hypergrid", &[]);
+    assert_eq!(replay, 0);
+    assert!(!stderr.contains("replay"), "{stderr}");
+    // 2^60 objects, too many to count: replay on, and the run says so.
+    let (replay, stderr) = replay_of("bitseq_large", &[]);
+    assert_eq!(replay, 1000);
+    assert!(stderr.contains("replay 1000 by default"), "{stderr}");
+    // Given, it is what was given.
+    std::fs::remove_dir_all(dir.join("bitseq_large")).expect("remove");
+    let (replay, _) = replay_of("bitseq_large", &["--replay", "0"]);
+    assert_eq!(replay, 0);
+    let _ = std::fs::remove_dir_all(&dir);
+}
