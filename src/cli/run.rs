@@ -462,7 +462,7 @@ pub fn sample(output: &Output, dir: &Path, options: &SampleOptions) -> Result<()
     }
     let failure = |e: TrainError| fail(output, &path, source, e);
     saved
-        .check_inputs(&checked.env.program.model)
+        .check_inputs(&checked.env.program.interface)
         .map_err(failure)?;
     let exact = checked.dag.is_some();
     let trainer = saved.trainer(&checked.env, checked.dag).map_err(failure)?;

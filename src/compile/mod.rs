@@ -87,6 +87,7 @@ pub fn compile(model: &Model) -> Result<Program, Vec<Diagnostic>> {
         };
         families.push(ActionCode {
             name: action.name.clone(),
+            domains: action.args.iter().map(|(_, values)| values.len()).collect(),
             guard,
             effects,
             span: action.name_span,
@@ -124,7 +125,7 @@ pub fn compile(model: &Model) -> Result<Program, Vec<Diagnostic>> {
         layout.write_value(*shape, &field.init, &mut initial, *base as usize);
     }
     Ok(Program {
-        model: model.clone(),
+        interface: model.interface(),
         code: compiler.code,
         layout,
         families,

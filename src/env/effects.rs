@@ -79,7 +79,7 @@ impl Environment {
                 };
                 let len = state[slot];
                 if len <= 0 {
-                    let field = &self.program.model.fields[effect.place.field].name;
+                    let field = &self.program.interface.fields[effect.place.field].name;
                     return Err(EnvError::new(
                         codes::env::OUT_OF_RANGE,
                         format!(

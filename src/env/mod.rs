@@ -149,8 +149,8 @@ impl Environment {
         // Lowering recurses through expressions; give it the front end's stack.
         let program = crate::stack::with_large_stack(|| compile::compile(model))?;
         Ok(Environment {
+            scorers: scorer::Scorers::new(&program.interface),
             program,
-            scorers: scorer::Scorers::new(model),
             max_length: DEFAULT_MAX_LENGTH,
         })
     }
@@ -166,7 +166,7 @@ impl Environment {
 
     /// The name given by `env NAME`.
     pub fn name(&self) -> &str {
-        &self.program.model.name
+        &self.program.interface.name
     }
 
     /// Slots per state.
@@ -484,7 +484,7 @@ impl Environment {
         span: Span,
         value: String,
     ) -> EnvError {
-        let field = &self.program.model.fields[place.field];
+        let field = &self.program.interface.fields[place.field];
         let target = if place.steps.is_empty() {
             format!("`{}`", field.name)
         } else {

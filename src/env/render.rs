@@ -11,7 +11,7 @@ impl Environment {
         let mut out = String::new();
         for (k, (field, (base, shape))) in self
             .program
-            .model
+            .interface
             .fields
             .iter()
             .zip(&layout.fields)
@@ -75,7 +75,7 @@ impl Environment {
     /// once, with a value of its type.
     pub fn parse_state(&self, text: &str) -> Result<Vec<i32>, String> {
         let mut reader = Reader { text, at: 0 };
-        let fields = &self.program.model.fields;
+        let fields = &self.program.interface.fields;
         let mut values: Vec<Option<Value>> = vec![None; fields.len()];
         loop {
             reader.skip_space();

@@ -82,7 +82,7 @@ pub(crate) struct Scorers {
 }
 
 impl Scorers {
-    pub(crate) fn new(model: &crate::hir::Model) -> Scorers {
+    pub(crate) fn new(model: &crate::hir::Interface) -> Scorers {
         Scorers {
             list: model
                 .scorers
@@ -149,7 +149,7 @@ impl Environment {
         }
         let layout = &self.program.layout;
         let mut object = serde_json::Map::new();
-        for (field, (base, shape)) in self.program.model.fields.iter().zip(&layout.fields) {
+        for (field, (base, shape)) in self.program.interface.fields.iter().zip(&layout.fields) {
             let value = layout.read_value(*shape, state, *base as usize);
             object.insert(field.name.clone(), json(&value));
         }

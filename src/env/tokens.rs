@@ -263,15 +263,7 @@ impl Environment {
     /// How family `family` ties to a token field, if it does.
     fn family_tie(&self, tokens: &TokenLayout, family: usize) -> Option<Tie> {
         let code = &self.program.code;
-        let domains: Vec<usize> = self
-            .program
-            .model
-            .actions
-            .get(family)?
-            .args
-            .iter()
-            .map(|(_, values)| values.len())
-            .collect();
+        let domains = &self.program.families.get(family)?.domains;
         let argument = |place: &PlaceCode, step: usize| -> Option<usize> {
             match code.node(place.steps.get(step)?.index) {
                 Node::Local(k) if (*k as usize) < domains.len() => Some(*k as usize),

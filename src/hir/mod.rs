@@ -41,6 +41,39 @@ pub struct Model {
     pub dir: std::path::PathBuf,
 }
 
+/// What a compiled program keeps of its model: the names, values and inputs that the
+/// environment, its renderings and the run directory speak of. The expressions stay with the
+/// compiler, which lowered them into the program's code.
+#[derive(Clone, Debug)]
+pub struct Interface {
+    /// The name given by `env NAME`.
+    pub name: String,
+    /// Params with their final values (after `--set`).
+    pub params: Vec<Constant>,
+    /// `const` items with their folded values.
+    pub consts: Vec<Constant>,
+    /// The state fields in declaration order.
+    pub fields: Vec<Field>,
+    /// The external scorers the reward calls.
+    pub scorers: Vec<Scorer>,
+    /// The folder of the `.gfn` file: scorers run in it.
+    pub dir: std::path::PathBuf,
+}
+
+impl Model {
+    /// What the compiled program keeps of this model.
+    pub fn interface(&self) -> Interface {
+        Interface {
+            name: self.name.clone(),
+            params: self.params.clone(),
+            consts: self.consts.clone(),
+            fields: self.fields.clone(),
+            scorers: self.scorers.clone(),
+            dir: self.dir.clone(),
+        }
+    }
+}
+
 /// An external scorer: `extern("COMMAND")` in the reward.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Scorer {

@@ -13,9 +13,9 @@ impl Program {
         let _ = writeln!(
             out,
             "env {} · {} slots per state",
-            self.model.name, layout.width
+            self.interface.name, layout.width
         );
-        for ((base, shape), field) in layout.fields.iter().zip(&self.model.fields) {
+        for ((base, shape), field) in layout.fields.iter().zip(&self.interface.fields) {
             let _ = writeln!(
                 out,
                 "  field {} @{base}: {:?}",

@@ -9,7 +9,7 @@ pub mod fault;
 pub mod layout;
 mod value;
 
-use crate::hir::{self, Model};
+use crate::hir::{self, Interface};
 use crate::span::Span;
 use code::NodeId;
 use layout::{Layout, ShapeId};
@@ -59,6 +59,8 @@ pub struct EffectCode {
 #[derive(Clone, Debug)]
 pub struct ActionCode {
     pub name: String,
+    /// Values per argument, in order (the flat actions of the family are their combinations).
+    pub domains: Vec<usize>,
     pub guard: Option<NodeId>,
     pub effects: Vec<EffectCode>,
     /// The action's name where it is defined.
@@ -124,7 +126,8 @@ pub struct FlatAction {
 /// A lowered environment: what the compiler hands to the environment.
 #[derive(Clone, Debug)]
 pub struct Program {
-    pub model: Model,
+    /// The names, values and inputs of the checked model (not its expressions).
+    pub interface: Interface,
     pub layout: Layout,
     pub code: code::Code,
     pub families: Vec<ActionCode>,

@@ -114,7 +114,7 @@ pub struct Inputs {
 
 impl Inputs {
     /// The inputs of a checked model.
-    pub fn of(model: &crate::check::hir::Model) -> Inputs {
+    pub fn of(model: &crate::hir::Interface) -> Inputs {
         let params = model
             .params
             .iter()

@@ -198,7 +198,7 @@ impl SavedRun {
     /// differs from the one the run was trained with (a `--set W=@file` file or a `load`ed
     /// table changed); a record of an older gfnc, without inputs, is let through (see
     /// [`SavedRun::inputs_warning`]).
-    pub fn check_inputs(&self, model: &crate::check::Model) -> Result<Inputs, TrainError> {
+    pub fn check_inputs(&self, model: &crate::hir::Interface) -> Result<Inputs, TrainError> {
         let now = Inputs::of(model);
         let Some(recorded) = &self.record.inputs else {
             return Ok(now);

@@ -341,7 +341,7 @@ impl<'e> Session<'e> {
             folder: std::path::absolute(run.folder)
                 .ok()
                 .map(|f| f.display().to_string()),
-            inputs: Some(Inputs::of(&env.program.model)),
+            inputs: Some(Inputs::of(&env.program.interface)),
             recipe_changes: Vec::new(),
         };
         dir.write_file("env.gfn", run.source)?;
@@ -374,7 +374,7 @@ impl<'e> Session<'e> {
         explored: Explored,
         continuation: Continuation,
     ) -> Result<Session<'e>, TrainError> {
-        let inputs = saved.check_inputs(&env.program.model)?;
+        let inputs = saved.check_inputs(&env.program.interface)?;
         let Continuation {
             config,
             recipe_flags,
@@ -569,7 +569,7 @@ impl<'e> Session<'e> {
 
 fn param_values(env: &Environment) -> serde_json::Map<String, serde_json::Value> {
     env.program
-        .model
+        .interface
         .params
         .iter()
         .map(|p| {

@@ -559,7 +559,10 @@ stop
 reward float(min(x, y, 2)) + max(x, 3 - y, 0.5, y) + min(y + 1, 2.5) + 1";
     let env = Environment::from_source(source, &[]).expect("compiles");
     let dag = dag::check_exhaustively(&env, 1000).expect("valid");
-    let (model, layout) = (&env.program.model, &env.program.layout);
+    let (model, layout) = (
+        &gfnc::load(source, &[]).expect("checks"),
+        &env.program.layout,
+    );
     let mut workspace = Workspace::default();
     let mut terminals = 0;
     for s in (0..dag.len()).filter(|&s| dag.is_terminal(s)) {
