@@ -75,6 +75,8 @@ pub struct Checks {
     pub probe_seconds: f64,
     /// How long an external scorer may take to answer one batch.
     pub scorer_timeout: std::time::Duration,
+    /// Copies of each external scorer that share every batch (`--scorer-workers`).
+    pub scorer_workers: usize,
     /// The most actions a trajectory may take (`--max-length`): the probe's, and those of
     /// everything that later samples on the environment [`validate_with`] returns.
     pub max_length: usize,
@@ -94,6 +96,7 @@ impl Default for Checks {
             seed: 0,
             probe_seconds: DEFAULT_PROBE_SECONDS,
             scorer_timeout: env::DEFAULT_SCORER_TIMEOUT,
+            scorer_workers: 1,
             max_length: env::DEFAULT_MAX_LENGTH,
         }
     }
@@ -167,6 +170,7 @@ pub fn check_graph(
     cancelled: &dyn Fn() -> bool,
 ) -> Result<Validated, Vec<Diagnostic>> {
     env.set_scorer_timeout(checks.scorer_timeout);
+    env.set_scorer_workers(checks.scorer_workers);
     env.set_max_length(checks.max_length);
     let fail = |e: env::EnvError| vec![e.to_diagnostic()];
     let explored =

@@ -30,6 +30,7 @@ pub fn environment(
     let model = gfnc::load_in(source, overrides, &super::folder_of(path)).map_err(report)?;
     let mut env = Environment::new(&model).map_err(report)?;
     env.set_scorer_timeout(checks.scorer_timeout);
+    env.set_scorer_workers(checks.scorer_workers);
     Ok(env)
 }
 

@@ -70,6 +70,10 @@ struct ExploreArgs {
     /// before the command fails, in seconds.
     #[arg(long = "scorer-timeout", default_value_t = 60.0, value_name = "S", value_parser = seconds)]
     scorer_timeout: f64,
+    /// Copies of each external scorer started side by side: every batch is split among them
+    /// (answers memoised once for all).
+    #[arg(long = "scorer-workers", default_value_t = 1, value_name = "N", value_parser = count(1, gfnc::env::MAX_SCORER_WORKERS))]
+    scorer_workers: usize,
     /// The most actions a trajectory may take (sampled, probed, estimated, walked back or
     /// searched locally); a longer one stops the command with an error naming the state.
     #[arg(long = "max-length", default_value_t = gfnc::env::DEFAULT_MAX_LENGTH, value_name = "N", value_parser = count(1, 1_000_000_000))]
@@ -111,6 +115,7 @@ impl ExploreArgs {
             probe_seconds: self.probe_seconds,
             scorer_timeout: std::time::Duration::try_from_secs_f64(self.scorer_timeout)
                 .unwrap_or(std::time::Duration::MAX),
+            scorer_workers: self.scorer_workers,
             max_length: self.max_length,
         }
     }

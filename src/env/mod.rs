@@ -118,7 +118,7 @@ pub struct Environment {
 pub const DEFAULT_MAX_LENGTH: usize = 10_000;
 
 use crate::diagnostic::codes;
-pub use scorer::{DEFAULT_SCORER_TIMEOUT, SCORER_CHUNK};
+pub use scorer::{DEFAULT_SCORER_TIMEOUT, MAX_SCORER_WORKERS, SCORER_CHUNK};
 
 /// `text` cut to about `max` characters (on a character boundary), with the length in all.
 pub fn cut_short(text: &str, max: usize) -> String {

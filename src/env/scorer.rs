@@ -20,6 +20,9 @@ pub const DEFAULT_SCORER_TIMEOUT: Duration = Duration::from_secs(60);
 /// States per request when many are scored at once (enumeration, exact metrics).
 pub const SCORER_CHUNK: usize = 4096;
 
+/// The most copies of one scorer (`--scorer-workers`).
+pub const MAX_SCORER_WORKERS: usize = 256;
+
 /// Memoised answers kept per scorer before the memo starts afresh.
 const MAX_MEMO: usize = 1 << 22;
 
@@ -64,10 +67,11 @@ impl Drop for Process {
     }
 }
 
-/// One `extern("COMMAND")` of the program: its process (started on first use) and its memo.
+/// One `extern("COMMAND")` of the program: its processes (one per worker, each started on
+/// first use) and its memo, which the workers share.
 pub(crate) struct Scorer {
     spec: hir::Scorer,
-    process: Mutex<Option<Process>>,
+    processes: Vec<Mutex<Option<Process>>>,
     /// Once a scorer has failed, every later request fails the same way at once instead of
     /// starting the program again.
     failed: Mutex<Option<EnvError>>,
@@ -89,7 +93,7 @@ impl Scorers {
                 .iter()
                 .map(|spec| Scorer {
                     spec: spec.clone(),
-                    process: Mutex::new(None),
+                    processes: vec![Mutex::new(None)],
                     failed: Mutex::new(None),
                     memo: Mutex::new(HashMap::new()),
                 })
@@ -133,6 +137,15 @@ impl Environment {
         self.scorers.timeout = timeout;
     }
 
+    /// How many copies of each scorer share a batch (at least 1, at most
+    /// [`MAX_SCORER_WORKERS`]); each copy starts on first use.
+    pub fn set_scorer_workers(&mut self, workers: usize) {
+        let workers = workers.clamp(1, MAX_SCORER_WORKERS);
+        for scorer in &mut self.scorers.list {
+            scorer.processes.resize_with(workers, || Mutex::new(None));
+        }
+    }
+
     /// A state as the JSON object a scorer receives: `{"x": [3, 5], "done": false}`.
     pub fn state_json(&self, state: &[i32]) -> serde_json::Value {
         fn json(value: &Value) -> serde_json::Value {
@@ -174,15 +187,53 @@ impl Environment {
             let Some(first) = missing.first() else {
                 continue;
             };
-            for chunk in missing.chunks(self.states_per_request(first)) {
-                let answers = self.ask(scorer, chunk)?;
-                let mut memo = lock(&scorer.memo);
-                if memo.len() + chunk.len() > MAX_MEMO {
-                    memo.clear();
-                }
-                for (state, answer) in chunk.iter().zip(answers) {
-                    memo.insert((*state).into(), answer);
-                }
+            let per_request = self.states_per_request(first);
+            // The batch is split evenly among the workers, each asking its own copy of the
+            // scorer in requests of at most `per_request` states, all at once.
+            let workers = scorer.processes.len().min(missing.len());
+            if workers <= 1 {
+                self.score_part(scorer, 0, &missing, per_request)?;
+                continue;
+            }
+            let part = missing.len().div_ceil(workers);
+            let results: Vec<Result<(), EnvError>> = std::thread::scope(|scope| {
+                let handles: Vec<_> = missing
+                    .chunks(part)
+                    .enumerate()
+                    .map(|(worker, states)| {
+                        scope.spawn(move || self.score_part(scorer, worker, states, per_request))
+                    })
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|handle| {
+                        handle.join().unwrap_or_else(|_| {
+                            Err(self.scorer_error(scorer, "worker thread panicked".into(), ""))
+                        })
+                    })
+                    .collect()
+            });
+            results.into_iter().collect::<Result<(), EnvError>>()?;
+        }
+        Ok(())
+    }
+
+    /// Score `states` through worker `worker`'s copy of `scorer`, memoising the answers.
+    fn score_part(
+        &self,
+        scorer: &Scorer,
+        worker: usize,
+        states: &[&[i32]],
+        per_request: usize,
+    ) -> Result<(), EnvError> {
+        for chunk in states.chunks(per_request) {
+            let answers = self.ask(scorer, worker, chunk)?;
+            let mut memo = lock(&scorer.memo);
+            if memo.len() + chunk.len() > MAX_MEMO {
+                memo.clear();
+            }
+            for (state, answer) in chunk.iter().zip(answers) {
+                memo.insert((*state).into(), answer);
             }
         }
         Ok(())
@@ -196,7 +247,7 @@ impl Environment {
             let answer = match known {
                 Some(answer) => answer,
                 None => {
-                    let answer = self.ask(scorer, &[state])?.first().copied();
+                    let answer = self.ask(scorer, 0, &[state])?.first().copied();
                     let answer = answer
                         .ok_or_else(|| self.scorer_error(scorer, "gave no answer".into(), ""))?;
                     lock(&scorer.memo).insert(state.into(), answer);
@@ -218,11 +269,11 @@ impl Environment {
     }
 
     /// Send one request and read one answer, starting the process if needed.
-    fn ask(&self, scorer: &Scorer, states: &[&[i32]]) -> Result<Vec<f64>, EnvError> {
+    fn ask(&self, scorer: &Scorer, worker: usize, states: &[&[i32]]) -> Result<Vec<f64>, EnvError> {
         if let Some(error) = lock(&scorer.failed).clone() {
             return Err(error);
         }
-        let answer = self.ask_once(scorer, states);
+        let answer = self.ask_once(scorer, worker, states);
         if let Err(error) = &answer {
             *lock(&scorer.failed) = Some(error.clone());
         }
@@ -250,9 +301,17 @@ impl Environment {
         (MAX_REQUEST_BYTES / bytes.max(1)).clamp(1, SCORER_CHUNK)
     }
 
-    fn ask_once(&self, scorer: &Scorer, states: &[&[i32]]) -> Result<Vec<f64>, EnvError> {
+    fn ask_once(
+        &self,
+        scorer: &Scorer,
+        worker: usize,
+        states: &[&[i32]],
+    ) -> Result<Vec<f64>, EnvError> {
         let line = self.request(states);
-        let mut guard = lock(&scorer.process);
+        let Some(process) = scorer.processes.get(worker) else {
+            return Err(self.scorer_error(scorer, format!("has no worker {worker}"), ""));
+        };
+        let mut guard = lock(process);
         if guard.is_none() {
             *guard = Some(self.start(scorer)?);
         }

@@ -297,3 +297,69 @@ fn one_step_of_the_natural_hp_program_finishes_under_a_kill_timeout() {
     );
     let _ = std::fs::remove_dir_all(&out_dir);
 }
+
+/// `--scorer-workers`: a batch is split among copies of the scorer, each answering its share;
+/// the answers (and so everything computed from them) are those of one copy.
+#[test]
+fn scorer_workers_split_each_batch_and_agree_with_one() {
+    let dir = std::env::temp_dir().join(format!("gfnc-workers-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch folder");
+    // Each copy appends its process id to the log once per request.
+    std::fs::write(
+        dir.join("score.py"),
+        "import json, os, sys
+for line in sys.stdin:
+    states = json.loads(line)
+    with open('requests.log', 'a') as log:
+        log.write(f'{os.getpid()} {len(states)}\\n')
+    print(json.dumps([-0.5 * len(s['picked']) + 0.1 * sum(s['picked']) for s in states]), flush=True)
+",
+    )
+    .expect("scorer");
+    let program = dir.join("scored.gfn");
+    std::fs::write(
+        &program,
+        "env scored
+state { picked: set<0..8> }
+action add(i in 0..8) when i not in picked and len(picked) < 4 { picked.insert(i) }
+stop
+log_reward extern(\"python3 score.py\")
+",
+    )
+    .expect("program");
+    let path = program.to_str().expect("path");
+    let requests = || std::fs::read_to_string(dir.join("requests.log")).unwrap_or_default();
+    let one = gfnc_within(&["enumerate", path, "--scorer-workers", "1"], 60);
+    assert_eq!(one.status.code(), Some(0), "{}", text(&one.stderr));
+    let single: std::collections::HashSet<String> = requests()
+        .lines()
+        .filter_map(|l| l.split(' ').next().map(str::to_string))
+        .collect();
+    assert_eq!(single.len(), 1, "{}", requests());
+    std::fs::remove_file(dir.join("requests.log")).expect("log");
+    let four = gfnc_within(&["enumerate", path, "--scorer-workers", "4"], 60);
+    assert_eq!(four.status.code(), Some(0), "{}", text(&four.stderr));
+    let log = requests();
+    let copies: std::collections::HashSet<&str> =
+        log.lines().filter_map(|l| l.split(' ').next()).collect();
+    assert_eq!(copies.len(), 4, "{log}");
+    let scored: usize = log
+        .lines()
+        .filter_map(|l| l.split(' ').nth(1)?.parse::<usize>().ok())
+        .sum();
+    assert_eq!(scored, 163, "every object scored once: {log}");
+    // The same graph, log Z and top objects; only the timing line differs.
+    let without_timing = |out: &[u8]| -> String {
+        text(out)
+            .lines()
+            .filter(|l| !l.trim_start().starts_with('('))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert_eq!(without_timing(&one.stdout), without_timing(&four.stdout));
+    // Out of range: a usage error, not a panic.
+    let zero = gfnc_within(&["enumerate", path, "--scorer-workers", "0"], 60);
+    assert_eq!(zero.status.code(), Some(2), "{}", text(&zero.stderr));
+    let _ = std::fs::remove_dir_all(&dir);
+}
