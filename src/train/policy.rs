@@ -315,7 +315,7 @@ impl Policy {
     }
 
     /// Switch the MLP's first layer between the sparse and the dense computation (the same
-    /// weights and, up to float rounding, the same outputs): for tests and `gfnc bench train`.
+    /// weights and, up to float rounding, the same outputs): for tests and measurements.
     pub fn set_sparse_inputs(&mut self, sparse: bool) {
         self.shape.sparse_inputs = sparse && self.shape.transformer.is_none();
     }
