@@ -198,6 +198,10 @@ pub(super) struct RunArgs {
     /// Backward trajectories per test object in the estimate of log P_T [default: 4].
     #[arg(long = "test-samples", value_parser = clap::value_parser!(u64).range(1..=1024))]
     test_samples: Option<u64>,
+    /// Seconds the test-set correlations of one evaluation may take; past them they are
+    /// skipped for the rest of the run [default: 60].
+    #[arg(long = "correlation-seconds", value_name = "SECONDS")]
+    correlation_seconds: Option<f64>,
     /// A file of test objects, one state per line as gfnc prints them (`x=[3, 5]`), for the
     /// correlation metrics instead of the default test set.
     #[arg(long = "test-set", value_name = "FILE")]
@@ -277,6 +281,7 @@ impl RunArgs {
         note("--test-size", self.test_size.is_some());
         note("--test-samples", self.test_samples.is_some());
         note("--test-set", self.test_set.is_some());
+        note("--correlation-seconds", self.correlation_seconds.is_some());
         let count = |v: Option<u64>, default: usize| v.map_or(default, |v| v as usize);
         let pb = self.pb.unwrap_or(BackwardChoice::Uniform);
         let config = gfnc::train::Config {
@@ -331,6 +336,9 @@ impl RunArgs {
             policy: self.policy.map_or(defaults.policy, PolicyArg::choice),
             d_model: count(self.d_model, defaults.d_model),
             heads: count(self.heads, defaults.heads),
+            correlation_seconds: self
+                .correlation_seconds
+                .unwrap_or(defaults.correlation_seconds),
         };
         Ok(run::RunOptions {
             file: self.file,

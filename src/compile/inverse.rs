@@ -379,6 +379,17 @@ pub fn plan(
             {
                 Some(node(compiler, value, &mut errors))
             }
+            // The pushed value is the child's last element: a scalar one is checked first too.
+            hir::EffectKind::Push(_, value)
+                if invertible(value)
+                    && matches!(
+                        layout.shape(effect.place.shape),
+                        Shape::Seq { element, .. }
+                            if matches!(layout.shape(*element), Shape::Bool | Shape::Int { .. })
+                    ) =>
+            {
+                Some(node(compiler, value, &mut errors))
+            }
             _ => None,
         });
     }

@@ -662,6 +662,26 @@ impl Environment {
         }
     }
 
+    /// The most features of [`Environment::encode`] one state sets to 1.
+    pub fn max_active_features(&self) -> usize {
+        let layout = &self.program.layout;
+        layout
+            .fields
+            .iter()
+            .map(|(_, shape)| layout.max_active(*shape))
+            .sum()
+    }
+
+    /// The features of [`Environment::encode`] that are 1 for `state` (all others are 0), as
+    /// increasing indices appended to `out`.
+    pub fn encode_active(&self, state: &[i32], out: &mut Vec<u32>) {
+        let layout = &self.program.layout;
+        let mut written = 0;
+        for (base, shape) in &layout.fields {
+            written += layout.active(*shape, state, *base as usize, written, out);
+        }
+    }
+
     /// Apply a per-state function to states back to back, each writing one row of `rows`.
     fn per_state<T>(
         &self,

@@ -98,7 +98,19 @@ impl Environment {
                 return false;
             };
             ws.scratch.start(&flat.args);
-            let held = i64::from(state[slot]);
+            let held = match *self.program.layout.shape(effect.place.shape) {
+                // A push: the child's last element (bitseq120's 256 word actions were each
+                // inverted and stepped again to find the one parent of a state).
+                Shape::Seq { stride, .. } => {
+                    let len = state[slot];
+                    if len <= 0 {
+                        return false;
+                    }
+                    state[slot + 1 + (len - 1) as usize * stride as usize]
+                }
+                _ => state[slot],
+            };
+            let held = i64::from(held);
             match machine.eval(*node, state, &mut ws.scratch) {
                 Ok(Val::Bool(b)) if held != i64::from(b) => return false,
                 Ok(Val::Int(i)) if held != i => return false,

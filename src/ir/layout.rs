@@ -288,6 +288,98 @@ impl Layout {
         }
     }
 
+    /// The most features of [`Layout::encode`] a value of this shape sets to 1.
+    pub fn max_active(&self, id: ShapeId) -> usize {
+        match self.shape(id) {
+            Shape::Bool | Shape::Int { .. } => 1,
+            Shape::Array { element, len, .. } => self.max_active(*element) * *len as usize,
+            Shape::Set { lo, hi } => (hi - lo) as usize,
+            // The length, then per position the "empty" flag or the element's features.
+            Shape::Seq { element, max, .. } => 1 + *max as usize * self.max_active(*element).max(1),
+        }
+    }
+
+    /// The features of [`Layout::encode`] that are 1 for the (valid) value at `base`, as
+    /// indices from `offset` on, appended to `out` in increasing order; returns the count of
+    /// features the shape spans. Every other feature is 0: the one-hot rows of a wide state
+    /// are mostly zeros, and the sparse first layer reads only these.
+    pub fn active(
+        &self,
+        id: ShapeId,
+        slots: &[i32],
+        base: usize,
+        offset: u32,
+        out: &mut Vec<u32>,
+    ) -> u32 {
+        match self.shape(id) {
+            Shape::Bool => {
+                out.push(offset + u32::from(slots[base] != 0));
+                2
+            }
+            Shape::Int { lo, hi } => {
+                let n = (hi - lo) as u32;
+                if let Ok(k) = u32::try_from(slots[base] - lo) {
+                    if k < n {
+                        out.push(offset + k);
+                    }
+                }
+                n
+            }
+            Shape::Array {
+                element,
+                len,
+                stride,
+            } => {
+                let mut written = 0;
+                for k in 0..*len as usize {
+                    written += self.active(
+                        *element,
+                        slots,
+                        base + k * *stride as usize,
+                        offset + written,
+                        out,
+                    );
+                }
+                written
+            }
+            Shape::Set { lo, hi } => {
+                let n = (hi - lo) as u32;
+                for k in 0..n {
+                    if slots[base + k as usize] != 0 {
+                        out.push(offset + k);
+                    }
+                }
+                n
+            }
+            Shape::Seq {
+                element,
+                max,
+                stride,
+            } => {
+                let len = slots[base].max(0) as u32;
+                let max = *max;
+                out.push(offset + len.min(max));
+                let mut written = max + 1;
+                let width = self.features(*element) as u32;
+                for k in 0..max {
+                    if k < len {
+                        self.active(
+                            *element,
+                            slots,
+                            base + 1 + k as usize * *stride as usize,
+                            offset + written + 1,
+                            out,
+                        );
+                    } else {
+                        out.push(offset + written);
+                    }
+                    written += 1 + width;
+                }
+                written
+            }
+        }
+    }
+
     /// Append the readable form of the value at `base`: `3`, `true`, `[3, 5]`, `{0, 4}`.
     pub fn render(&self, id: ShapeId, slots: &[i32], base: usize, out: &mut String) {
         match self.shape(id) {

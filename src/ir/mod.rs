@@ -176,6 +176,7 @@ pub struct ParentPlan {
     pub old: Vec<OldValues>,
     /// Per effect: for `place = e` into a scalar place, with `e` reading nothing the action
     /// writes, `e` itself: a child whose place does not hold `e` has no parent by this action,
-    /// which is decided before any candidate is built.
+    /// which is decided before any candidate is built. The same for `seq.push(e)` of a scalar
+    /// element, with the child's last element as the place (an empty child has no parent).
     pub expect: Vec<Option<NodeId>>,
 }

@@ -97,6 +97,13 @@ pub struct Config {
     /// The transformer's attention heads per layer (`--heads`); they divide `--d-model`.
     #[serde(default = "default_heads", skip_serializing_if = "is_default_heads")]
     pub heads: usize,
+    /// Seconds the test-set correlations of one evaluation may take before they are skipped
+    /// for the rest of the run (`--correlation-seconds`).
+    #[serde(
+        default = "default_correlation_seconds",
+        skip_serializing_if = "is_default_correlation_seconds"
+    )]
+    pub correlation_seconds: f64,
 }
 
 fn is_default<T: Default + PartialEq>(value: &T) -> bool {
@@ -218,6 +225,14 @@ fn default_heads() -> usize {
     4
 }
 
+fn default_correlation_seconds() -> f64 {
+    super::DEFAULT_CORRELATION_SECONDS
+}
+
+fn is_default_correlation_seconds(value: &f64) -> bool {
+    *value == default_correlation_seconds()
+}
+
 fn default_top_k() -> usize {
     100
 }
@@ -264,6 +279,7 @@ impl Default for Config {
             policy: PolicyChoice::Auto,
             d_model: default_d_model(),
             heads: default_heads(),
+            correlation_seconds: default_correlation_seconds(),
         }
     }
 }
@@ -460,6 +476,12 @@ impl Config {
         positive("--lr", self.lr)?;
         positive("--lr-logz", self.lr_log_z)?;
         positive("--temperature", self.temperature)?;
+        if !(self.correlation_seconds > 0.0 && self.correlation_seconds <= 1e9) {
+            return Err(format!(
+                "--correlation-seconds must be above 0 and at most 1e9, not {}",
+                self.correlation_seconds
+            ));
+        }
         if !(self.lambda > 0.0 && self.lambda <= 1e6) {
             return Err(format!(
                 "--lambda must be above 0 (SubTB weighs a sub-trajectory of length k by λ^k; 0 weighs all but the empty ones to nothing) and at most 1e6, not {}",

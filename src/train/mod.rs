@@ -17,6 +17,7 @@ mod sample;
 pub mod saved;
 pub mod schedule;
 pub mod session;
+pub mod sparse;
 pub mod tables;
 pub mod transformer;
 
@@ -196,6 +197,7 @@ impl<'e> Trainer<'e> {
         let network_optimiser = adam::Adam::new(policy.network_vars(), config.lr)?;
         let log_z_optimiser = adam::Adam::new(vec![policy.log_z.clone()], config.lr_log_z)?;
         let top_k = config.top_k;
+        let correlation_seconds = config.correlation_seconds;
         Ok(Trainer {
             env,
             discovery: crate::metrics::Discovery::new(top_k),
@@ -219,7 +221,7 @@ impl<'e> Trainer<'e> {
             last_log_z: 0.0,
             phase_seconds: [0.0; 4],
             stop: None,
-            correlation_seconds: DEFAULT_CORRELATION_SECONDS,
+            correlation_seconds,
             correlations_skipped: None,
         })
     }

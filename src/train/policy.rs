@@ -10,6 +10,7 @@ use rand::rngs::StdRng;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
+use super::sparse::{self, ActiveRows};
 use super::transformer::{Transformer, TransformerShape};
 
 /// The policy a run asks for (`--policy`).
@@ -81,6 +82,9 @@ pub struct PolicyShape {
     pub flows: bool,
     /// The transformer's shape; `None` for the MLP.
     pub transformer: Option<TransformerShape>,
+    /// The MLP's first layer reads the indices of the input's ones instead of the dense
+    /// one-hot rows (a wide encoding with few ones: [`sparse::pays`]); the same weights.
+    pub sparse_inputs: bool,
 }
 
 impl PolicyShape {
@@ -106,6 +110,8 @@ impl PolicyShape {
             learned_backward: config.learned_backward,
             separate_backward: config.learned_backward && config.separate_backward,
             flows: config.objective.needs_flows(),
+            sparse_inputs: transformer.is_none()
+                && sparse::pays(env.encoding_width(), env.max_active_features()),
             transformer,
         }
     }
@@ -169,7 +175,23 @@ impl Layer {
     }
 
     pub(super) fn forward(&self, x: &Tensor, track: bool) -> Result<Tensor> {
-        let (w, b) = if track {
+        let (w, b) = self.tensors(track);
+        x.matmul(&w.t()?)?.broadcast_add(&b)
+    }
+
+    /// The layer on the network's inputs, dense or given by the indices of their ones.
+    fn forward_inputs(&self, x: &Inputs, track: bool) -> Result<Tensor> {
+        match x {
+            Inputs::Dense(x) => self.forward(x, track),
+            Inputs::Active(active) => {
+                let (w, b) = self.tensors(track);
+                sparse::sum_of_columns(&w, active)?.broadcast_add(&b)
+            }
+        }
+    }
+
+    fn tensors(&self, track: bool) -> (Tensor, Tensor) {
+        if track {
             (
                 self.weight.as_tensor().clone(),
                 self.bias.as_tensor().clone(),
@@ -179,14 +201,32 @@ impl Layer {
                 self.weight.as_detached_tensor(),
                 self.bias.as_detached_tensor(),
             )
-        };
-        x.matmul(&w.t()?)?.broadcast_add(&b)
+        }
     }
 
     /// Its weight and bias, in that order.
     pub(super) fn vars(&self, out: &mut Vec<Var>) {
         out.push(self.weight.clone());
         out.push(self.bias.clone());
+    }
+}
+
+/// A batch of the network's inputs, one row per state.
+#[derive(Clone, Debug)]
+pub enum Inputs {
+    /// `[n, inputs]` features: the one-hot encoding, or the transformer's tokens and scalars.
+    Dense(Tensor),
+    /// The one-hot encoding given by the indices of its ones (the MLP's sparse first layer).
+    Active(ActiveRows),
+}
+
+impl Inputs {
+    /// The `[n, inputs]` features (the one-hot rows written out for [`Inputs::Active`]).
+    pub fn dense(&self) -> Result<Tensor> {
+        match self {
+            Inputs::Dense(x) => Ok(x.clone()),
+            Inputs::Active(active) => active.to_dense(),
+        }
     }
 }
 
@@ -249,9 +289,19 @@ impl Policy {
         })
     }
 
-    /// The network's inputs for states back to back: `[n, inputs]` (the one-hot encoding for
-    /// the MLP, token ids and scalar features for the transformer).
-    pub fn inputs(&self, env: &crate::env::Environment, states: &[i32]) -> Result<Tensor> {
+    /// The network's inputs for states back to back: the one-hot encoding for the MLP (as the
+    /// indices of its ones with [`PolicyShape::sparse_inputs`]), token ids and scalar features
+    /// for the transformer.
+    pub fn inputs(&self, env: &crate::env::Environment, states: &[i32]) -> Result<Inputs> {
+        if self.shape.sparse_inputs {
+            let mut indices = Vec::new();
+            let mut starts = vec![0];
+            for state in states.chunks_exact(env.width().max(1)) {
+                env.encode_active(state, &mut indices);
+                starts.push(indices.len());
+            }
+            return ActiveRows::new(indices, &starts, self.shape.inputs).map(Inputs::Active);
+        }
         let n = states.len() / env.width().max(1);
         let e = self.shape.inputs;
         let mut features = vec![0.0f32; n * e];
@@ -261,31 +311,37 @@ impl Policy {
             }
             None => env.encode_batch(states, &mut features),
         }
-        Tensor::from_vec(features, (n, e), &Device::Cpu)
+        Tensor::from_vec(features, (n, e), &Device::Cpu).map(Inputs::Dense)
     }
 
-    /// Run the network on `[n, inputs]` features. With `track` false no autograd graph is
-    /// built (sampling); with it true the outputs can be differentiated (the loss).
-    pub fn forward(&self, x: &Tensor, track: bool) -> Result<Outputs> {
+    /// Switch the MLP's first layer between the sparse and the dense computation (the same
+    /// weights and, up to float rounding, the same outputs): for tests and measurements.
+    pub fn set_sparse_inputs(&mut self, sparse: bool) {
+        self.shape.sparse_inputs = sparse && self.shape.transformer.is_none();
+    }
+
+    /// Run the network on [`Policy::inputs`]. With `track` false no autograd graph is built
+    /// (sampling); with it true the outputs can be differentiated (the loss).
+    pub fn forward(&self, x: &Inputs, track: bool) -> Result<Outputs> {
         match &self.network {
             Network::Mlp(mlp) => mlp.forward(x, track),
-            Network::Transformer(transformer) => transformer.forward(x, track),
+            Network::Transformer(transformer) => transformer.forward(&x.dense()?, track),
         }
     }
 
     /// Forward logits only: what sampling needs.
-    pub fn forward_logits(&self, x: &Tensor) -> Result<Tensor> {
+    pub fn forward_logits(&self, x: &Inputs) -> Result<Tensor> {
         match &self.network {
             Network::Mlp(mlp) => mlp.forward_logits(x),
-            Network::Transformer(transformer) => transformer.forward_logits(x),
+            Network::Transformer(transformer) => transformer.forward_logits(&x.dense()?),
         }
     }
 
     /// Backward logits only (backward sampling), when P_B is learned.
-    pub fn backward_logits(&self, x: &Tensor) -> Result<Option<Tensor>> {
+    pub fn backward_logits(&self, x: &Inputs) -> Result<Option<Tensor>> {
         match &self.network {
             Network::Mlp(mlp) => mlp.backward_logits(x),
-            Network::Transformer(transformer) => transformer.backward_logits(x),
+            Network::Transformer(transformer) => transformer.backward_logits(&x.dense()?),
         }
     }
 
@@ -350,10 +406,10 @@ impl Mlp {
         })
     }
 
-    fn forward(&self, x: &Tensor, track: bool) -> Result<Outputs> {
+    fn forward(&self, x: &Inputs, track: bool) -> Result<Outputs> {
         let h = run(&self.trunk, x, track)?;
         let forward = self.forward_head.forward(&h, track)?;
-        let backward = self.backward_from(x, &h, track)?;
+        let backward = self.backward_from(x, Some(h.clone()), track)?;
         let flow = match &self.flow_head {
             Some(head) => Some(head.forward(&h, track)?.squeeze(1)?),
             None => None,
@@ -365,27 +421,27 @@ impl Mlp {
         })
     }
 
-    fn forward_logits(&self, x: &Tensor) -> Result<Tensor> {
+    fn forward_logits(&self, x: &Inputs) -> Result<Tensor> {
         self.forward_head
             .forward(&run(&self.trunk, x, false)?, false)
     }
 
-    fn backward_logits(&self, x: &Tensor) -> Result<Option<Tensor>> {
+    fn backward_logits(&self, x: &Inputs) -> Result<Option<Tensor>> {
         let h = match self.backward_trunk.is_empty() {
-            true => run(&self.trunk, x, false)?,
-            false => x.clone(),
+            true => Some(run(&self.trunk, x, false)?),
+            false => None,
         };
-        self.backward_from(x, &h, false)
+        self.backward_from(x, h, false)
     }
 
     /// The backward head on its own trunk, or on the shared trunk's output `h`.
-    fn backward_from(&self, x: &Tensor, h: &Tensor, track: bool) -> Result<Option<Tensor>> {
+    fn backward_from(&self, x: &Inputs, h: Option<Tensor>, track: bool) -> Result<Option<Tensor>> {
         let Some(head) = &self.backward_head else {
             return Ok(None);
         };
-        let h = match self.backward_trunk.is_empty() {
-            true => h.clone(),
-            false => run(&self.backward_trunk, x, track)?,
+        let h = match (self.backward_trunk.is_empty(), h) {
+            (true, Some(h)) => h,
+            _ => run(&self.backward_trunk, x, track)?,
         };
         Ok(Some(head.forward(&h, track)?))
     }
@@ -404,10 +460,13 @@ impl Mlp {
     }
 }
 
-/// Layers with ReLU after each.
-fn run(layers: &[Layer], x: &Tensor, track: bool) -> Result<Tensor> {
-    let mut h = x.clone();
-    for layer in layers {
+/// Layers with ReLU after each (the inputs themselves when there are none).
+fn run(layers: &[Layer], x: &Inputs, track: bool) -> Result<Tensor> {
+    let Some((first, rest)) = layers.split_first() else {
+        return x.dense();
+    };
+    let mut h = first.forward_inputs(x, track)?.relu()?;
+    for layer in rest {
         h = layer.forward(&h, track)?.relu()?;
     }
     Ok(h)

@@ -5,7 +5,6 @@
 use super::policy::Policy;
 use super::TrainError;
 use crate::env::{Environment, Workspace};
-use candle_core::Tensor;
 use rand::rngs::StdRng;
 use rand::Rng;
 
@@ -174,8 +173,12 @@ pub fn choose(
     last
 }
 
-/// The policy's inputs for states back to back, as a `[n, inputs]` tensor.
-pub fn encode(env: &Environment, policy: &Policy, states: &[i32]) -> Result<Tensor, TrainError> {
+/// The policy's inputs for states back to back.
+pub fn encode(
+    env: &Environment,
+    policy: &Policy,
+    states: &[i32],
+) -> Result<crate::train::policy::Inputs, TrainError> {
     Ok(policy.inputs(env, states)?)
 }
 

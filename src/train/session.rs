@@ -515,8 +515,8 @@ impl<'e> Session<'e> {
                 if let (Some(why), false) = (self.trainer.correlations_skipped(), skipped_told) {
                     skipped_told = true;
                     observer.note(&format!(
-                        "note: {why} ({} s): the test-set correlations are skipped for the rest of this run (a smaller --test-size or --test-samples makes them cheaper)",
-                        super::DEFAULT_CORRELATION_SECONDS
+                        "note: {why} ({} s, --correlation-seconds): the test-set correlations are skipped for the rest of this run (a smaller --test-size or --test-samples makes them cheaper)",
+                        config.correlation_seconds
                     ));
                 }
                 observer.evaluated(&metrics, loss, rate);

@@ -281,6 +281,30 @@ fn encodings_are_injective_on_reachable_states() {
     );
 }
 
+/// The sparse first layer reads the encoding through the indices of its ones: on every
+/// reachable state of every example they are exactly the dense encoding's ones, in order, and
+/// no more than the bound the policy pads its rows to.
+#[test]
+fn active_features_are_the_ones_of_the_encoding() {
+    for (name, env, dag) in every_example() {
+        let width = env.encoding_width();
+        let bound = env.max_active_features();
+        let mut features = vec![0.0f32; width];
+        let mut active = Vec::new();
+        for s in 0..dag.len() {
+            let state = dag.states.get(s);
+            env.encode(state, &mut features);
+            active.clear();
+            env.encode_active(state, &mut active);
+            let ones: Vec<u32> = (0..width as u32)
+                .filter(|k| features[*k as usize] == 1.0)
+                .collect();
+            assert_eq!(active, ones, "{name}: {}", env.render(state));
+            assert!(active.len() <= bound, "{name}: {} > {bound}", active.len());
+        }
+    }
+}
+
 #[test]
 fn states_render_and_parse_back() {
     for (name, env, dag) in every_example() {

@@ -386,3 +386,61 @@ fn a_separate_backward_network_trains() {
     let (before, after) = l1_before_and_after("hypergrid", config);
     assert!(after < 0.5 * before, "exact L1 {before:.4} → {after:.4}");
 }
+
+/// `--correlation-seconds`: checked like the other options, recorded in run.json when given
+/// (and left out at its default, so that older runs' records hash as before).
+#[test]
+fn correlation_seconds_is_checked_and_recorded() {
+    let bad = gfnc(&[
+        "run",
+        "examples/hypergrid.gfn",
+        "--correlation-seconds",
+        "0",
+    ]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("--correlation-seconds"),
+        "{}",
+        String::from_utf8_lossy(&bad.stderr)
+    );
+    let dir = std::env::temp_dir().join(format!("gfnc-correlation-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let out = dir.display().to_string();
+    for (seconds, recorded) in [(None, None), (Some("7.5"), Some(7.5))] {
+        let mut args = vec![
+            "run",
+            "examples/hypergrid.gfn",
+            "--steps",
+            "5",
+            "--hidden",
+            "16",
+            "--samples",
+            "0",
+            "--quiet",
+            "--force",
+            "--out",
+            &out,
+        ];
+        if let Some(seconds) = seconds {
+            args.extend(["--correlation-seconds", seconds]);
+        }
+        let run = gfnc(&args);
+        assert_eq!(
+            run.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        let record: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("run.json")).expect("run.json"))
+                .expect("JSON");
+        assert_eq!(
+            record["config"]
+                .get("correlation_seconds")
+                .and_then(|v| v.as_f64()),
+            recorded,
+            "{record}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
