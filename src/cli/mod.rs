@@ -280,6 +280,20 @@ fn count(lo: usize, hi: usize) -> impl Fn(&str) -> Result<usize, String> + Clone
     }
 }
 
+/// A flag raised by Ctrl-C or SIGTERM (the `ctrlc` crate's `termination` feature): `run`
+/// finishes the current step, saves and exits, `compare` writes the runs finished; a second
+/// one exits at once.
+fn interruption() -> Arc<AtomicBool> {
+    let interrupted = Arc::new(AtomicBool::new(false));
+    let flag = interrupted.clone();
+    let _ = ctrlc::set_handler(move || {
+        if flag.swap(true, Ordering::SeqCst) {
+            std::process::exit(130);
+        }
+    });
+    interrupted
+}
+
 /// A param set twice with `--set` is a usage error rather than a silent last-one-wins.
 fn unique_overrides(command: &Command) -> Result<(), Failure> {
     let overrides: &[Override] = match command {
@@ -534,19 +548,10 @@ fn dispatch(command: Command, output: &Output) -> Result<(), Failure> {
                 checks: explore.thorough_checks(),
             },
         ),
-        Command::Compare(args) => compare::run(output, *args),
-        Command::Run(args) => {
-            let interrupted = Arc::new(AtomicBool::new(false));
-            let flag = interrupted.clone();
-            // Ctrl-C finishes the current step, saves, and exits; a second one exits at once.
-            let _ = ctrlc::set_handler(move || {
-                if flag.swap(true, Ordering::SeqCst) {
-                    std::process::exit(130);
-                }
-            });
-            args.options()
-                .and_then(|options| run::run(output, options, interrupted))
-        }
+        Command::Compare(args) => compare::run(output, *args, interruption()),
+        Command::Run(args) => args
+            .options()
+            .and_then(|options| run::run(output, options, interruption())),
         Command::Inspect {
             file,
             overrides,
