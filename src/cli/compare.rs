@@ -281,6 +281,43 @@ fn objects_table(
         }
         out.push('\n');
     }
+    out.push_str(&by_paths(&terminal, &paths, &dag.target(), distributions));
+    out
+}
+
+/// The objects grouped by their number of paths from s0: per group, R/Z summed and each
+/// method's probability summed, divided by it. A sampler that values trajectories rather than
+/// objects (MaxEnt, a tree search) gives groups with more paths more than their share; a
+/// GFlowNet gives every group 1.
+fn by_paths(
+    terminal: &[usize],
+    paths: &[f64],
+    target: &[f64],
+    distributions: &[(&'static str, Vec<f64>)],
+) -> String {
+    let mut groups: BTreeMap<u64, Vec<usize>> = BTreeMap::new();
+    for &k in terminal {
+        // Path counts are whole numbers, exact in a float up to 2^53.
+        groups.entry(paths[k] as u64).or_default().push(k);
+    }
+    let mut out = String::from(
+        "\n# By number of paths: each method's probability of the group over its share R/Z (seed 0)\n\n| paths | objects | Σ R/Z |",
+    );
+    for (method, _) in distributions {
+        out.push_str(&format!(" {method} |"));
+    }
+    out.push_str("\n|---|---|---|");
+    out.push_str(&"---|".repeat(distributions.len()));
+    out.push('\n');
+    for (count, members) in &groups {
+        let share: f64 = members.iter().map(|&k| target[k]).sum();
+        out.push_str(&format!("| {count} | {} | {share:.4} |", members.len()));
+        for (_, p) in distributions {
+            let mass: f64 = members.iter().filter_map(|&k| p.get(k)).sum();
+            out.push_str(&format!(" {:.2} |", mass / share));
+        }
+        out.push('\n');
+    }
     out
 }
 

@@ -160,6 +160,11 @@ fn compare_writes_every_method_and_metric() {
         .lines()
         .any(|l| l.starts_with("mcts,") && l.contains(",l1,") && l.ends_with(",exact")));
     assert!(summary.contains("(empirical)"));
+    // The objects grouped by paths: 6 singletons and ∅ (1 path), 15 pairs (2), 20 triples (6).
+    let objects = std::fs::read_to_string(dir.join("objects.md")).expect("objects.md");
+    for group in ["| 1 | 7 |", "| 2 | 15 |", "| 6 | 20 |"] {
+        assert!(objects.contains(group), "{group} in {objects}");
+    }
     // Usage errors.
     for args in [
         vec!["compare", "examples/subsets.gfn", "--methods", "tb,sgd"],
