@@ -24,7 +24,7 @@ pub struct CompareArgs {
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "tb,mcmc,reinforce,maxent,random"
+        default_value = "tb,mcmc,mcts,reinforce,maxent,random"
     )]
     methods: Vec<String>,
     /// Terminal objects each method may evaluate (reward calls: "states visited").
