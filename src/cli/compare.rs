@@ -1,6 +1,7 @@
-//! `gfnc compare`: GFlowNet objectives against MCMC, reward maximisation, MaxEnt RL and the
-//! uniform policy on one environment, with the same budget of terminal objects evaluated.
-//! Writes `compare.csv` (long format), `summary.md` and the pictures; `--json` prints one object.
+//! `gfnc compare`: GFlowNet objectives against MCMC, tree search, reward maximisation, MaxEnt
+//! RL and the uniform policy on one environment, with the same budget of terminal objects
+//! evaluated. Writes `compare.csv` (long format), `summary.md`, `objects.md` and the pictures
+//! (what finished, when interrupted); `--json` prints one object.
 
 use super::{read_source, ExploreArgs, Failure, Output};
 use gfnc::compare::{compare, L1Kind, Method, Point, Settings};

@@ -173,8 +173,8 @@ enum Command {
     /// Train a sampler whose terminal distribution is proportional to the reward. Example:
     /// `gfnc run examples/hypergrid.gfn --steps 2000 --out runs/grid`
     Run(Box<RunArgs>),
-    /// Compare GFlowNets with MCMC, reward maximisation, MaxEnt RL and the uniform policy at
-    /// an equal budget of states visited. Example:
+    /// Compare GFlowNets with MCMC, tree search, reward maximisation, MaxEnt RL and the uniform
+    /// policy at an equal budget of states visited. Example:
     /// `gfnc compare examples/hypergrid.gfn --set D=4 --set R0=0.01 --budget 20000 --seeds 3`
     Compare(Box<compare::CompareArgs>),
     /// Draw objects from a trained run. Example: `gfnc sample runs/grid -n 10`

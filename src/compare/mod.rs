@@ -1,6 +1,7 @@
 //! The comparisons of the GFlowNet papers on one compiled environment: GFlowNet objectives,
-//! Metropolis–Hastings, reward maximisation (REINFORCE), MaxEnt RL and the uniform policy,
-//! each given the same budget of terminal objects evaluated ("states visited").
+//! Metropolis–Hastings, Monte Carlo tree search, reward maximisation (REINFORCE), MaxEnt RL
+//! and the uniform policy, each given the same budget of terminal objects evaluated ("states
+//! visited").
 
 pub mod mcmc;
 pub mod mcts;
