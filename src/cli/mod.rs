@@ -178,8 +178,8 @@ enum Command {
     /// Train a sampler whose terminal distribution is proportional to the reward. Example:
     /// `gfnc run examples/hypergrid.gfn --steps 2000 --out runs/grid`
     Run(Box<RunArgs>),
-    /// Compare GFlowNets with MCMC, reward maximisation, MaxEnt RL and the uniform policy at
-    /// an equal budget of states visited. Example:
+    /// Compare GFlowNets with MCMC, tree search, reward maximisation, MaxEnt RL and the uniform
+    /// policy at an equal budget of states visited. Example:
     /// `gfnc compare examples/hypergrid.gfn --set D=4 --set R0=0.01 --budget 20000 --seeds 3`
     Compare(Box<compare::CompareArgs>),
     /// Draw objects from a trained run. Example: `gfnc sample runs/grid -n 10`
@@ -283,6 +283,20 @@ fn count(lo: usize, hi: usize) -> impl Fn(&str) -> Result<usize, String> + Clone
             Err(format!("must be from {lo} to {hi}, not {value}"))
         }
     }
+}
+
+/// A flag raised by Ctrl-C or SIGTERM (the `ctrlc` crate's `termination` feature): `run`
+/// finishes the current step, saves and exits, `compare` writes the runs finished; a second
+/// one exits at once.
+fn interruption() -> Arc<AtomicBool> {
+    let interrupted = Arc::new(AtomicBool::new(false));
+    let flag = interrupted.clone();
+    let _ = ctrlc::set_handler(move || {
+        if flag.swap(true, Ordering::SeqCst) {
+            std::process::exit(130);
+        }
+    });
+    interrupted
 }
 
 /// A param set twice with `--set` is a usage error rather than a silent last-one-wins.
@@ -539,19 +553,10 @@ fn dispatch(command: Command, output: &Output) -> Result<(), Failure> {
                 checks: explore.thorough_checks(),
             },
         ),
-        Command::Compare(args) => compare::run(output, *args),
-        Command::Run(args) => {
-            let interrupted = Arc::new(AtomicBool::new(false));
-            let flag = interrupted.clone();
-            // Ctrl-C finishes the current step, saves, and exits; a second one exits at once.
-            let _ = ctrlc::set_handler(move || {
-                if flag.swap(true, Ordering::SeqCst) {
-                    std::process::exit(130);
-                }
-            });
-            args.options()
-                .and_then(|options| run::run(output, options, interrupted))
-        }
+        Command::Compare(args) => compare::run(output, *args, interruption()),
+        Command::Run(args) => args
+            .options()
+            .and_then(|options| run::run(output, options, interruption())),
         Command::Inspect {
             file,
             overrides,

@@ -87,25 +87,12 @@ impl PolicyArg {
     }
 }
 
-/// `gfnc run`'s flags. Those that configure the run are options without a default here, so
-/// that `--resume` can tell a flag given from a default and refuse it rather than ignore it;
-/// the defaults are [`gfnc::train::Config::default`]'s.
-#[derive(clap::Args, Debug)]
-pub(super) struct RunArgs {
-    /// The .gfn file (not with --resume).
-    file: Option<PathBuf>,
-    /// Override a param: --set NAME=VALUE (repeatable).
-    #[arg(long = "set", value_name = "NAME=VALUE", value_parser = parse_override)]
-    pub(super) overrides: Vec<Override>,
-    /// The objective [default: tb].
-    #[arg(long, value_enum)]
-    objective: Option<ObjectiveChoice>,
-    /// Training iterations [default: 1000; at most 10^9].
-    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1_000_000_000))]
-    steps: Option<u64>,
-    /// Train for this many trajectories instead of --steps [at most 10^12].
-    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1_000_000_000_000))]
-    trajectories: Option<u64>,
+/// The training options `gfnc run` and `gfnc compare` share: one definition of each flag.
+/// They are options without a default here, so that `run --resume` can tell a flag given from
+/// a default and refuse it rather than ignore it; the defaults are
+/// [`gfnc::train::Config::default`]'s, filled in by [`TrainingArgs::config`].
+#[derive(clap::Args, Debug, Clone, Default)]
+pub(super) struct TrainingArgs {
     /// Trajectories per iteration [default: 16; at most 65536].
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..=65_536))]
     batch: Option<u64>,
@@ -171,7 +158,7 @@ pub(super) struct RunArgs {
     /// on spaces of more than 100,000 terminal objects or too many to count, else 0; at most
     /// 10^7].
     #[arg(long, value_parser = clap::value_parser!(u64).range(0..=10_000_000))]
-    replay: Option<u64>,
+    pub(super) replay: Option<u64>,
     /// Local search (LS-GFN): each sampled object's last K moves are undone by P_B and rebuilt
     /// by P_F, the new object kept unless its reward is lower; both are trained on (0: off)
     /// [default: 0].
@@ -182,15 +169,141 @@ pub(super) struct RunArgs {
     /// nearest stored one when better) [default: recent].
     #[arg(long = "replay-keep", value_enum)]
     replay_keep: Option<KeepChoice>,
+    /// The k of the top-k mean reward among distinct sampled objects [default: 100].
+    #[arg(long = "top-k", value_parser = clap::value_parser!(u64).range(1..=65_536))]
+    top_k: Option<u64>,
+}
+
+impl TrainingArgs {
+    /// The recipe flags given (those a resumed run may change, see
+    /// `Config::without_recipe`), as `--flag value`.
+    fn recipe_flags(&self) -> Vec<String> {
+        let mut recipe = Vec::new();
+        let mut steer = |name: &str, value: Option<String>| {
+            if let Some(value) = value {
+                recipe.push(format!("{name} {value}"));
+            }
+        };
+        let pair = |p: Option<(f64, Option<f64>)>| {
+            p.map(|(a, b)| b.map_or(format!("{a}"), |b| format!("{a}:{b}")))
+        };
+        steer("--explore", pair(self.explore));
+        steer("--temperature", pair(self.temperature));
+        steer("--reward-exponent", pair(self.reward_exponent));
+        steer("--anneal", self.anneal.map(|v| v.to_string()));
+        steer("--replay", self.replay.map(|v| v.to_string()));
+        steer(
+            "--replay-keep",
+            self.replay_keep.map(|k| format!("{k:?}").to_lowercase()),
+        );
+        steer("--local-search", self.local_search.map(|v| v.to_string()));
+        steer(
+            "--lr-schedule",
+            self.lr_schedule.map(|k| format!("{k:?}").to_lowercase()),
+        );
+        steer("--warmup", self.warmup.map(|v| v.to_string()));
+        recipe
+    }
+
+    /// The flags given that fix the network and the loss (refused by `run --resume`).
+    fn config_flags(&self) -> Vec<&'static str> {
+        [
+            ("--batch", self.batch.is_some()),
+            ("--hidden", self.hidden.is_some()),
+            ("--layers", self.layers.is_some()),
+            ("--policy", self.policy.is_some()),
+            ("--d-model", self.d_model.is_some()),
+            ("--heads", self.heads.is_some()),
+            ("--lr", self.lr.is_some()),
+            ("--lr-logz", self.lr_log_z.is_some()),
+            ("--pb", self.pb.is_some()),
+            ("--lambda", self.lambda.is_some()),
+            ("--log-z-init", self.log_z_init.is_some()),
+            ("--top-k", self.top_k.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(name, given)| given.then_some(name))
+        .collect()
+    }
+
+    /// `base` with every option given here set, the others left as they are.
+    pub(super) fn config(&self, base: gfnc::train::Config) -> gfnc::train::Config {
+        let count = |v: Option<u64>, default: usize| v.map_or(default, |v| v as usize);
+        let (learned_backward, separate_backward) = match self.pb {
+            Some(pb) => (
+                pb != BackwardChoice::Uniform,
+                pb == BackwardChoice::Separate,
+            ),
+            None => (base.learned_backward, base.separate_backward),
+        };
+        gfnc::train::Config {
+            batch: count(self.batch, base.batch),
+            hidden: count(self.hidden, base.hidden),
+            layers: count(self.layers, base.layers),
+            lr: self.lr.unwrap_or(base.lr),
+            lr_log_z: self.lr_log_z.unwrap_or(base.lr_log_z),
+            learned_backward,
+            separate_backward,
+            lambda: self.lambda.unwrap_or(base.lambda),
+            explore: self.explore.map_or(base.explore, |e| e.0),
+            explore_end: self.explore.map_or(base.explore_end, |e| e.1),
+            temperature: self.temperature.map_or(base.temperature, |t| t.0),
+            temperature_end: self.temperature.map_or(base.temperature_end, |t| t.1),
+            anneal: self.anneal.map(|a| a as usize).or(base.anneal),
+            reward_exponent: self.reward_exponent.map_or(base.reward_exponent, |b| b.0),
+            reward_exponent_end: self
+                .reward_exponent
+                .map_or(base.reward_exponent_end, |b| b.1),
+            lr_schedule: match self.lr_schedule {
+                Some(LrChoice::Constant) => gfnc::train::schedule::LrSchedule::Constant,
+                Some(LrChoice::Cosine) => gfnc::train::schedule::LrSchedule::Cosine,
+                None => base.lr_schedule,
+            },
+            warmup: count(self.warmup, base.warmup),
+            log_z_init: self.log_z_init.or(base.log_z_init),
+            replay_keep: match self.replay_keep {
+                Some(KeepChoice::Recent) => gfnc::train::ReplayKeep::Recent,
+                Some(KeepChoice::Best) => gfnc::train::ReplayKeep::Best,
+                Some(KeepChoice::Diverse) => gfnc::train::ReplayKeep::Diverse,
+                None => base.replay_keep,
+            },
+            local_search: count(self.local_search, base.local_search),
+            replay: count(self.replay, base.replay),
+            top_k: count(self.top_k, base.top_k),
+            policy: self.policy.map_or(base.policy, PolicyArg::choice),
+            d_model: count(self.d_model, base.d_model),
+            heads: count(self.heads, base.heads),
+            ..base
+        }
+    }
+}
+
+/// `gfnc run`'s flags: the shared [`TrainingArgs`] and those of a run alone. Like the shared
+/// ones, those that configure the run have no default here (see [`TrainingArgs`]).
+#[derive(clap::Args, Debug)]
+pub(super) struct RunArgs {
+    /// The .gfn file (not with --resume).
+    file: Option<PathBuf>,
+    /// Override a param: --set NAME=VALUE (repeatable).
+    #[arg(long = "set", value_name = "NAME=VALUE", value_parser = parse_override)]
+    pub(super) overrides: Vec<Override>,
+    /// The objective [default: tb].
+    #[arg(long, value_enum)]
+    objective: Option<ObjectiveChoice>,
+    /// Training iterations [default: 1000; at most 10^9].
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1_000_000_000))]
+    steps: Option<u64>,
+    /// Train for this many trajectories instead of --steps [at most 10^12].
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1_000_000_000_000))]
+    trajectories: Option<u64>,
+    #[command(flatten)]
+    training: TrainingArgs,
     /// The run's seed [default: 0].
     #[arg(long)]
     seed: Option<u64>,
     /// Iterations between evaluations and checkpoints [default: 100].
     #[arg(long = "eval-every", value_parser = clap::value_parser!(u64).range(1..=1_000_000_000))]
     eval_every: Option<u64>,
-    /// The k of the top-k mean reward among distinct sampled objects [default: 100].
-    #[arg(long = "top-k", value_parser = clap::value_parser!(u64).range(1..=65_536))]
-    top_k: Option<u64>,
     /// Objects of the default test set for the correlation of log R and log P_T (terminal
     /// objects of uniform random trajectories; 0: no correlation) [default: 64].
     #[arg(long = "test-size", value_parser = clap::value_parser!(u64).range(0..=65_536))]
@@ -232,58 +345,25 @@ pub(super) struct RunArgs {
 impl RunArgs {
     pub(super) fn options(self) -> Result<run::RunOptions, Failure> {
         let defaults = gfnc::train::Config::default();
-        let mut given = Vec::new();
+        // The recipe: flags a resumed run may change, recorded as given.
+        let recipe = self.training.recipe_flags();
+        let mut given = vec![];
         let mut note = |name: &'static str, set: bool| {
             if set {
                 given.push(name);
             }
         };
-        // The recipe: flags a resumed run may change, recorded as given.
-        let mut recipe = Vec::new();
-        let mut steer = |name: &str, value: Option<String>| {
-            if let Some(value) = value {
-                recipe.push(format!("{name} {value}"));
-            }
-        };
-        let pair = |p: Option<(f64, Option<f64>)>| {
-            p.map(|(a, b)| b.map_or(format!("{a}"), |b| format!("{a}:{b}")))
-        };
-        steer("--explore", pair(self.explore));
-        steer("--temperature", pair(self.temperature));
-        steer("--reward-exponent", pair(self.reward_exponent));
-        steer("--anneal", self.anneal.map(|v| v.to_string()));
-        steer("--replay", self.replay.map(|v| v.to_string()));
-        steer(
-            "--replay-keep",
-            self.replay_keep.map(|k| format!("{k:?}").to_lowercase()),
-        );
-        steer("--local-search", self.local_search.map(|v| v.to_string()));
-        steer(
-            "--lr-schedule",
-            self.lr_schedule.map(|k| format!("{k:?}").to_lowercase()),
-        );
-        steer("--warmup", self.warmup.map(|v| v.to_string()));
         note("--objective", self.objective.is_some());
-        note("--batch", self.batch.is_some());
-        note("--hidden", self.hidden.is_some());
-        note("--layers", self.layers.is_some());
-        note("--policy", self.policy.is_some());
-        note("--d-model", self.d_model.is_some());
-        note("--heads", self.heads.is_some());
-        note("--lr", self.lr.is_some());
-        note("--lr-logz", self.lr_log_z.is_some());
-        note("--pb", self.pb.is_some());
-        note("--lambda", self.lambda.is_some());
-        note("--log-z-init", self.log_z_init.is_some());
+        for name in self.training.config_flags() {
+            note(name, true);
+        }
         note("--seed", self.seed.is_some());
         note("--eval-every", self.eval_every.is_some());
-        note("--top-k", self.top_k.is_some());
         note("--test-size", self.test_size.is_some());
         note("--test-samples", self.test_samples.is_some());
         note("--test-set", self.test_set.is_some());
         note("--correlation-seconds", self.correlation_seconds.is_some());
         let count = |v: Option<u64>, default: usize| v.map_or(default, |v| v as usize);
-        let pb = self.pb.unwrap_or(BackwardChoice::Uniform);
         let config = gfnc::train::Config {
             objective: match self.objective.unwrap_or(ObjectiveChoice::Tb) {
                 ObjectiveChoice::Tb => gfnc::train::Objective::Tb,
@@ -293,52 +373,14 @@ impl RunArgs {
                 ObjectiveChoice::Maxent => gfnc::train::Objective::Maxent,
                 ObjectiveChoice::Reinforce => gfnc::train::Objective::Reinforce,
             },
-            steps: defaults.steps,
-            batch: count(self.batch, defaults.batch),
-            hidden: count(self.hidden, defaults.hidden),
-            layers: count(self.layers, defaults.layers),
-            lr: self.lr.unwrap_or(defaults.lr),
-            lr_log_z: self.lr_log_z.unwrap_or(defaults.lr_log_z),
-            learned_backward: pb != BackwardChoice::Uniform,
-            separate_backward: pb == BackwardChoice::Separate,
-            lambda: self.lambda.unwrap_or(defaults.lambda),
-            explore: self.explore.map_or(defaults.explore, |e| e.0),
-            explore_end: self.explore.map_or(defaults.explore_end, |e| e.1),
-            temperature: self.temperature.map_or(defaults.temperature, |t| t.0),
-            temperature_end: self.temperature.map_or(defaults.temperature_end, |t| t.1),
-            anneal: self.anneal.map(|a| a as usize).or(defaults.anneal),
-            reward_exponent: self
-                .reward_exponent
-                .map_or(defaults.reward_exponent, |b| b.0),
-            reward_exponent_end: self
-                .reward_exponent
-                .map_or(defaults.reward_exponent_end, |b| b.1),
-            lr_schedule: match self.lr_schedule {
-                Some(LrChoice::Constant) => gfnc::train::schedule::LrSchedule::Constant,
-                Some(LrChoice::Cosine) => gfnc::train::schedule::LrSchedule::Cosine,
-                None => defaults.lr_schedule,
-            },
-            warmup: count(self.warmup, defaults.warmup),
-            log_z_init: self.log_z_init.or(defaults.log_z_init),
-            replay_keep: match self.replay_keep {
-                Some(KeepChoice::Recent) => gfnc::train::ReplayKeep::Recent,
-                Some(KeepChoice::Best) => gfnc::train::ReplayKeep::Best,
-                Some(KeepChoice::Diverse) => gfnc::train::ReplayKeep::Diverse,
-                None => defaults.replay_keep,
-            },
-            local_search: count(self.local_search, defaults.local_search),
-            replay: count(self.replay, defaults.replay),
             seed: self.seed.unwrap_or(defaults.seed),
             eval_every: count(self.eval_every, defaults.eval_every),
-            top_k: count(self.top_k, defaults.top_k),
             test_size: count(self.test_size, defaults.test_size),
             test_samples: count(self.test_samples, defaults.test_samples),
-            policy: self.policy.map_or(defaults.policy, PolicyArg::choice),
-            d_model: count(self.d_model, defaults.d_model),
-            heads: count(self.heads, defaults.heads),
             correlation_seconds: self
                 .correlation_seconds
                 .unwrap_or(defaults.correlation_seconds),
+            ..self.training.config(defaults.clone())
         };
         Ok(run::RunOptions {
             file: self.file,
@@ -346,7 +388,7 @@ impl RunArgs {
             config,
             config_flags: given,
             recipe_flags: recipe,
-            replay_auto: self.replay.is_none(),
+            replay_auto: self.training.replay.is_none(),
             steps: self.steps.map(|s| s as usize),
             trajectories: self.trajectories.map(|t| t as usize),
             out: self.out,

@@ -1,16 +1,20 @@
 //! The comparisons of the GFlowNet papers on one compiled environment: GFlowNet objectives,
-//! Metropolis–Hastings, reward maximisation (REINFORCE), MaxEnt RL and the uniform policy,
-//! each given the same budget of terminal objects evaluated ("states visited").
+//! Metropolis–Hastings, Monte Carlo tree search, reward maximisation (REINFORCE), MaxEnt RL
+//! and the uniform policy, each given the same budget of terminal objects evaluated ("states
+//! visited").
 
 pub mod mcmc;
+pub mod mcts;
 
 use crate::env::dag::Dag;
 use crate::env::{Environment, Workspace};
 use crate::metrics::Discovery;
-use crate::train::{Config, Objective, TrainError, Trainer};
+use crate::train::{log_z_warnings, Config, Objective, TrainError, Trainer};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Instant;
 
 /// A method of `gfnc compare`.
@@ -20,8 +24,10 @@ pub enum Method {
     GFlowNet(Objective),
     /// Metropolis–Hastings over trajectories, stationary on R/Z (see [`mcmc`]).
     Mcmc,
-    /// Reward maximisation: REINFORCE with a baseline (`ppo` on the command line).
-    Ppo,
+    /// Monte Carlo tree search (UCT over action sequences, see [`mcts`]).
+    Mcts,
+    /// Reward maximisation: REINFORCE with a baseline (`reinforce`).
+    Reinforce,
     /// MaxEnt RL: TB with log P_B ≡ 0, P_T ∝ R · paths.
     Maxent,
     /// The uniform forward policy.
@@ -30,13 +36,14 @@ pub enum Method {
 
 impl Method {
     /// Every method, in the order results are listed.
-    pub const ALL: [Method; 8] = [
+    pub const ALL: [Method; 9] = [
         Method::GFlowNet(Objective::Tb),
         Method::GFlowNet(Objective::Db),
         Method::GFlowNet(Objective::Subtb),
         Method::GFlowNet(Objective::Fm),
         Method::Mcmc,
-        Method::Ppo,
+        Method::Mcts,
+        Method::Reinforce,
         Method::Maxent,
         Method::Random,
     ];
@@ -46,15 +53,45 @@ impl Method {
         match self {
             Method::GFlowNet(objective) => objective.name(),
             Method::Mcmc => "mcmc",
-            Method::Ppo => "ppo",
+            Method::Mcts => "mcts",
+            Method::Reinforce => "reinforce",
             Method::Maxent => "maxent",
             Method::Random => "random",
+        }
+    }
+
+    /// How the method's L1 is measured: the exact P_T of a sampler, or a histogram.
+    pub fn l1_kind(self) -> L1Kind {
+        match self {
+            Method::Mcmc => L1Kind::Empirical,
+            _ => L1Kind::Exact,
         }
     }
 
     /// The method called `name`, if any.
     pub fn from_name(name: &str) -> Option<Method> {
         Method::ALL.into_iter().find(|m| m.name() == name.trim())
+    }
+}
+
+/// How a method's L1 to R/Z is measured.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum L1Kind {
+    /// From the exact terminal distribution of the method's sampler over the DAG (the
+    /// policies, the uniform policy, the tree search's descent).
+    Exact,
+    /// From a histogram of the objects visited (MCMC's chains over the second half of the
+    /// states visited so far): sampling noise included.
+    Empirical,
+}
+
+impl L1Kind {
+    /// Its name in `compare.csv` and the JSON.
+    pub fn name(self) -> &'static str {
+        match self {
+            L1Kind::Exact => "exact",
+            L1Kind::Empirical => "empirical",
+        }
     }
 }
 
@@ -72,6 +109,18 @@ pub struct Settings {
     pub config: Config,
     /// Parallel Metropolis–Hastings chains.
     pub chains: usize,
+    /// Raised by the user (Ctrl-C, SIGTERM): the run under way stops and is dropped.
+    pub stop: Arc<AtomicBool>,
+}
+
+impl Settings {
+    /// [`TrainError::Interrupted`] once the user has asked to stop.
+    fn check_stop(&self) -> Result<(), TrainError> {
+        match self.stop.load(Ordering::SeqCst) {
+            true => Err(TrainError::Interrupted),
+            false => Ok(()),
+        }
+    }
 }
 
 /// The figures of one method and seed after some states visited.
@@ -93,6 +142,8 @@ pub struct Point {
     /// for policies; for MCMC the histogram of the chains' objects over the second half of
     /// the states visited so far.
     pub l1: Option<f64>,
+    /// How `l1` was measured, when it was.
+    pub l1_kind: Option<L1Kind>,
     /// Mean reward of the best `top_k` distinct objects visited.
     pub top_k_reward: Option<f64>,
     /// States visited when the last mode was first found, once all are found.
@@ -139,12 +190,16 @@ impl Tally {
             }
             self.keys.insert(key);
         }
-        let found = match env.has_mode_key() {
+        self.note_modes(self.found(env));
+        Ok(())
+    }
+
+    /// Modes found: the keys of `mode by KEY` reached, else the mode objects.
+    fn found(&self, env: &Environment) -> usize {
+        match env.has_mode_key() {
             true => self.keys.len(),
             false => self.modes.len(),
-        };
-        self.note_modes(found);
-        Ok(())
+        }
     }
 
     fn note_modes(&mut self, found: usize) {
@@ -169,6 +224,7 @@ impl Tally {
             modes_total: self.modes_total,
             distinct: self.discovery.distinct(),
             l1,
+            l1_kind: l1.map(|_| method.l1_kind()),
             top_k_reward: self.discovery.top_k_reward(),
             states_to_all_modes: self.all_modes_at,
             seconds: started.elapsed().as_secs_f64(),
@@ -184,9 +240,27 @@ pub struct Results {
     pub points: Vec<Point>,
     /// (method, distribution over DAG state ids) for seed 0.
     pub distributions: Vec<(&'static str, Vec<f64>)>,
+    /// What log Z did in the GFlowNet and MaxEnt runs, when it calls for a warning.
+    pub notes: Vec<Note>,
+    /// Stopped by the user during this run (method, seed), dropped; the results hold the runs
+    /// finished before it.
+    pub interrupted: Option<(&'static str, u64)>,
 }
 
-/// Run every method for every seed; `report` hears of each point as it is measured.
+/// A warning about one run: its learned log Z far from the exact one, or still moving.
+#[derive(Clone, Debug)]
+pub struct Note {
+    /// The method.
+    pub method: &'static str,
+    /// The seed.
+    pub seed: u64,
+    /// What `gfnc run` would say ([`log_z_warnings`]).
+    pub text: String,
+}
+
+/// Run every method for every seed; `report` hears of each point as it is measured. When
+/// `settings.stop` is raised (Ctrl-C), the run under way is dropped and the runs finished so
+/// far are returned, with [`Results::interrupted`] set.
 pub fn compare(
     env: &Environment,
     dag: Option<&Dag>,
@@ -194,33 +268,79 @@ pub fn compare(
     settings: &Settings,
     report: &mut dyn FnMut(&Point),
 ) -> Result<Results, TrainError> {
-    let mut points = Vec::new();
-    let mut distributions = Vec::new();
+    let mut results = Results {
+        points: Vec::new(),
+        distributions: Vec::new(),
+        notes: Vec::new(),
+        interrupted: None,
+    };
     for &method in methods {
         for seed in 0..settings.seeds {
+            let mut points = Vec::new();
+            let mut notes = Vec::new();
             let mut emit = |p: Point| {
                 report(&p);
                 points.push(p);
             };
             let run = Run { method, seed };
-            let distribution = match method {
+            let outcome = match method {
+                Method::Mcmc => chains(env, dag, seed, settings, &mut emit),
+                Method::Random => random(env, dag, seed, settings, &mut emit),
+                Method::Mcts => search(env, dag, seed, settings, &mut emit),
                 Method::GFlowNet(objective) => {
-                    policy(env, dag, run, objective, settings, &mut emit)?
+                    trained(env, dag, run, objective, settings, (&mut emit, &mut notes))
                 }
-                Method::Ppo => policy(env, dag, run, Objective::Reinforce, settings, &mut emit)?,
-                Method::Maxent => policy(env, dag, run, Objective::Maxent, settings, &mut emit)?,
-                Method::Mcmc => chains(env, dag, seed, settings, &mut emit)?,
-                Method::Random => random(env, dag, seed, settings, &mut emit)?,
+                Method::Reinforce => trained(
+                    env,
+                    dag,
+                    run,
+                    Objective::Reinforce,
+                    settings,
+                    (&mut emit, &mut notes),
+                ),
+                Method::Maxent => trained(
+                    env,
+                    dag,
+                    run,
+                    Objective::Maxent,
+                    settings,
+                    (&mut emit, &mut notes),
+                ),
             };
+            let distribution = match outcome {
+                Ok(distribution) => distribution,
+                Err(TrainError::Interrupted) => {
+                    results.interrupted = Some((method.name(), seed));
+                    return Ok(results);
+                }
+                Err(e) => return Err(e),
+            };
+            results.points.extend(points);
+            results.notes.extend(notes);
             if let (0, Some(d)) = (seed, distribution) {
-                distributions.push((method.name(), d));
+                results.distributions.push((method.name(), d));
             }
         }
     }
-    Ok(Results {
-        points,
-        distributions,
-    })
+    Ok(results)
+}
+
+/// A policy method's run ([`policy`]), its log-Z notes kept.
+fn trained(
+    env: &Environment,
+    dag: Option<&Dag>,
+    run: Run,
+    objective: Objective,
+    settings: &Settings,
+    (emit, notes): (&mut dyn FnMut(Point), &mut Vec<Note>),
+) -> Result<Option<Vec<f64>>, TrainError> {
+    let (distribution, texts) = policy(env, dag, run, objective, settings, emit)?;
+    notes.extend(texts.into_iter().map(|text| Note {
+        method: run.method.name(),
+        seed: run.seed,
+        text,
+    }));
+    Ok(distribution)
 }
 
 /// One run of a comparison.
@@ -252,37 +372,41 @@ fn policy(
     objective: Objective,
     settings: &Settings,
     emit: &mut dyn FnMut(Point),
-) -> Result<Option<Vec<f64>>, TrainError> {
+) -> Result<(Option<Vec<f64>>, Vec<String>), TrainError> {
     let config = Config {
         objective,
         seed,
         steps: settings
             .budget
-            .div_ceil(settings.config.batch.max(1))
+            .div_ceil(settings.config.trajectories_per_step().max(1))
             .max(1),
-        replay: 0,
-        test_size: 0,
         ..settings.config.clone()
     };
     let started = Instant::now();
     let mut trainer = Trainer::new(env, config.clone(), dag.cloned())?;
     let mut tally = Tally::new(config.top_k, dag);
     let mut next = 1;
+    // The figures at each reporting point, for what log Z did (see `log_z_notes`).
+    let mut history = Vec::new();
+    trainer.set_stop(settings.stop.clone());
     while trainer.trajectories < settings.budget {
+        settings.check_stop()?;
         trainer.train_step()?;
         tally.visited = trainer.trajectories;
         tally.note_modes(trainer.modes_found());
         // One point per step, however many reporting points the step's batch crossed.
         if advance(settings, &mut next, trainer.trajectories) {
             let metrics = trainer.peek()?;
+            history.push(metrics.clone());
             let mut point = tally.point(method, seed, metrics.l1, trainer.modes_found(), started);
             point.distinct = metrics.distinct;
             point.top_k_reward = metrics.top_k_reward;
             emit(point);
         }
     }
+    let notes = log_z_notes(objective, &mut history);
     let Some(dag) = dag else {
-        return Ok(None);
+        return Ok((None, notes));
     };
     let mut ws = Workspace::new();
     let forward = crate::train::objective::forward_probabilities(
@@ -291,9 +415,26 @@ fn policy(
         dag.states.slots(),
         &mut ws,
     )?;
-    Ok(Some(
-        dag.terminal_distribution(&forward, env.action_count()),
+    Ok((
+        Some(dag.terminal_distribution(&forward, env.action_count())),
+        notes,
     ))
+}
+
+/// What `gfnc run` would warn about log Z at the end of this run ([`log_z_warnings`]): far
+/// from the exact one, or still moving. MaxEnt's log Z converges to log Σ R(x)·paths(x), not
+/// to the exact log Z, so only its movement is judged; REINFORCE has no log Z.
+fn log_z_notes(objective: Objective, history: &mut [crate::train::Metrics]) -> Vec<String> {
+    match objective {
+        Objective::Reinforce => Vec::new(),
+        Objective::Maxent => {
+            for row in history.iter_mut() {
+                row.log_z_true = None;
+            }
+            log_z_warnings(history)
+        }
+        _ => log_z_warnings(history),
+    }
 }
 
 fn chains(
@@ -317,10 +458,11 @@ fn chains(
             let half = &history[history.len() / 2..];
             crate::metrics::empirical_l1(dag, half.iter().copied())
         });
-        tally.point(Method::Mcmc, seed, l1, tally.modes.len(), started)
+        tally.point(Method::Mcmc, seed, l1, tally.found(env), started)
     };
     let count = settings.chains.max(1);
     while tally.visited < settings.budget {
+        settings.check_stop()?;
         // Chains take turns; each starts with a uniform trajectory (a visit too).
         let k = tally.visited % count;
         if walks.len() < count {
@@ -370,11 +512,41 @@ fn random(
     let w = env.width();
     let mut next = 1;
     while tally.visited < settings.budget {
+        settings.check_stop()?;
         let walk = mcmc::start(env, &mut rng, &mut ws)?;
         tally.visit(env, walk.object(w), walk.log_reward, &mut ws)?;
         if advance(settings, &mut next, tally.visited) {
-            emit(tally.point(Method::Random, seed, l1, tally.modes.len(), started));
+            emit(tally.point(Method::Random, seed, l1, tally.found(env), started));
         }
     }
     Ok(exact.map(|(_, p)| p))
+}
+
+fn search(
+    env: &Environment,
+    dag: Option<&Dag>,
+    seed: u64,
+    settings: &Settings,
+    emit: &mut dyn FnMut(Point),
+) -> Result<Option<Vec<f64>>, TrainError> {
+    let started = Instant::now();
+    let mut rng = StdRng::seed_from_u64(seed ^ 0x6d63_7473);
+    let mut ws = Workspace::new();
+    let mut tally = Tally::new(settings.config.top_k, dag);
+    let mut tree = mcts::Tree::new(env, &mut ws)?;
+    let distribution =
+        |tree: &mcts::Tree| dag.and_then(|dag| tree.terminal_distribution(dag, env.action_count()));
+    let mut next = 1;
+    while tally.visited < settings.budget {
+        settings.check_stop()?;
+        let visit = tree.iterate(env, &mut rng, &mut ws)?;
+        tally.visit(env, &visit.object, visit.log_reward, &mut ws)?;
+        if advance(settings, &mut next, tally.visited) {
+            let l1 = dag
+                .zip(distribution(&tree))
+                .map(|(dag, p)| dag.distances(&p).l1);
+            emit(tally.point(Method::Mcts, seed, l1, tally.found(env), started));
+        }
+    }
+    Ok(distribution(&tree))
 }

@@ -33,13 +33,24 @@ impl Dag {
     /// id order, a row of `actions` probabilities over the flat action space (`stop` last);
     /// rows of `done` states are ignored (such states always end the trajectory).
     pub fn terminal_distribution(&self, forward: &[f64], actions: usize) -> Vec<f64> {
-        let n = self.len();
-        let mut flow = vec![0.0; n];
-        let mut ends = vec![0.0; n];
-        if n == 0 {
-            return ends;
+        let mut flow = vec![0.0; self.len()];
+        if let Some(s0) = flow.first_mut() {
+            *s0 = 1.0;
         }
-        flow[0] = 1.0;
+        self.terminal_distribution_from(flow, forward, actions)
+    }
+
+    /// [`Dag::terminal_distribution`] of a policy started from `flow` (a mass per state, not
+    /// necessarily all at s0): where the mass ends. A tree search's sampler hands the uniform
+    /// policy the mass at its frontier.
+    pub fn terminal_distribution_from(
+        &self,
+        mut flow: Vec<f64>,
+        forward: &[f64],
+        actions: usize,
+    ) -> Vec<f64> {
+        let n = self.len();
+        let mut ends = vec![0.0; n];
         for &s in &self.order {
             let s = s as usize;
             let f = flow[s];

@@ -89,6 +89,15 @@ fn points(series: &Series, log_y: bool) -> Vec<(f64, f64)> {
         .collect()
 }
 
+/// A tick at zero computed as a sum of steps lands a rounding error away from it (−5.55e-17 on
+/// a flat curve's band −0.5..0.5): within a billionth of the axis's span, it is 0.
+fn snapped(value: f64, span: f64) -> f64 {
+    match value.abs() <= span * 1e-9 {
+        true => 0.0,
+        false => value,
+    }
+}
+
 /// A range around `lo..hi` with a margin, never empty (a flat curve still gets a band).
 fn padded(lo: f64, hi: f64) -> (f64, f64) {
     let span = hi - lo;
@@ -242,14 +251,21 @@ impl Lines<'_> {
             .build_cartesian_2d(x.0..x.1, y_spec)
             .map_err(drawing_error)?;
         let y_range = chart.y_range();
+        // Only an axis across zero has a zero tick to snap to.
+        let across_zero = |lo: f64, hi: f64| match lo < 0.0 && hi > 0.0 {
+            true => hi - lo,
+            false => 0.0,
+        };
+        let x_span = across_zero(x.0, x.1);
+        let y_span = across_zero(y_range.start, y_range.end);
         chart
             .configure_mesh()
             .x_desc(self.x_label)
             .y_desc(&self.panel.y_label)
             .x_labels(7)
             .y_labels(8)
-            .x_label_formatter(&|v| tick_text(*v))
-            .y_label_formatter(&|v| tick_text(*v))
+            .x_label_formatter(&|v| tick_text(snapped(*v, x_span)))
+            .y_label_formatter(&|v| tick_text(snapped(*v, y_span)))
             .label_style(("sans-serif", 13))
             .axis_desc_style(("sans-serif", 15))
             .bold_line_style(BLACK.mix(0.12))

@@ -343,3 +343,14 @@ fn extreme_values_do_not_panic() {
     heatmaps(&stem, "t", ("a", &grid), ("b", &grid)).expect("drawn");
     read_both(&stem);
 }
+
+#[test]
+fn a_flat_curve_at_zero_has_a_zero_tick_not_a_rounding_error() {
+    let scratch = Scratch::new("flat");
+    let stem = scratch.stem("flat");
+    let zero = series("none", &[(100.0, 0.0), (200.0, 0.0), (300.0, 0.0)]);
+    curves(&stem, "modes", "states", "modes", &[zero], false).expect("drawn");
+    let labels = texts(&read_both(&stem).0);
+    assert!(labels.iter().any(|t| t == "0"), "{labels:?}");
+    assert!(!labels.iter().any(|t| t.contains("e-1")), "{labels:?}");
+}

@@ -327,12 +327,25 @@ pub struct CompareRow {
     /// Its value, when known.
     #[serde(deserialize_with = "number")]
     pub value: Option<f64>,
+    /// On `l1` rows, how it was measured: `exact` (the sampler's exact P_T over the DAG) or
+    /// `empirical` (a histogram of visited objects); `None` elsewhere and in files written
+    /// before the column.
+    #[serde(default, deserialize_with = "optional_text")]
+    pub l1_kind: Option<String>,
+}
+
+/// An empty cell as `None`.
+fn optional_text<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<String>, D::Error> {
+    let text = Option::<String>::deserialize(deserializer)?;
+    Ok(text.filter(|t| !t.trim().is_empty()))
 }
 
 impl Serialize for CompareRow {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
-        let mut row = serializer.serialize_struct("CompareRow", 5)?;
+        let mut row = serializer.serialize_struct("CompareRow", 6)?;
         row.serialize_field("method", &self.method)?;
         row.serialize_field("seed", &self.seed)?;
         row.serialize_field("states_visited", &self.states_visited)?;
@@ -344,12 +357,13 @@ impl Serialize for CompareRow {
             (None, _) => String::new(),
         };
         row.serialize_field("value", &value)?;
+        row.serialize_field("l1_kind", self.l1_kind.as_deref().unwrap_or(""))?;
         row.end()
     }
 }
 
 /// The header of `compare.csv`.
-const COMPARE_HEADER: &str = "method,seed,states_visited,metric,value\n";
+const COMPARE_HEADER: &str = "method,seed,states_visited,metric,value,l1_kind\n";
 
 /// `compare.csv`: its header and rows.
 pub fn compare_csv(rows: &[CompareRow]) -> String {
@@ -420,6 +434,7 @@ mod tests {
             states_visited: 100,
             metric: metric.to_string(),
             value,
+            l1_kind: (metric == "l1").then(|| "exact".to_string()),
         };
         let rows = [
             row("modes_found", Some(3.0)),
@@ -430,9 +445,16 @@ mod tests {
         assert_eq!(
             text,
             format!(
-                "{COMPARE_HEADER}tb,1,100,modes_found,3\ntb,1,100,l1,\ntb,1,100,seconds,0.250\n"
+                "{COMPARE_HEADER}tb,1,100,modes_found,3,\ntb,1,100,l1,,exact\ntb,1,100,seconds,0.250,\n"
             )
         );
         assert_eq!(read_compare(&text).expect("read"), rows);
+        // A file written before the l1_kind column reads, without it.
+        let old = "method,seed,states_visited,metric,value\nmcmc,0,100,l1,0.5\n";
+        let read = read_compare(old).expect("an old compare.csv reads");
+        assert_eq!(
+            (read[0].value, read[0].l1_kind.as_deref()),
+            (Some(0.5), None)
+        );
     }
 }
