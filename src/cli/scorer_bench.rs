@@ -8,24 +8,21 @@ use super::{Failure, Output};
 use gfnc::env::Environment;
 use std::time::Instant;
 
-const PROGRAM: &str = "env scorer_bench
-state { s: [0..4; 8] }
-action set(i in 0..8) when s[i] == 0 { s[i] = 1 }
+/// The benchmark's program, its reward from the Python script `script`.
+fn program(script: &str) -> String {
+    format!(
+        "env scorer_bench
+state {{ s: [0..4; 8] }}
+action set(i in 0..8) when s[i] == 0 {{ s[i] = 1 }}
 stop
-log_reward extern(\"python3 trivial.py\")
-";
+log_reward extern(\"python3 {script}\")
+"
+    )
+}
 
 const SCORER: &str = "import json, sys
 for line in sys.stdin:
     print(json.dumps([0.0] * len(json.loads(line))), flush=True)
-";
-
-/// The same program with the CPU-bound scorer.
-const SLOW_PROGRAM: &str = "env scorer_bench
-state { s: [0..4; 8] }
-action set(i in 0..8) when s[i] == 0 { s[i] = 1 }
-stop
-log_reward extern(\"python3 busy.py\")
 ";
 
 /// A few ms of arithmetic per object, whatever the state.
@@ -57,7 +54,7 @@ pub fn scorer(_output: &Output, batches: &[usize], objects: usize) -> Result<(),
     std::fs::write(dir.join("trivial.py"), SCORER).map_err(io)?;
     std::fs::write(dir.join("busy.py"), SLOW_SCORER).map_err(io)?;
     let result = (|| {
-        let model = gfnc::load_in(PROGRAM, &[], &dir)
+        let model = gfnc::load_in(&program("trivial.py"), &[], &dir)
             .map_err(|d| Failure::Usage(format!("internal: {}", d[0].message)))?;
         say!("a trivial Python scorer (python3), {objects} distinct objects per batch size");
         for &batch in batches {
@@ -99,7 +96,7 @@ pub fn scorer(_output: &Output, batches: &[usize], objects: usize) -> Result<(),
 /// The CPU-bound scorer at 1, 2 and 4 workers, each ratio against 1 worker in the same run.
 fn workers(dir: &std::path::Path) -> Result<(), Failure> {
     let internal = |d: Vec<gfnc::Diagnostic>| Failure::Usage(format!("internal: {}", d[0].message));
-    let model = gfnc::load_in(SLOW_PROGRAM, &[], dir).map_err(internal)?;
+    let model = gfnc::load_in(&program("busy.py"), &[], dir).map_err(internal)?;
     say!(
         "a CPU-bound Python scorer (a few ms per object), {SLOW_OBJECTS} distinct objects in batches of {SLOW_BATCH}, split among workers"
     );
