@@ -1,17 +1,19 @@
 //! The state as tokens, for policies built from the state's type: each element of a sequence or
-//! array field of scalars is a token (its value id), every other field goes to one vector of
-//! scalar features; and, per flat action, which token its logit is read from when its family
-//! writes `field[arg]` with `arg` one of its own arguments.
+//! array field of scalars is a token (its value id), each possible member of a set field is a
+//! token (whether it is in the set), every other field goes to one vector of scalar features;
+//! and, per flat action, which token its logit is read from when its family writes
+//! `field[arg]`, inserts `arg` into a set or removes it, with `arg` one of its own arguments.
 //!
 //! A field is a *token field* when it is `seq<T, N>`, `[T; N]` or `[[T; M]; N]` with `T` an int
-//! range or `bool`; a nested array is flattened row by row into `N·M` tokens (position
-//! `i·M + j` holds `x[i][j]`). Every other field (ints, bools, sets, arrays of sets, ...) is
-//! encoded one-hot exactly as [`Environment::encode`] does, into the scalar features.
+//! range or `bool`, or `set<lo..hi>`; a nested array is flattened row by row into `N·M` tokens
+//! (position `i·M + j` holds `x[i][j]`); a set is `hi - lo` tokens, token `v - lo` saying
+//! whether `v` is a member. Every other field (ints, bools, arrays of sets, ...) is encoded
+//! one-hot exactly as [`Environment::encode`] does, into the scalar features.
 
 use super::Environment;
 use crate::ir::code::Node;
 use crate::ir::layout::{Layout, Shape, ShapeId};
-use crate::ir::{PlaceCode, Val};
+use crate::ir::{EffectOp, PlaceCode, Val};
 
 /// One token field: where its elements are and how their values become ids.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -36,6 +38,9 @@ pub struct TokenField {
     pub first_value: usize,
     /// The index of this field's first token among all tokens.
     pub first_token: usize,
+    /// The index value of the first row: a set's `lo` (row `v - lo` is member `v`); 0 for
+    /// arrays and sequences.
+    pub index_lo: i32,
 }
 
 impl TokenField {
@@ -118,8 +123,14 @@ fn token_field(layout: &Layout, field: usize, base: u32, shape: ShapeId) -> Opti
         values,
         first_value: 0,
         first_token: 0,
+        index_lo: 0,
     };
     match layout.shape(shape) {
+        // One membership flag per possible member, in the set's own slots.
+        Shape::Set { lo, hi } => Some(TokenField {
+            index_lo: *lo,
+            ..make(false, (hi - lo) as u32, 1, 1, (0, 2))
+        }),
         Shape::Seq {
             element,
             max,
@@ -217,8 +228,9 @@ impl Environment {
     }
 
     /// Per flat action (`stop` last), where its logit comes from: [`ActionHead::Tied`] when
-    /// its family has an effect on `x[a]` (or `x[a][b]`) of a token field `x` with `a` (and
-    /// `b`) arguments of the family whose every value is a valid index; the columns of a
+    /// its family has an effect on `x[a]` (or `x[a][b]`) of a token field `x`, or inserts `a`
+    /// into (or removes it from) a set field `x`, with `a` (and `b`) arguments of the family
+    /// whose every value is a valid index (a member of the set's range); the columns of a
     /// tied family number the combinations of its other arguments (the last varying
     /// fastest). Every other action is [`ActionHead::Pooled`], its columns numbered in order.
     pub fn action_heads(&self, tokens: &TokenLayout) -> Vec<ActionHead> {
@@ -276,6 +288,22 @@ impl Environment {
             .find_map(|effect| {
                 let place = &effect.place;
                 let field = tokens.field(place.field)?;
+                if let EffectOp::Insert(member) | EffectOp::Remove(member) = effect.op {
+                    let row = match code.node(member) {
+                        Node::Local(k)
+                            if place.steps.is_empty() && (*k as usize) < domains.len() =>
+                        {
+                            *k as usize
+                        }
+                        _ => return None,
+                    };
+                    return Some(Tie {
+                        field: field.clone(),
+                        row,
+                        column: None,
+                        domains: domains.clone(),
+                    });
+                }
                 let layout = &self.program.layout;
                 scalar(layout, place.shape)?;
                 let (row, column) = match (place.steps.len(), field.columns) {
@@ -313,13 +341,13 @@ struct Tie {
 impl Tie {
     /// The head of the family's `within`-th flat action, whose arguments are `args`.
     fn head(&self, family: usize, args: &[Val], within: usize) -> Option<ActionHead> {
-        let index = |k: usize| match args.get(k) {
-            Some(Val::Int(v)) => usize::try_from(*v).ok(),
+        let index = |k: usize, lo: i32| match args.get(k) {
+            Some(Val::Int(v)) => usize::try_from(*v - i64::from(lo)).ok(),
             _ => None,
         };
-        let row = index(self.row)?;
+        let row = index(self.row, self.field.index_lo)?;
         let column = match self.column {
-            Some(k) => index(k)?,
+            Some(k) => index(k, 0)?,
             None => 0,
         };
         if row >= self.field.rows || column >= self.field.columns {
@@ -433,5 +461,53 @@ mod tests {
         env.encode_tokens(&tokens, &state, &mut out);
         assert_eq!(out[5], 1.0);
         assert_eq!(out.iter().sum::<f32>(), 1.0);
+    }
+
+    #[test]
+    fn a_set_is_one_membership_token_per_possible_member_tied_by_the_member() {
+        let env = env("env t\nstate { s: set<2..6>, n: 0..3 }\naction add(v in 2..6) when v not in s and len(s) < 2 { s.insert(v) }\naction drop(k in 0..2, v in 2..6) when v in s and n < 2 { s.remove(v)\n n += 1 }\nstop\nreward 1.0\n");
+        let tokens = env.token_layout();
+        assert_eq!(tokens.tokens, 4);
+        assert_eq!(tokens.fields[0].index_lo, 2);
+        assert_eq!(tokens.scalars, 3);
+        let mut state = vec![0; env.width()];
+        state[1] = 1; // 3 is a member
+        state[3] = 1; // 5 is a member
+        let mut out = vec![-1.0; tokens.width()];
+        env.encode_tokens(&tokens, &state, &mut out);
+        assert_eq!(out[..4], [0.0, 1.0, 0.0, 1.0]);
+        let heads = env.action_heads(&tokens);
+        // add(v): member v's token, one column.
+        assert_eq!(
+            heads[3],
+            ActionHead::Tied {
+                token: 3,
+                column: 0,
+                family: 0
+            }
+        );
+        // drop(k, v): member v's token, column k (the argument that is not the member).
+        assert_eq!(
+            heads[4 + 4 + 1],
+            ActionHead::Tied {
+                token: 1,
+                column: 1,
+                family: 1
+            }
+        );
+        assert_eq!(env.tied_columns(&heads), vec![1, 2]);
+        assert!(matches!(
+            heads.last(),
+            Some(ActionHead::Pooled { column: 0 })
+        ));
+    }
+
+    #[test]
+    fn a_member_computed_from_the_arguments_is_not_tied() {
+        let env = env("env t\nparam N: int = 3\nstate { e: set<0..N * N> }\naction connect(i in 0..N, j in 0..N) when i < j and (i * N + j) not in e { e.insert(i * N + j) }\nstop\nreward 1.0\n");
+        let tokens = env.token_layout();
+        assert_eq!(tokens.tokens, 9);
+        let heads = env.action_heads(&tokens);
+        assert!(heads.iter().all(|h| matches!(h, ActionHead::Pooled { .. })));
     }
 }

@@ -1,5 +1,6 @@
 //! The transformer policy: the state as tokens ([`crate::env::tokens`]: one per element of each
-//! sequence or array field, plus one context token for the scalar fields), a few pre-LayerNorm
+//! sequence or array field and one per possible member of each set field, plus one context
+//! token for the scalar fields), a few pre-LayerNorm
 //! encoder layers, and heads tied to what they index: an action that writes element `i`
 //! takes its logit from token `i`'s output, through weights shared by every `i`; the others
 //! (and `stop`) from the pooled output (the context token's output next to the mean of the

@@ -45,6 +45,31 @@ fn the_transformer_learns_bitseq_to_an_exact_l1_bound() {
 }
 
 #[test]
+fn the_transformer_over_set_members_learns_subsets_to_an_exact_l1_bound() {
+    let env = environment("subsets");
+    // `chosen: set<0..N>` is N member tokens and `add(i)` reads member i's token.
+    let tokens = env.token_layout();
+    assert_eq!((tokens.tokens, tokens.scalars), (6, 0));
+    let heads = env.action_heads(&tokens);
+    let tied = heads
+        .iter()
+        .filter(|h| matches!(h, gfnc::env::tokens::ActionHead::Tied { .. }))
+        .count();
+    assert_eq!(tied, 6);
+    let dag = dag::enumerate(&env, 100_000).expect("enumerates");
+    let mut trainer = Trainer::new(&env, transformer(150), Some(dag)).expect("trainer");
+    let before = trainer.evaluate().expect("evaluates").l1.expect("exact");
+    for _ in 0..150 {
+        trainer.train_step().expect("trains");
+    }
+    let after = trainer.evaluate().expect("evaluates").l1.expect("exact");
+    assert!(
+        after < 0.1 && after < 0.5 * before,
+        "exact L1 {before:.4} → {after:.4}"
+    );
+}
+
+#[test]
 fn a_transformer_checkpoint_resumes_exactly() {
     let env = environment("ising");
     let config = Config {
