@@ -417,6 +417,25 @@ mod tests {
     }
 
     #[test]
+    fn state_fields_one_per_line_need_no_commas() {
+        let fields = |source: &str| match parse(source).map(|p| p.items[1].kind.clone()) {
+            Ok(ItemKind::State(fields)) => fields
+                .iter()
+                .map(|f| (f.name.name.clone(), f.init.is_some()))
+                .collect::<Vec<_>>(),
+            other => panic!("{other:?}"),
+        };
+        let with = fields("env t\nstate {\n  a: set<0..5>,\n  b: 0..3 = 2,\n  c: [bool; 2]\n}");
+        let without = fields("env t\nstate {\n  a: set<0..5>\n  b: 0..3 = 2\n  c: [bool; 2]\n}");
+        assert_eq!(with, without);
+        assert_eq!(without.len(), 3);
+        // Two fields on one line still need their comma to read well, but parse either way;
+        // what cannot parse is a field without its type.
+        assert!(parse("env t\nstate { a: 0..2 b: 0..2 }").is_ok());
+        assert!(parse("env t\nstate { a: 0..2\n b }").is_err());
+    }
+
+    #[test]
     fn power_binds_tighter_than_unary_minus_and_is_right_associative() {
         let e = first_expr("-2 ** 3 ** 2");
         let ExprKind::Unary(UnaryOp::Neg, inner) = e.kind else {
