@@ -317,3 +317,62 @@ fn the_sparse_first_layer_matches_the_dense_one() {
         );
     }
 }
+
+#[test]
+fn the_mlp_forward_pass_is_the_mlp_computed_by_hand() {
+    let env = environment("hypergrid");
+    let config = Config {
+        policy: PolicyChoice::Mlp,
+        hidden: 5,
+        layers: 2,
+        ..transformer(1)
+    };
+    let trainer = Trainer::new(&env, config, None).expect("trainer");
+    let policy = &trainer.policy;
+    let weights: std::collections::HashMap<String, (Vec<usize>, Vec<f32>)> = policy
+        .varmap
+        .data()
+        .lock()
+        .expect("not poisoned")
+        .iter()
+        .map(|(name, var)| {
+            let values = var
+                .as_tensor()
+                .flatten_all()
+                .and_then(|t| t.to_vec1::<f32>())
+                .expect("f32");
+            (name.clone(), (var.dims().to_vec(), values))
+        })
+        .collect();
+    // y = W x + b, W stored [outputs, inputs] as PyTorch's nn.Linear.
+    let linear = |name: &str, x: &[f32]| -> Vec<f32> {
+        let (dims, w) = &weights[&format!("{name}.weight")];
+        let (_, b) = &weights[&format!("{name}.bias")];
+        assert_eq!(dims[1], x.len(), "{name}");
+        (0..dims[0])
+            .map(|o| b[o] + (0..dims[1]).map(|i| w[o * dims[1] + i] * x[i]).sum::<f32>())
+            .collect()
+    };
+    let relu = |v: Vec<f32>| v.into_iter().map(|x| x.max(0.0)).collect::<Vec<f32>>();
+    let mut state = vec![0; env.width()];
+    state[0] = 2;
+    state[1] = 5;
+    let mut x = vec![0.0; env.encoding_width()];
+    env.encode(&state, &mut x);
+    let by_hand = linear(
+        "forward",
+        &relu(linear("trunk.1", &relu(linear("trunk.0", &x)))),
+    );
+    let inputs = policy.inputs(&env, &state).expect("inputs");
+    let logits = policy
+        .forward_logits(&inputs)
+        .and_then(|t| t.flatten_all())
+        .and_then(|t| t.to_vec1::<f32>())
+        .expect("logits");
+    assert_eq!(logits.len(), env.action_count());
+    for (a, b) in logits.iter().zip(&by_hand) {
+        assert!((a - b).abs() < 1e-5, "{logits:?}\n{by_hand:?}");
+    }
+    // The encoding is not all zeros, so the test can tell the trunk from the biases alone.
+    assert!(x.iter().filter(|v| **v != 0.0).count() >= 2);
+}
