@@ -161,6 +161,12 @@ fn token_field(layout: &Layout, field: usize, base: u32, shape: ShapeId) -> Opti
 impl Environment {
     /// How this environment's states become tokens (see the module's documentation).
     pub fn token_layout(&self) -> TokenLayout {
+        self.token_layout_with(true)
+    }
+
+    /// The same, with set fields among the scalar features instead of tokens when
+    /// `set_members` is false (how transformer runs saved before sets were tokens read them).
+    pub fn token_layout_with(&self, set_members: bool) -> TokenLayout {
         let layout = &self.program.layout;
         let mut tokens = TokenLayout {
             fields: Vec::new(),
@@ -170,7 +176,12 @@ impl Environment {
             scalars: 0,
         };
         for (index, (base, shape)) in layout.fields.iter().enumerate() {
-            match token_field(layout, index, *base, *shape) {
+            let set = matches!(layout.shape(*shape), Shape::Set { .. });
+            let field = match set && !set_members {
+                true => None,
+                false => token_field(layout, index, *base, *shape),
+            };
+            match field {
                 Some(mut field) => {
                     field.first_token = tokens.tokens;
                     field.first_value = tokens.vocabulary;

@@ -97,6 +97,12 @@ pub struct Config {
     /// The transformer's attention heads per layer (`--heads`); they divide `--d-model`.
     #[serde(default = "default_heads", skip_serializing_if = "is_default_heads")]
     pub heads: usize,
+    /// The transformer reads each possible member of a set field as a token of its own (with
+    /// tied heads for actions that insert or remove their argument). Runs saved before sets
+    /// were tokens read back `false`, and rebuild the network their checkpoints hold (sets among
+    /// the context token's one-hot features).
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub set_members: bool,
     /// Seconds the test-set correlations of one evaluation may take before they are skipped
     /// for the rest of the run (`--correlation-seconds`).
     #[serde(
@@ -279,6 +285,7 @@ impl Default for Config {
             policy: PolicyChoice::Auto,
             d_model: default_d_model(),
             heads: default_heads(),
+            set_members: true,
             correlation_seconds: default_correlation_seconds(),
         }
     }

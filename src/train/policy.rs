@@ -97,6 +97,7 @@ impl PolicyShape {
                 config.d_model,
                 config.heads,
                 config.layers,
+                config.set_members,
             )),
         };
         PolicyShape {

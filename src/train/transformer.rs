@@ -39,8 +39,9 @@ impl TransformerShape {
         d_model: usize,
         attention_heads: usize,
         layers: usize,
+        set_members: bool,
     ) -> TransformerShape {
-        let tokens = env.token_layout();
+        let tokens = env.token_layout_with(set_members);
         let action_heads = env.action_heads(&tokens);
         let tied_columns = env.tied_columns(&action_heads);
         let pooled_columns = action_heads

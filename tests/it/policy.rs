@@ -376,3 +376,36 @@ fn the_mlp_forward_pass_is_the_mlp_computed_by_hand() {
     // The encoding is not all zeros, so the test can tell the trunk from the biases alone.
     assert!(x.iter().filter(|v| **v != 0.0).count() >= 2);
 }
+
+#[test]
+fn transformer_runs_saved_before_sets_were_tokens_rebuild_their_network() {
+    let env = environment("subsets");
+    let mut value = serde_json::to_value(transformer(1)).expect("serialises");
+    assert_eq!(value["set_members"], serde_json::json!(true));
+    value
+        .as_object_mut()
+        .expect("an object")
+        .remove("set_members");
+    let old: Config = serde_json::from_value(value).expect("reads back");
+    assert!(!old.set_members);
+    let shape = |config: &Config| {
+        gfnc::train::policy::PolicyShape::for_run(&env, config)
+            .transformer
+            .expect("a transformer")
+    };
+    // Before: the set among the context token's features; now: one token per possible member.
+    let (before, now) = (shape(&old), shape(&transformer(1)));
+    assert_eq!((before.tokens.tokens, before.tokens.scalars), (0, 6));
+    assert_eq!((now.tokens.tokens, now.tokens.scalars), (6, 0));
+    // And a trainer builds on the old shape (what `--resume` and `gfnc sample` do with it).
+    let trainer = Trainer::new(&env, old, None).expect("trainer");
+    assert_eq!(
+        trainer
+            .policy
+            .shape
+            .transformer
+            .as_ref()
+            .map(|t| t.tokens.tokens),
+        Some(0)
+    );
+}
